@@ -1,0 +1,61 @@
+/** `kcp-mc server`: the reference kcp server as a process. */
+import * as path from 'node:path';
+import type { Command } from 'commander';
+import { startServer } from '../server/index.js';
+
+/** Options of `kcp-mc server`. */
+export interface ServerCommandOptions {
+  port: string;
+  bind: string;
+  rootDir: string;
+  dataDir?: string;
+  historyWindow: string;
+  verbose?: boolean;
+}
+
+function portNumber(s: string): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port "${s}"`);
+  return n;
+}
+
+/** Runs the server until SIGINT/SIGTERM; resolves when it has stopped. */
+export async function runServer(o: ServerCommandOptions): Promise<void> {
+  const srv = await startServer({
+    port: portNumber(o.port),
+    bind: o.bind,
+    rootDir: path.resolve(o.rootDir),
+    dataDir: o.dataDir ? path.resolve(o.dataDir) : undefined,
+    historyWindow: Number(o.historyWindow),
+    log: o.verbose
+      ? (l) => process.stderr.write(JSON.stringify({ msg: 'request', ...l }) + '\n')
+      : undefined,
+  });
+  process.stdout.write(
+    `kcp reference server ready at ${srv.url}/clusters/root (port ${srv.port}); kubeconfig: ${srv.kubeconfigPath}\n`,
+  );
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      process.off('SIGINT', stop);
+      process.off('SIGTERM', stop);
+      void srv.stop().then(resolve);
+    };
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+  process.stdout.write('kcp reference server stopped\n');
+}
+
+/** Registers `server` on the CLI. */
+export function registerServer(program: Command): void {
+  program
+    .command('server')
+    .description('run the bundled reference kcp server')
+    .option('--port <port>', 'port to listen on (0 picks a free one)', '6443')
+    .option('--bind <address>', 'address to bind', '127.0.0.1')
+    .option('--root-dir <dir>', 'where admin.kubeconfig is written', '.kcp')
+    .option('--data-dir <dir>', 'keep state here across restarts (in memory when absent)')
+    .option('--history-window <events>', 'watch history kept for resume', '20000')
+    .option('-v, --verbose', 'log every request as a JSON line on stderr')
+    .action(async (o: ServerCommandOptions) => runServer(o));
+}

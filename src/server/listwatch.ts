@@ -1,0 +1,285 @@
+/**
+ * List and watch with Kubernetes semantics: selectors, paging from one snapshot, resourceVersion and
+ * resourceVersionMatch, watch resume inside the history window, 410 as an ERROR event, bookmarks,
+ * sendInitialEvents, timeouts and bounded per-watcher buffers.
+ */
+import type { ServerResponse } from 'node:http';
+import { ApiError, badRequest, cause, expired, invalid } from './errors.js';
+import type { ObjectService, RequestContext } from './objects.js';
+import { apiVersionOf } from './objects.js';
+import { fieldsOf, isEmptySelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { Compacted, orderKey, type Scope, type WatchDelivery } from './store.js';
+import type { JsonObject, KubeObject, ResourceDef } from './types.js';
+
+/** List and watch query parameters. */
+export interface ListOptions {
+  labelSelector?: string;
+  fieldSelector?: string;
+  limit?: number;
+  continue?: string;
+  resourceVersion?: string;
+  resourceVersionMatch?: string;
+  allowWatchBookmarks?: boolean;
+  sendInitialEvents?: boolean;
+  timeoutSeconds?: number;
+}
+
+/** An extra per-view filter (e.g. claim labels in a virtual workspace). */
+export type ObjectFilter = (obj: KubeObject) => boolean;
+
+const FIELDS = new Set(['metadata.name', 'metadata.namespace']);
+
+/** Compiles the selectors of a request into one predicate (400 on a bad selector). */
+export function compileFilter(def: ResourceDef, opts: ListOptions, extra?: ObjectFilter): ObjectFilter {
+  const ls = parseLabelSelector(opts.labelSelector ?? '');
+  const fs = parseFieldSelector(opts.fieldSelector ?? '', FIELDS);
+  const noLabels = isEmptySelector(ls);
+  const noFields = isEmptySelector(fs);
+  return (obj) =>
+    (noLabels || matchesLabels(ls, obj.metadata.labels)) &&
+    (noFields || matchesFields(fs, fieldsOf(obj, def.namespaced))) &&
+    (!extra || extra(obj));
+}
+
+function parseRV(s: string | undefined, what: string): number | undefined {
+  if (s === undefined || s === '') return undefined;
+  if (!/^\d+$/.test(s)) throw badRequest(`invalid ${what}: "${s}"`);
+  return Number(s);
+}
+
+interface ContinueToken {
+  rv: number;
+  start: string;
+}
+
+function encodeContinue(t: ContinueToken): string {
+  return Buffer.from(JSON.stringify({ v: 'meta.k8s.io/v1', rv: t.rv, start: t.start })).toString('base64url');
+}
+
+function decodeContinue(s: string): ContinueToken {
+  try {
+    const t = JSON.parse(Buffer.from(s, 'base64url').toString('utf8')) as { rv?: unknown; start?: unknown };
+    if (typeof t.rv === 'number' && typeof t.start === 'string') return { rv: t.rv, start: t.start };
+  } catch {
+    // fall through
+  }
+  throw badRequest('continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)');
+}
+
+const CONTINUE_EXPIRED =
+  'The provided continue parameter is too old to display a consistent list result. You can start a new list without the continue parameter, or use the continue token in this response to retrieve the remainder of the results. Continuing with the provided token results in an inconsistent list - objects that were created, modified, or deleted between the time the first chunk was returned and now may show up in the list.';
+
+function tooLarge(requested: number, current: number): ApiError {
+  return new ApiError(504, 'Timeout', `Too large resource version: ${requested}, current: ${current}`, {
+    causes: [cause('ResourceVersionTooLarge', '', `Too large resource version: ${requested}, current: ${current}`)],
+    retryAfterSeconds: 1,
+  });
+}
+
+/** Waits (bounded) until the store has reached `rv`. */
+async function waitForRV(svc: ObjectService, rv: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (svc.store.resourceVersion < rv) {
+    if (Date.now() >= deadline) throw tooLarge(rv, svc.store.resourceVersion);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+function validateListOptions(def: ResourceDef, opts: ListOptions): void {
+  if (opts.resourceVersionMatch && !opts.resourceVersion) {
+    throw invalid('ListOptions', 'meta.k8s.io', '', [
+      cause('FieldValueForbidden', 'resourceVersionMatch', 'Forbidden: resourceVersionMatch is forbidden unless resourceVersion is provided'),
+    ]);
+  }
+  if (opts.resourceVersionMatch && !['Exact', 'NotOlderThan'].includes(opts.resourceVersionMatch)) {
+    throw invalid('ListOptions', 'meta.k8s.io', '', [
+      cause('FieldValueNotSupported', 'resourceVersionMatch', `Unsupported value: "${opts.resourceVersionMatch}": supported values: "Exact", "NotOlderThan"`),
+    ]);
+  }
+  if (opts.resourceVersionMatch === 'Exact' && opts.resourceVersion === '0') {
+    throw invalid('ListOptions', 'meta.k8s.io', '', [
+      cause('FieldValueForbidden', 'resourceVersionMatch', 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'),
+    ]);
+  }
+  if (opts.continue && opts.resourceVersion && opts.resourceVersion !== '0') {
+    throw badRequest('specifying resource version is not allowed when using continue');
+  }
+  void def;
+}
+
+/** A list response for one scope. */
+export async function listObjects(
+  svc: ObjectService,
+  ctx: RequestContext,
+  def: ResourceDef,
+  namespace: string,
+  opts: ListOptions,
+  extra?: ObjectFilter,
+): Promise<JsonObject> {
+  validateListOptions(def, opts);
+  const filter = compileFilter(def, opts, extra);
+  const scope: Scope = { cluster: ctx.cluster, namespace: def.namespaced ? namespace : '' };
+  let atRV: number;
+  let start = '';
+  if (opts.continue) {
+    const t = decodeContinue(opts.continue);
+    atRV = t.rv;
+    start = t.start;
+    if (atRV < svc.store.oldestResumable) throw expired(CONTINUE_EXPIRED);
+  } else {
+    const rv = parseRV(opts.resourceVersion, 'resourceVersion');
+    if (opts.resourceVersionMatch === 'Exact' && rv !== undefined) {
+      if (rv > svc.store.resourceVersion) await waitForRV(svc, rv, 3000);
+      atRV = rv;
+    } else {
+      if (rv !== undefined && rv > svc.store.resourceVersion) await waitForRV(svc, rv, 3000);
+      atRV = svc.store.resourceVersion;
+    }
+  }
+  let all: KubeObject[];
+  try {
+    all = svc.store.list(def.storage, scope, atRV);
+  } catch (e) {
+    if (e instanceof Compacted) throw opts.continue ? expired(CONTINUE_EXPIRED) : expired(e.message);
+    throw e;
+  }
+  let items = all.filter((o) => filter(o) && (!start || keyOf(o) > start));
+  const meta: JsonObject = { resourceVersion: String(atRV) };
+  const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+  if (limit && items.length > limit) {
+    const rest = items.length - limit;
+    items = items.slice(0, limit);
+    meta['continue'] = encodeContinue({ rv: atRV, start: keyOf(items[items.length - 1]!) });
+    if (!opts.labelSelector && !opts.fieldSelector && !extra) meta['remainingItemCount'] = rest;
+  }
+  return {
+    kind: def.kind + 'List',
+    apiVersion: apiVersionOf(def),
+    metadata: meta,
+    items: items.map((o) => svc.present(def, o)) as unknown as JsonObject[],
+  };
+}
+
+function keyOf(o: KubeObject): string {
+  return orderKey(o.metadata.annotations?.['kcp.io/cluster'] ?? '', o.metadata.namespace ?? '', o.metadata.name ?? '');
+}
+
+/** Server-wide watch settings. */
+export interface WatchSettings {
+  /** How often to send a bookmark to clients that asked for them. */
+  bookmarkIntervalMs: number;
+  /** Upper bound of a watch without timeoutSeconds (jittered by up to 10%). */
+  maxWatchSeconds: number;
+  /** A watcher whose unsent output exceeds this is closed; it resumes from its last resourceVersion. */
+  maxBufferedBytes: number;
+  /** Close functions of the open watch streams, so that the server can end them on shutdown. */
+  open: Set<() => void>;
+}
+
+const serialized = new WeakMap<KubeObject, string>();
+
+/** JSON of an object, computed once per stored object and shared by every watcher. */
+export function objectJson(o: KubeObject): string {
+  let s = serialized.get(o);
+  if (s === undefined) {
+    s = JSON.stringify(o);
+    serialized.set(o, s);
+  }
+  return s;
+}
+
+/**
+ * Serves a watch on an HTTP response. Everything that can fail with a plain error (selectors,
+ * options) fails before the 200 is sent.
+ */
+export function serveWatch(
+  svc: ObjectService,
+  ctx: RequestContext,
+  def: ResourceDef,
+  namespace: string,
+  opts: ListOptions,
+  res: ServerResponse,
+  settings: WatchSettings,
+  extra?: ObjectFilter,
+): void {
+  const filter = compileFilter(def, opts, extra);
+  if (opts.sendInitialEvents) {
+    if (opts.resourceVersionMatch !== 'NotOlderThan' || !opts.allowWatchBookmarks) {
+      throw invalid('ListOptions', 'meta.k8s.io', '', [
+        cause(
+          'FieldValueForbidden',
+          'sendInitialEvents',
+          'Forbidden: sendInitialEvents is forbidden for watch unless resourceVersionMatch is set to NotOlderThan and allowWatchBookmarks is true',
+        ),
+      ]);
+    }
+  } else if (opts.resourceVersionMatch) {
+    throw invalid('ListOptions', 'meta.k8s.io', '', [
+      cause('FieldValueForbidden', 'resourceVersionMatch', 'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'),
+    ]);
+  }
+  const requested = parseRV(opts.resourceVersion, 'resourceVersion');
+  const scope: Scope = { cluster: ctx.cluster, namespace: def.namespaced ? namespace : '' };
+  const apiVersion = apiVersionOf(def);
+  const sameShape = (o: KubeObject) => o.apiVersion === apiVersion && o.kind === def.kind;
+
+  res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-cache, private', 'X-Content-Type-Options': 'nosniff' });
+  res.flushHeaders();
+
+  let closed = false;
+  let unregister: (() => void) | undefined;
+  let timeout: NodeJS.Timeout | undefined;
+  let ticker: NodeJS.Timeout | undefined;
+  const close = () => {
+    if (closed) return;
+    closed = true;
+    unregister?.();
+    clearTimeout(timeout);
+    clearInterval(ticker);
+    settings.open.delete(close);
+    res.end();
+  };
+  settings.open.add(close);
+  res.on('close', close);
+
+  const write = (line: string) => {
+    if (closed) return;
+    res.write(line);
+    if (res.writableLength > settings.maxBufferedBytes) close();
+  };
+  const eventLine = (type: string, o: KubeObject) => {
+    const body = sameShape(o) ? objectJson(o) : JSON.stringify(svc.present(def, o));
+    return `{"type":"${type}","object":${body}}\n`;
+  };
+  const bookmark = (initialEnd = false) => {
+    const metadata: JsonObject = { resourceVersion: String(svc.store.resourceVersion) };
+    if (initialEnd) metadata['annotations'] = { 'k8s.io/initial-events-end': 'true' };
+    write(JSON.stringify({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion, metadata } }) + '\n');
+  };
+  const deliver = (d: WatchDelivery) => write(eventLine(d.type, d.object));
+
+  let from: number;
+  if (opts.sendInitialEvents || requested === undefined || requested === 0) {
+    // The current state as synthetic ADDEDs, then everything after it.
+    from = svc.store.resourceVersion;
+    for (const o of svc.store.list(def.storage, scope)) if (filter(o)) write(eventLine('ADDED', o));
+    if (opts.sendInitialEvents) bookmark(true);
+  } else {
+    from = requested;
+  }
+  try {
+    unregister = svc.store.watch(def.storage, { scope, matches: filter, deliver }, from);
+  } catch (e) {
+    if (!(e instanceof Compacted)) throw e;
+    const status = expired(e.message).toStatus();
+    write(JSON.stringify({ type: 'ERROR', object: status }) + '\n');
+    close();
+    return;
+  }
+  const limitSeconds = opts.timeoutSeconds && opts.timeoutSeconds > 0 ? opts.timeoutSeconds : settings.maxWatchSeconds * (1 + Math.random() * 0.1);
+  timeout = setTimeout(() => {
+    if (opts.allowWatchBookmarks) bookmark();
+    close();
+  }, limitSeconds * 1000);
+  if (opts.allowWatchBookmarks) ticker = setInterval(() => bookmark(), settings.bookmarkIntervalMs);
+}
