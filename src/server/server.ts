@@ -4,7 +4,8 @@
  */
 import { randomBytes } from 'node:crypto';
 import * as fs from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer as createHttpServer, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -16,6 +17,7 @@ import { LOGICAL_CLUSTERS, NAMESPACES, ObjectService, type UserInfo } from './ob
 import { FileJournal } from './persistence.js';
 import { Registry } from './registry.js';
 import { Store } from './store.js';
+import { loadOrCreateServingCert } from './tls.js';
 import type { KubeObject } from './types.js';
 
 /** Options of `startServer`. */
@@ -28,6 +30,11 @@ export interface ServerOptions {
   rootDir?: string;
   /** Keep state here across restarts; in memory when absent. */
   dataDir?: string;
+  /**
+   * Serve HTTPS with a self-signed certificate (default), as kcp does; kubectl sends bearer tokens
+   * only over TLS. `false` serves plain HTTP, usable by clients that send tokens anyway.
+   */
+  tls?: boolean;
   /** Number of events kept for watch resume and consistent paging. Default 20,000. */
   historyWindow?: number;
   /** Bookmark period for watches that ask for bookmarks. Default 60 s. */
@@ -40,8 +47,10 @@ export interface ServerOptions {
 
 /** A running reference server. */
 export interface RunningServer {
-  /** Base URL without a cluster path, e.g. `http://127.0.0.1:6443`. */
+  /** Base URL without a cluster path, e.g. `https://127.0.0.1:6443`. */
   readonly url: string;
+  /** PEM of the serving certificate, the CA clients must trust; undefined for plain HTTP. */
+  readonly ca: string | undefined;
   readonly port: number;
   /** Path of the admin kubeconfig. */
   readonly kubeconfigPath: string;
@@ -84,7 +93,8 @@ export function randomClusterName(): string {
   return s;
 }
 
-function kubeconfigYaml(url: string, token: string): string {
+function kubeconfigYaml(url: string, token: string, ca: string | undefined): string {
+  const trust = ca ? [`    certificate-authority-data: ${Buffer.from(ca).toString('base64')}`] : [];
   return [
     'apiVersion: v1',
     'kind: Config',
@@ -92,9 +102,11 @@ function kubeconfigYaml(url: string, token: string): string {
     '- name: root',
     '  cluster:',
     `    server: ${url}/clusters/root`,
+    ...trust,
     '- name: base',
     '  cluster:',
     `    server: ${url}`,
+    ...trust,
     'contexts:',
     '- name: root',
     '  context:',
@@ -185,9 +197,19 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     log: opts.log,
   });
 
-  const server: Server = createServer({ keepAlive: true }, front.handle);
+  const ownDir = opts.rootDir === undefined;
+  const rootDir = opts.rootDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-reference-'));
+  fs.mkdirSync(rootDir, { recursive: true });
+  const host = bind.includes(':') ? `[${bind}]` : bind === '0.0.0.0' ? '127.0.0.1' : bind;
+  const useTLS = opts.tls ?? true;
+  const serving = useTLS
+    ? loadOrCreateServingCert(opts.dataDir ?? rootDir, [...new Set(['localhost', '127.0.0.1', '::1', ...(bind === '0.0.0.0' || bind === '::' ? [os.hostname()] : [bind])])])
+    : undefined;
+  const server: Server = serving
+    ? createHttpsServer({ cert: serving.cert, key: serving.key, keepAlive: true }, front.handle)
+    : createHttpServer({ keepAlive: true }, front.handle);
   const sockets = new Set<Socket>();
-  server.on('connection', (s) => {
+  server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
   });
@@ -202,19 +224,16 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     });
   });
   const port = (server.address() as AddressInfo).port;
-  const host = bind.includes(':') ? `[${bind}]` : bind === '0.0.0.0' ? '127.0.0.1' : bind;
-  baseURL = `http://${host}:${port}`;
+  baseURL = `${serving ? 'https' : 'http'}://${host}:${port}`;
   createLogicalCluster('root');
 
-  const ownDir = opts.rootDir === undefined;
-  const rootDir = opts.rootDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-reference-'));
-  fs.mkdirSync(rootDir, { recursive: true });
   const kubeconfigPath = path.join(rootDir, 'admin.kubeconfig');
-  fs.writeFileSync(kubeconfigPath, kubeconfigYaml(baseURL, token), { mode: 0o600 });
+  fs.writeFileSync(kubeconfigPath, kubeconfigYaml(baseURL, token, serving?.cert), { mode: 0o600 });
 
   let stopped: Promise<void> | undefined;
   return {
     url: baseURL,
+    ca: serving?.cert,
     port,
     kubeconfigPath,
     token,

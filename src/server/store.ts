@@ -321,12 +321,15 @@ export class Store {
       const e = this.history[i]!;
       if (e.storage === storage) deliverTo(watcher, e);
     }
+    // A resume point ahead of the counter sees only what comes after it, once it comes.
+    const registered: Watcher =
+      fromRV > this.rv ? { ...watcher, deliver: (d) => d.rv > fromRV && watcher.deliver(d) } : watcher;
     let set = this.watchers.get(storage);
     if (!set) this.watchers.set(storage, (set = new Set()));
-    set.add(watcher);
+    set.add(registered);
     return () => {
       const s = this.watchers.get(storage);
-      s?.delete(watcher);
+      s?.delete(registered);
       if (s && s.size === 0) this.watchers.delete(storage);
     };
   }

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { spawn } from 'node:child_process';
 import { CoreV1Api } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { eventually, kubeConfigFor, start, WatchStream } from '../support/server.js';
+import { eventually, kubeConfigFor, request, start, WatchStream } from '../support/server.js';
 
 describe('reference server: --data-dir', () => {
   let dir: string;
@@ -65,15 +65,16 @@ describe('reference server: --data-dir', () => {
     const ready = await eventually(() => /port (\d+)\)/.exec(out), 'server ready', 20_000);
     const port = Number(ready![1]);
     const token = fs.readFileSync(path.join(dir, 'admin-token'), 'utf8').trim();
+    const ca = fs.readFileSync(path.join(dir, 'apiserver.crt'), 'utf8');
     const acked: string[] = [];
     const writer = (async () => {
       for (let i = 0; i < 2000; i++) {
-        const r = await fetch(`http://127.0.0.1:${port}/clusters/root/api/v1/namespaces/default/configmaps`, {
-          method: 'POST',
+        const r = await request({ url: `https://127.0.0.1:${port}`, ca }, 'POST', '/clusters/root/api/v1/namespaces/default/configmaps', {
           headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
           body: JSON.stringify({ metadata: { name: `k-${i}` } }),
         }).catch(() => undefined);
-        if (!r || r.status !== 201) break;
+        r?.resume();
+        if (!r || r.statusCode !== 201) break;
         acked.push(`k-${i}`);
       }
     })();
