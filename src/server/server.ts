@@ -10,13 +10,11 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BUILTIN_RESOURCES } from './builtins.js';
-import { ServerControllers } from './controllers.js';
 import { Front } from './http.js';
 import { isClusterName } from './names.js';
-import { LOGICAL_CLUSTERS, NAMESPACES, ObjectService, type UserInfo } from './objects.js';
-import { FileJournal } from './persistence.js';
-import { Registry } from './registry.js';
-import { Store } from './store.js';
+import { ApiError } from './errors.js';
+import { LOGICAL_CLUSTERS, NAMESPACES, type UserInfo } from './objects.js';
+import { Shard } from './shard.js';
 import { loadOrCreateServingCert } from './tls.js';
 import type { KubeObject } from './types.js';
 
@@ -35,7 +33,9 @@ export interface ServerOptions {
    * only over TLS. `false` serves plain HTTP, usable by clients that send tokens anyway.
    */
   tls?: boolean;
-  /** Number of events kept for watch resume and consistent paging. Default 20,000. */
+  /** Number of shards, each with its own port, store and resourceVersion counter. Default 1. */
+  shards?: number;
+  /** Number of events kept for watch resume and consistent paging, per shard. Default 20,000. */
   historyWindow?: number;
   /** Bookmark period for watches that ask for bookmarks. Default 60 s. */
   bookmarkIntervalMs?: number;
@@ -52,6 +52,8 @@ export interface RunningServer {
   /** PEM of the serving certificate, the CA clients must trust; undefined for plain HTTP. */
   readonly ca: string | undefined;
   readonly port: number;
+  /** Base URL of every shard; the first is the front (root shard) and `url`. */
+  readonly shardURLs: readonly string[];
   /** Path of the admin kubeconfig. */
   readonly kubeconfigPath: string;
   /** The admin bearer token. */
@@ -60,11 +62,11 @@ export interface RunningServer {
   compact(): void;
   /**
    * Creates a logical cluster (Ready, with namespace `default`), optionally reachable by a
-   * workspace path. Returns its name.
+   * workspace path, on a given or random shard. Returns its name.
    */
-  createLogicalCluster(name?: string, opts?: { path?: string }): string;
-  /** The current resourceVersion. */
-  resourceVersion(): number;
+  createLogicalCluster(name?: string, opts?: { path?: string; shard?: number }): string;
+  /** The current resourceVersion of a shard (default the root shard). */
+  resourceVersion(shard?: number): number;
   /** Number of open watch streams. */
   openWatches(): number;
   /** Stops listening, ends open watches and closes the journal. */
@@ -128,11 +130,7 @@ function kubeconfigYaml(url: string, token: string, ca: string | undefined): str
 /** Starts the server and resolves once it listens. */
 export async function startServer(opts: ServerOptions = {}): Promise<RunningServer> {
   const bind = opts.bind ?? '127.0.0.1';
-  const store = new Store(opts.historyWindow ?? 20_000);
-  const registry = new Registry(BUILTIN_RESOURCES);
-  const svc = new ObjectService(store, registry);
-
-  let journal: FileJournal | undefined;
+  const shardCount = Math.max(1, opts.shards ?? 1);
   let token: string;
   if (opts.dataDir) {
     fs.mkdirSync(opts.dataDir, { recursive: true });
@@ -142,60 +140,69 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       token = randomBytes(24).toString('hex');
       fs.writeFileSync(tokenFile, token + '\n', { mode: 0o600 });
     }
-    journal = FileJournal.open(opts.dataDir, store);
   } else {
     token = randomBytes(24).toString('hex');
   }
+  const openWatches = new Set<() => void>();
+  const watch = {
+    bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
+    maxWatchSeconds: opts.maxWatchSeconds ?? 1800,
+    maxBufferedBytes: 16 * 1024 * 1024,
+    open: openWatches,
+  };
+  const shards: Shard[] = [];
+  for (let i = 0; i < shardCount; i++) {
+    const name = i === 0 ? 'root' : `shard-${i}`;
+    shards.push(new Shard(name, BUILTIN_RESOURCES, watch, { historyWindow: opts.historyWindow, dataDir: opts.dataDir ? path.join(opts.dataDir, name) : undefined }));
+  }
 
-  // workspace path → logical cluster name, from the kcp.io/path of each LogicalCluster.
+  // workspace path → logical cluster name, from the kcp.io/path of each LogicalCluster, on every shard
+  // (the front-proxy's index in kcp).
   const paths = new Map<string, string>();
   const indexPath = (cluster: string, obj: KubeObject | undefined) => {
     for (const [p, c] of paths) if (c === cluster) paths.delete(p);
     const p = obj?.metadata.annotations?.['kcp.io/path'];
     if (p) paths.set(p, cluster);
   };
-  for (const e of store.entries()) if (e.storage === LOGICAL_CLUSTERS) indexPath(e.cluster, e.object);
-  store.listeners.add((e) => {
-    if (e.storage === LOGICAL_CLUSTERS) indexPath(e.cluster, e.type === 'DELETED' ? undefined : e.object);
-  });
+  for (const shard of shards) {
+    for (const e of shard.store.entries()) if (e.storage === LOGICAL_CLUSTERS) indexPath(e.cluster, e.object);
+    shard.store.listeners.add((e) => {
+      if (e.storage === LOGICAL_CLUSTERS) indexPath(e.cluster, e.type === 'DELETED' ? undefined : e.object);
+    });
+  }
+  const shardOf = (cluster: string) => shards.find((s) => s.hasCluster(cluster));
 
-  const controllers = new ServerControllers(svc);
-  const openWatches = new Set<() => void>();
-  let baseURL = '';
-
-  const createLogicalCluster = (name = randomClusterName(), o: { path?: string } = {}): string => {
+  const createLogicalCluster = (name = randomClusterName(), o: { path?: string; shard?: number } = {}): string => {
     if (!isClusterName(name)) throw new Error(`invalid logical cluster name "${name}"`);
-    if (svc.clusterExists(name)) return name;
+    if (shardOf(name)) return name;
+    const shard = name === 'root' ? shards[0]! : shards[o.shard ?? Math.floor(Math.random() * shards.length)]!;
+    const svc = shard.svc;
     const ctx = { cluster: name, user: { name: 'system:kcp:reference-server', ...ADMIN }, fieldManager: 'kcp-reference-server' };
     const lcPath = o.path ?? (name === 'root' ? 'root' : undefined);
-    const lc = svc.create(ctx, registry.builtin(LOGICAL_CLUSTERS), '', {
+    const lcDef = svc.registry.builtin(LOGICAL_CLUSTERS);
+    const lc = svc.create(ctx, lcDef, '', {
       apiVersion: 'core.kcp.io/v1alpha1',
       kind: 'LogicalCluster',
-      metadata: { name: 'cluster', annotations: lcPath ? { 'kcp.io/path': lcPath } : {} },
+      metadata: { name: 'cluster', annotations: { ...(lcPath ? { 'kcp.io/path': lcPath } : {}), 'core.kcp.io/shard': shard.name } },
       spec: {},
     });
-    svc.writeUpdate(ctx, registry.builtin(LOGICAL_CLUSTERS), lc, {
-      ...lc,
-      status: { URL: `${baseURL}/clusters/${name}`, phase: 'Ready' },
-    }, 'status');
-    svc.create(ctx, registry.builtin(NAMESPACES), '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
+    svc.writeUpdate(ctx, lcDef, lc, { ...lc, status: { URL: `${shard.url}/clusters/${name}`, phase: 'Ready' } }, 'status');
+    svc.create(ctx, svc.registry.builtin(NAMESPACES), '', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'default' } });
     return name;
   };
 
-  const front = new Front(svc, {
-    authenticate: (t) => (t !== undefined && t === token ? { name: 'kcp-admin', ...ADMIN } : undefined),
-    resolvePath: (p) => paths.get(p),
-    version: VERSION,
-    watch: {
-      bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
-      maxWatchSeconds: opts.maxWatchSeconds ?? 1800,
-      maxBufferedBytes: 16 * 1024 * 1024,
-      open: openWatches,
-    },
-    compact: () => store.compact(),
-    orphan: (cluster, uid) => controllers.orphan(cluster, uid),
-    log: opts.log,
-  });
+  const locate = (seg: string, local: Shard) => {
+    if (seg === '*') return { view: local.clusterView('*'), cluster: '*' };
+    let name = seg;
+    if (seg.includes(':') && !seg.startsWith('system:')) {
+      const resolved = paths.get(seg);
+      if (!resolved) throw new ApiError(404, 'NotFound', `workspaces.tenancy.kcp.io "${seg}" not found`, { name: seg, group: 'tenancy.kcp.io', kind: 'workspaces' });
+      name = resolved;
+    }
+    const shard = isClusterName(name) ? shardOf(name) : undefined;
+    if (!shard) throw new ApiError(403, 'Forbidden', `access to logical cluster "${seg}" is forbidden: logical cluster not found`);
+    return { view: shard.clusterView(name), cluster: name };
+  };
 
   const ownDir = opts.rootDir === undefined;
   const rootDir = opts.rootDir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-reference-'));
@@ -205,26 +212,38 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const serving = useTLS
     ? loadOrCreateServingCert(opts.dataDir ?? rootDir, [...new Set(['localhost', '127.0.0.1', '::1', ...(bind === '0.0.0.0' || bind === '::' ? [os.hostname()] : [bind])])])
     : undefined;
-  const server: Server = serving
-    ? createHttpsServer({ cert: serving.cert, key: serving.key, keepAlive: true }, front.handle)
-    : createHttpServer({ keepAlive: true }, front.handle);
   const sockets = new Set<Socket>();
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  server.on('clientError', (_err, socket) => {
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
-  });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port ?? 6443, bind, () => {
-      server.off('error', reject);
-      resolve();
+  for (const [i, shard] of shards.entries()) {
+    const front = new Front({
+      authenticate: (t) => (t !== undefined && t === token ? { name: 'kcp-admin', ...ADMIN } : undefined),
+      locate: (seg) => locate(seg, shard),
+      services: new Map(),
+      version: VERSION,
+      compact: () => shard.store.compact(),
+      log: opts.log,
     });
-  });
-  const port = (server.address() as AddressInfo).port;
-  baseURL = `${serving ? 'https' : 'http'}://${host}:${port}`;
+    const server: Server = serving
+      ? createHttpsServer({ cert: serving.cert, key: serving.key, keepAlive: true }, front.handle)
+      : createHttpServer({ keepAlive: true }, front.handle);
+    server.on('connection', (s: Socket) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+    });
+    server.on('clientError', (_err, socket) => {
+      if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(i === 0 ? (opts.port ?? 6443) : 0, bind, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+    shard.server = server;
+    shard.url = `${serving ? 'https' : 'http'}://${host}:${(server.address() as AddressInfo).port}`;
+  }
+  const port = (shards[0]!.server!.address() as AddressInfo).port;
+  const baseURL = shards[0]!.url;
   createLogicalCluster('root');
 
   const kubeconfigPath = path.join(rootDir, 'admin.kubeconfig');
@@ -237,19 +256,18 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     port,
     kubeconfigPath,
     token,
-    compact: () => store.compact(),
+    shardURLs: shards.map((s) => s.url),
+    compact: () => shards.forEach((s) => s.store.compact()),
     createLogicalCluster,
-    resourceVersion: () => store.resourceVersion,
-    openWatches: () => store.watcherCount,
+    resourceVersion: (shard = 0) => shards[shard]!.store.resourceVersion,
+    openWatches: () => shards.reduce((n, s) => n + s.store.watcherCount, 0),
     stop: () =>
       (stopped ??= (async () => {
-        controllers.stop();
         for (const close of [...openWatches]) close();
-        await new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          for (const s of sockets) s.destroy();
-        });
-        journal?.close();
+        const closing = shards.map((sh) => new Promise<void>((resolve) => (sh.server ? sh.server.close(() => resolve()) : resolve())));
+        for (const s of sockets) s.destroy();
+        await Promise.all(closing);
+        for (const sh of shards) sh.close();
         if (ownDir) fs.rmSync(rootDir, { recursive: true, force: true });
       })()),
   };

@@ -1,0 +1,230 @@
+/**
+ * One Kubernetes API root: discovery, OpenAPI and the object verbs over a view (which object
+ * service, which resources, which extra filters and checks). Logical clusters and virtual
+ * workspaces are views on the same machinery.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
+import { ApiError, badRequest, cause, invalid, methodNotAllowed, noSuchPath, unsupportedMediaType } from './errors.js';
+import { isObject } from './json.js';
+import { listObjects, serveWatch, type ObjectFilter, type WatchSettings } from './listwatch.js';
+import { PATCH_TYPES, type DeleteOptions, type ObjectService, type PatchType, type RequestContext } from './objects.js';
+import { openapiHash, openapiV3Document, openapiV3Index } from './openapi.js';
+import type { Json, JsonObject, ResourceDef } from './types.js';
+import { boolParam, listOptions, mediaType, parseBody, readBody, send } from './wire.js';
+
+/** What one API root serves. */
+export interface ApiView {
+  svc: ObjectService;
+  /** Resources served, for discovery and routing. */
+  resources(): readonly ResourceDef[];
+  /** Preferred version per group in discovery, where the highest is not preferred. */
+  preferred?: Record<string, string>;
+  /** An extra list/watch filter for a resource (e.g. claim labels in a virtual workspace). */
+  filter?(def: ResourceDef): ObjectFilter | undefined;
+  /** Refuses a request by throwing an ApiError (authorizers, read-only resources). */
+  authorize?(verb: string, def: ResourceDef, subresource: string | undefined, namespace: string, name: string | undefined): void;
+  watch: WatchSettings;
+  /** Orphans dependents before an owner is deleted with propagationPolicy=Orphan. */
+  orphan(cluster: string, uid: string): void;
+}
+
+/** Serves one Kubernetes API root (`/api`, `/apis`, `/openapi/v3` and the resources) for a view. */
+export async function serveAPIRoot(
+req: IncomingMessage,
+res: ServerResponse,
+segs: string[],
+q: URLSearchParams,
+ctx: RequestContext,
+view: ApiView,
+): Promise<void> {
+  const method = req.method ?? 'GET';
+  const defs = () => view.resources();
+  const host = req.headers.host ?? 'localhost';
+  const get = method === 'GET' || method === 'HEAD';
+  if (segs[0] === 'api') {
+    if (segs.length === 1) return get ? send(res, 200, apiVersions(host)) : rejectMethod(ctx);
+    if (segs[1] !== 'v1') throw noSuchPath();
+    if (segs.length === 2) return get ? sendOr404(res, apiResourceList(defs(), '', 'v1')) : rejectMethod(ctx);
+    return serveResource(view, req, res, '', 'v1', segs.slice(2), q, ctx);
+  }
+  if (segs[0] === 'apis') {
+    if (segs.length === 1) return get ? send(res, 200, apiGroupList(defs(), view.preferred)) : rejectMethod(ctx);
+    if (segs.length === 2) return get ? sendOr404(res, apiGroup(defs(), segs[1]!, view.preferred)) : rejectMethod(ctx);
+    if (segs.length === 3) return get ? sendOr404(res, apiResourceList(defs(), segs[1]!, segs[2]!)) : rejectMethod(ctx);
+    return serveResource(view, req, res, segs[1]!, segs[2]!, segs.slice(3), q, ctx);
+  }
+  if (segs[0] === 'openapi' && get) {
+    if (segs[1] === 'v3') {
+      if (segs.length === 2) return send(res, 200, openapiV3Index(defs()));
+      const gv = segs.slice(2);
+      const doc =
+        gv[0] === 'api' && gv[1] === 'v1' && gv.length === 2
+          ? openapiV3Document(defs(), '', 'v1')
+          : gv[0] === 'apis' && gv.length === 3
+            ? openapiV3Document(defs(), gv[1]!, gv[2]!)
+            : undefined;
+      if (!doc) throw noSuchPath();
+      return send(res, 200, doc, { ETag: `"${openapiHash(doc)}"`, 'Cache-Control': 'no-cache, private' });
+    }
+  }
+  throw noSuchPath();
+}
+
+function rejectMethod(ctx: RequestContext): never {
+  throw methodNotAllowed(ctx.cluster === '*' ? ' in the `*` logical cluster' : '');
+}
+
+function sendOr404(res: ServerResponse, doc: JsonObject | undefined): void {
+  if (!doc) throw noSuchPath();
+  send(res, 200, doc);
+}
+
+async function serveResource(
+  view: ApiView,
+  req: IncomingMessage,
+  res: ServerResponse,
+  group: string,
+  version: string,
+  parts: string[],
+  q: URLSearchParams,
+  ctx: RequestContext,
+): Promise<void> {
+  let namespace = '';
+  if (parts[0] === 'namespaces' && parts.length >= 3 && parts[2] !== 'status' && parts[2] !== 'finalize') {
+    namespace = parts[1]!;
+    parts = parts.slice(2);
+  }
+  if (parts.length > 3) throw noSuchPath();
+  const [resource, name, subresource] = parts as [string, string | undefined, string | undefined];
+  const def = view.resources().find((d) => d.group === group && d.version === version && d.resource === resource);
+  if (!def || (namespace && !def.namespaced)) throw noSuchPath();
+  if (subresource !== undefined && !(subresource === 'status' && def.statusSubresource)) throw noSuchPath();
+  const method = req.method ?? 'GET';
+  const verb = verbOf(method, name, q);
+  if (!verb) rejectMethod(ctx);
+  if (ctx.cluster === '*') {
+    if (verb !== 'list' && verb !== 'watch') rejectMethod(ctx);
+    if (namespace) {
+      throw badRequest(`cross-cluster LIST and WATCH are required to be cross-namespace, not scoped to namespace ${namespace}`);
+    }
+  }
+  if (!def.verbs.includes(verb) && !(subresource === 'status' && ['get', 'update', 'patch'].includes(verb))) rejectMethod(ctx);
+  view.authorize?.(verb, def, subresource, namespace, name);
+  const svc = view.svc;
+  const filter = view.filter?.(def);
+
+  const fv = q.get('fieldValidation');
+  if (fv !== null && !['Strict', 'Warn', 'Ignore'].includes(fv)) {
+    throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", not "${fv}"`);
+  }
+  ctx.fieldValidation = (fv ?? 'Warn') as 'Strict' | 'Warn' | 'Ignore';
+  const dryRun = q.getAll('dryRun');
+  if (dryRun.some((d) => d !== 'All')) {
+    throw invalid('CreateOptions', 'meta.k8s.io', '', [cause('FieldValueNotSupported', 'dryRun', `Unsupported value: "${dryRun.join(',')}": supported values: "All"`)]);
+  }
+  ctx.dryRun = dryRun.length > 0;
+  // Server-side apply needs an explicit manager; other writes default to the client's name, as kube does.
+  ctx.fieldManager = q.get('fieldManager') ?? (mediaType(req) === 'application/apply-patch+yaml' ? '' : (req.headers['user-agent'] ?? '').split('/')[0] ?? '');
+
+  const body = ['create', 'update', 'patch'].includes(verb) || (verb === 'delete' || verb === 'deletecollection') ? await readBody(req) : Buffer.alloc(0);
+  const headers = (): Record<string, string> =>
+    ctx.warnings?.length ? { Warning: ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } : {};
+  switch (verb) {
+    case 'get':
+      return send(res, 200, svc.get(ctx, def, namespace, name!) as unknown as Json);
+    case 'list':
+      return send(res, 200, await listObjects(svc, ctx, def, namespace, listOptions(q), filter));
+    case 'watch':
+      return serveWatch(svc, ctx, def, namespace, listOptions(q), res, view.watch, filter);
+    case 'create': {
+      const obj = svc.create(ctx, def, namespace, parseBody(body, bodyType(req)));
+      return send(res, 201, obj as unknown as Json, headers());
+    }
+    case 'update': {
+      const obj = svc.update(ctx, def, namespace, name!, parseBody(body, bodyType(req)), subresource);
+      return send(res, 200, obj as unknown as Json, headers());
+    }
+    case 'patch': {
+      const type = mediaType(req) as PatchType;
+      if (!PATCH_TYPES.includes(type)) throw unsupportedMediaType(type, def.builtin ? [...PATCH_TYPES] : PATCH_TYPES.filter((t) => !t.startsWith('application/strategic')));
+      const existed = svc.store.get(def.storage, ctx.cluster, def.namespaced ? namespace : '', name!) !== undefined;
+      const obj = svc.patch(ctx, def, namespace, name!, type, parseBody(body, type), { subresource, force: boolParam(q, 'force') });
+      return send(res, existed || ctx.dryRun ? 200 : 201, obj as unknown as Json, headers());
+    }
+    case 'delete': {
+      const opts = deleteOptions(body, q);
+      if (opts.propagationPolicy === 'Orphan' && !ctx.dryRun) {
+        const cur = svc.store.get(def.storage, ctx.cluster, def.namespaced ? namespace : '', name!);
+        if (cur?.metadata.uid) view.orphan(ctx.cluster, cur.metadata.uid);
+      }
+      return send(res, 200, svc.delete(ctx, def, namespace, name!, opts) as unknown as Json);
+    }
+    case 'deletecollection':
+      return send(res, 200, await deleteCollection(svc, ctx, def, namespace, q, deleteOptions(body, q)));
+  }
+}
+
+
+async function deleteCollection(svc: ObjectService, ctx: RequestContext, def: ResourceDef, namespace: string, q: URLSearchParams, opts: DeleteOptions): Promise<JsonObject> {
+  const list = await listObjects(svc, ctx, def, namespace, { ...listOptions(q), limit: undefined, continue: undefined });
+  const items = list['items'] as unknown as { metadata: { name: string; namespace?: string } }[];
+  const deleted: Json[] = [];
+  for (const it of items) {
+    try {
+      const r = svc.delete(ctx, def, it.metadata.namespace ?? '', it.metadata.name, { propagationPolicy: opts.propagationPolicy });
+      deleted.push(r['kind'] === 'Status' ? (it as unknown as Json) : (r as unknown as Json));
+    } catch (e) {
+      if (!(e instanceof ApiError) || e.code !== 404) throw e;
+    }
+  }
+  return { ...list, items: deleted };
+}
+
+function bodyType(req: IncomingMessage): string {
+  const t = mediaType(req);
+  if (t === '' || t === 'application/json' || t === 'application/yaml' || t === '*/*') return t === 'application/yaml' ? t : 'application/json';
+  throw unsupportedMediaType(t, ['application/json', 'application/yaml']);
+}
+
+function verbOf(method: string, name: string | undefined, q: URLSearchParams): string | undefined {
+  switch (method) {
+    case 'GET':
+    case 'HEAD':
+      if (name) return 'get';
+      return boolParam(q, 'watch') ? 'watch' : 'list';
+    case 'POST':
+      return name ? undefined : 'create';
+    case 'PUT':
+      return name ? 'update' : undefined;
+    case 'PATCH':
+      return name ? 'patch' : undefined;
+    case 'DELETE':
+      return name ? 'delete' : 'deletecollection';
+  }
+  return undefined;
+}
+
+function deleteOptions(body: Buffer, q: URLSearchParams): DeleteOptions {
+  let opts: JsonObject = {};
+  if (body.length && body.toString('utf8').trim()) {
+    const parsed = parseBody(body, 'application/json');
+    if (!isObject(parsed)) throw badRequest('DeleteOptions must be a JSON object');
+    opts = parsed;
+  }
+  const policy = (opts['propagationPolicy'] as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
+  if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
+    throw invalid('DeleteOptions', 'meta.k8s.io', '', [
+      cause('FieldValueNotSupported', 'propagationPolicy', `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`),
+    ]);
+  }
+  const pre = isObject(opts['preconditions']) ? opts['preconditions'] : {};
+  const orphan = opts['orphanDependents'];
+  return {
+    propagationPolicy: (policy ?? (orphan === true ? 'Orphan' : undefined)) as DeleteOptions['propagationPolicy'],
+    preconditions: {
+      uid: typeof pre['uid'] === 'string' ? pre['uid'] : undefined,
+      resourceVersion: typeof pre['resourceVersion'] === 'string' ? pre['resourceVersion'] : undefined,
+    },
+  };
+}

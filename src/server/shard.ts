@@ -1,0 +1,73 @@
+/**
+ * One shard: its own store and resourceVersion counter, object service, background controllers,
+ * durability and HTTP listener. Logical clusters live on exactly one shard.
+ */
+import type { Server } from 'node:http';
+import type { ApiView } from './apiroot.js';
+import { ServerControllers } from './controllers.js';
+import { ApiError } from './errors.js';
+import type { WatchSettings } from './listwatch.js';
+import { LOGICAL_CLUSTERS, ObjectService } from './objects.js';
+import { FileJournal } from './persistence.js';
+import { Registry } from './registry.js';
+import { Store } from './store.js';
+import type { ResourceDef } from './types.js';
+
+/** Preferred discovery versions where the highest version is not the preferred one. */
+export const PREFERRED_VERSIONS: Record<string, string> = {};
+
+/** A shard of the reference server. */
+export class Shard {
+  readonly store: Store;
+  readonly svc: ObjectService;
+  readonly controllers: ServerControllers;
+  journal: FileJournal | undefined;
+  /** `https://127.0.0.1:<port>` once listening. */
+  url = '';
+  server: Server | undefined;
+
+  constructor(
+    readonly name: string,
+    builtins: readonly ResourceDef[],
+    readonly watch: WatchSettings,
+    opts: { historyWindow?: number; dataDir?: string },
+  ) {
+    this.store = new Store(opts.historyWindow ?? 20_000);
+    if (opts.dataDir) this.journal = FileJournal.open(opts.dataDir, this.store);
+    this.svc = new ObjectService(this.store, new Registry(builtins));
+    this.controllers = new ServerControllers(this.svc);
+  }
+
+  /** Whether the logical cluster lives here. */
+  hasCluster(name: string): boolean {
+    return this.svc.clusterExists(name);
+  }
+
+  /** Names of the logical clusters on this shard. */
+  clusters(): string[] {
+    return this.store.clustersOf(LOGICAL_CLUSTERS);
+  }
+
+  /** The plain API root of one logical cluster (or `*`) on this shard. */
+  clusterView(cluster: string): ApiView {
+    const svc = this.svc;
+    return {
+      svc,
+      resources: () => svc.registry.resourcesFor(cluster === '*' ? 'root' : cluster),
+      preferred: PREFERRED_VERSIONS,
+      watch: this.watch,
+      orphan: (c, uid) => this.controllers.orphan(c, uid),
+      authorize: (verb) => {
+        if (cluster === '*' && verb !== 'list' && verb !== 'watch') {
+          throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource in the `*` logical cluster');
+        }
+      },
+    };
+  }
+
+  /** Stops background work and closes the journal (the listener is closed by the server). */
+  close(): void {
+    this.controllers.stop();
+    this.journal?.close();
+  }
+}

@@ -1,0 +1,102 @@
+/** HTTP helpers shared by the front, the API roots and the virtual workspaces. */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { load as loadYaml } from 'js-yaml';
+import { ApiError, badRequest } from './errors.js';
+import type { ListOptions } from './listwatch.js';
+import type { Json } from './types.js';
+
+/** Kubernetes' request body limit. */
+export const MAX_BODY_BYTES = 3 * 1024 * 1024;
+
+/** Whether the client accepts a JSON answer. */
+export function acceptsJson(accept: string | undefined): boolean {
+  if (!accept) return true;
+  return accept.split(',').some((part) => {
+    const type = part.split(';')[0]!.trim().toLowerCase();
+    return type === 'application/json' || type === '*/*' || type === 'application/*' || type === '';
+  });
+}
+
+export function send(res: ServerResponse, code: number, body: Json, headers: Record<string, string> = {}): void {
+  const text = JSON.stringify(body);
+  res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
+  res.end(text);
+}
+
+export function sendError(res: ServerResponse, err: ApiError): void {
+  if (res.headersSent) {
+    res.destroy();
+    return;
+  }
+  send(res, err.code, err.toStatus(), err.headers);
+}
+
+/** Reads the request body, refusing more than MAX_BODY_BYTES with 413. */
+export function readBody(req: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const declared = Number(req.headers['content-length'] ?? '0');
+    if (declared > MAX_BODY_BYTES) {
+      reject(new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`));
+      req.resume();
+      return;
+    }
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on('data', (c: Buffer) => {
+      if (failed) return;
+      size += c.length;
+      if (size > MAX_BODY_BYTES) {
+        failed = true;
+        reject(new ApiError(413, 'RequestEntityTooLarge', `Request entity too large: limit is ${MAX_BODY_BYTES}`));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on('end', () => failed || resolve(Buffer.concat(chunks)));
+    req.on('error', (e) => failed || reject(e));
+  });
+}
+
+export function mediaType(req: IncomingMessage): string {
+  return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
+}
+
+/** Parses a JSON or YAML body. */
+export function parseBody(buf: Buffer, type: string): Json {
+  const text = buf.toString('utf8');
+  if (text.trim() === '') throw badRequest('the request body is empty');
+  try {
+    if (type === 'application/yaml' || type === 'application/apply-patch+yaml') return loadYaml(text) as Json;
+    return JSON.parse(text) as Json;
+  } catch (e) {
+    throw badRequest(`the request body could not be decoded: ${(e as Error).message.split('\n')[0]}`);
+  }
+}
+
+export function boolParam(q: URLSearchParams, name: string): boolean {
+  const v = q.get(name);
+  return v === 'true' || v === '1';
+}
+
+export function intParam(q: URLSearchParams, name: string): number | undefined {
+  const v = q.get(name);
+  if (v === null || v === '') return undefined;
+  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid ${name}: "${v}"`);
+  return Number(v);
+}
+
+export function listOptions(q: URLSearchParams): ListOptions {
+  return {
+    labelSelector: q.get('labelSelector') ?? undefined,
+    fieldSelector: q.get('fieldSelector') ?? undefined,
+    limit: intParam(q, 'limit'),
+    continue: q.get('continue') ?? undefined,
+    resourceVersion: q.get('resourceVersion') ?? undefined,
+    resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
+    allowWatchBookmarks: boolParam(q, 'allowWatchBookmarks'),
+    sendInitialEvents: boolParam(q, 'sendInitialEvents'),
+    timeoutSeconds: intParam(q, 'timeoutSeconds'),
+  };
+}
+
