@@ -1,0 +1,112 @@
+/**
+ * Keep-alive agents, one per (origin, TLS material), shared by a Transport and everything derived
+ * from it with `withServer`. client-node 1.4.0 builds a fresh agent per request, which costs a TCP
+ * connection and a TLS handshake every time; reusing ours keeps a controller on a few sockets.
+ */
+import { createHash } from 'node:crypto';
+import * as http from 'node:http';
+import * as https from 'node:https';
+import type { Socket } from 'node:net';
+
+/** TLS settings that decide which agent (and so which pooled sockets) a request may use. */
+export type TLSMaterial = Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'pfx' | 'passphrase' | 'rejectUnauthorized' | 'servername'>;
+
+/** Socket counters for one origin. */
+export interface SocketStats {
+  origin: string;
+  created: number;
+  open: number;
+}
+
+interface Entry {
+  readonly origin: string;
+  readonly agent: http.Agent;
+  readonly users: Set<object>;
+}
+
+// KeyObject and PFX objects have no cheap canonical bytes; identity is good enough for them.
+const objectIds = new WeakMap<object, number>();
+let nextObjectId = 0;
+
+function feed(h: ReturnType<typeof createHash>, v: unknown): void {
+  if (v === undefined || v === null) h.update('\0-');
+  else if (Array.isArray(v)) {
+    h.update(`\0[${v.length}`);
+    for (const x of v) feed(h, x);
+  } else if (Buffer.isBuffer(v)) h.update('\0b').update(v);
+  else if (typeof v === 'object') {
+    let id = objectIds.get(v);
+    if (id === undefined) objectIds.set(v, (id = nextObjectId++));
+    h.update(`\0o${id}`);
+  } else h.update(`\0${typeof v}:${String(v)}`);
+}
+
+// A digest rather than the PEM strings themselves: the key stays short and no key material sits in a Map key.
+function materialKey(tls: TLSMaterial): string {
+  const h = createHash('sha256');
+  for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) feed(h, tls[k]);
+  return h.digest('hex');
+}
+
+/** A pool of keep-alive agents, reference-counted by the transports that use them. */
+export class AgentPool {
+  private readonly entries = new Map<string, Entry>();
+  private readonly stats = new Map<string, SocketStats>();
+  private readonly seen = new WeakSet<Socket>();
+
+  constructor(private readonly maxSockets: number | undefined) {}
+
+  /** The agent for `origin` and this TLS material, created on first use; `user` keeps it alive. */
+  agentFor(origin: string, tls: TLSMaterial, user: object): http.Agent {
+    const key = `${origin}#${origin.startsWith('https:') ? materialKey(tls) : ''}`;
+    let e = this.entries.get(key);
+    if (!e) {
+      const common = {
+        keepAlive: true,
+        // Below typical server idle timeouts; Node also honours the server's `Keep-Alive: timeout=` hint.
+        keepAliveMsecs: 15_000,
+        maxSockets: this.maxSockets,
+        maxFreeSockets: 32,
+        scheduling: 'lifo' as const,
+      };
+      const agent = origin.startsWith('https:') ? new https.Agent({ ...common, ...tls }) : new http.Agent(common);
+      e = { origin, agent, users: new Set() };
+      this.entries.set(key, e);
+    }
+    e.users.add(user);
+    return e.agent;
+  }
+
+  /** Counts a socket handed to a request: new sockets add to `created` and `open` until they close. */
+  track(origin: string, socket: Socket): void {
+    if (this.seen.has(socket)) return;
+    this.seen.add(socket);
+    let s = this.stats.get(origin);
+    if (!s) {
+      s = { origin, created: 0, open: 0 };
+      this.stats.set(origin, s);
+    }
+    const st = s;
+    st.created++;
+    st.open++;
+    socket.once('close', () => {
+      st.open--;
+    });
+  }
+
+  /** A snapshot of the socket counters per origin. */
+  socketStats(): SocketStats[] {
+    return [...this.stats.values()].map((s) => ({ ...s }));
+  }
+
+  /** Drops `user` from every agent; agents nobody uses any more are destroyed with their sockets. */
+  release(user: object): void {
+    for (const [key, e] of this.entries) {
+      if (!e.users.delete(user)) continue;
+      if (e.users.size === 0) {
+        e.agent.destroy();
+        this.entries.delete(key);
+      }
+    }
+  }
+}
