@@ -152,6 +152,7 @@ export class ObjectService {
 
   /** The object as served: apiVersion and kind of the requested version. */
   present(def: ResourceDef, obj: KubeObject): KubeObject {
+    if (def.conversion) return def.conversion.fromStorage(obj);
     const apiVersion = apiVersionOf(def);
     if (obj.apiVersion === apiVersion && obj.kind === def.kind) return obj;
     return { ...obj, apiVersion, kind: def.kind };
@@ -175,7 +176,7 @@ export class ObjectService {
     if (warnings.length) (ctx.warnings ??= []).push(...warnings);
     object.apiVersion = apiVersion;
     object.kind = def.kind;
-    return object;
+    return def.conversion ? def.conversion.toStorage(object) : object;
   }
 
   private namespaceFor(def: ResourceDef, meta: ObjectMeta, urlNamespace: string): string {
@@ -326,7 +327,8 @@ export class ObjectService {
     if (opts.subresource === 'status') ignoreFields = Object.keys(applied).filter((k) => !['status', 'metadata', 'apiVersion', 'kind'].includes(k));
     else if (def.statusSubresource) ignoreFields = ['status'];
     const merged = serverSideApply({
-      live: old ? this.present(def, old) : undefined,
+      // Both sides in the stored form: `applied` was converted by decode.
+      live: old,
       applied,
       manager: ctx.fieldManager,
       force: opts.force ?? false,

@@ -15,8 +15,8 @@ import { isClusterName } from './names.js';
 import { ApiError } from './errors.js';
 import { LOGICAL_CLUSTERS, NAMESPACES, type UserInfo } from './objects.js';
 import { Shard } from './shard.js';
+import { Topology } from './topology.js';
 import { loadOrCreateServingCert } from './tls.js';
-import type { KubeObject } from './types.js';
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -156,21 +156,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     shards.push(new Shard(name, BUILTIN_RESOURCES, watch, { historyWindow: opts.historyWindow, dataDir: opts.dataDir ? path.join(opts.dataDir, name) : undefined }));
   }
 
-  // workspace path → logical cluster name, from the kcp.io/path of each LogicalCluster, on every shard
-  // (the front-proxy's index in kcp).
-  const paths = new Map<string, string>();
-  const indexPath = (cluster: string, obj: KubeObject | undefined) => {
-    for (const [p, c] of paths) if (c === cluster) paths.delete(p);
-    const p = obj?.metadata.annotations?.['kcp.io/path'];
-    if (p) paths.set(p, cluster);
-  };
-  for (const shard of shards) {
-    for (const e of shard.store.entries()) if (e.storage === LOGICAL_CLUSTERS) indexPath(e.cluster, e.object);
-    shard.store.listeners.add((e) => {
-      if (e.storage === LOGICAL_CLUSTERS) indexPath(e.cluster, e.type === 'DELETED' ? undefined : e.object);
-    });
-  }
-  const shardOf = (cluster: string) => shards.find((s) => s.hasCluster(cluster));
+  const topo = new Topology(shards);
+  const shardOf = (cluster: string) => topo.shardOf(cluster);
 
   const createLogicalCluster = (name = randomClusterName(), o: { path?: string; shard?: number } = {}): string => {
     if (!isClusterName(name)) throw new Error(`invalid logical cluster name "${name}"`);
@@ -193,14 +180,14 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
 
   const locate = (seg: string, local: Shard) => {
     if (seg === '*') return { view: local.clusterView('*'), cluster: '*' };
-    let name = seg;
-    if (seg.includes(':') && !seg.startsWith('system:')) {
-      const resolved = paths.get(seg);
-      if (!resolved) throw new ApiError(404, 'NotFound', `workspaces.tenancy.kcp.io "${seg}" not found`, { name: seg, group: 'tenancy.kcp.io', kind: 'workspaces' });
-      name = resolved;
+    const name = topo.resolve(seg);
+    const shard = name ? topo.shardOf(name) : undefined;
+    if (!name || !shard) {
+      if (seg.includes(':') && !seg.startsWith('system:')) {
+        throw new ApiError(404, 'NotFound', `workspaces.tenancy.kcp.io "${seg}" not found`, { name: seg, group: 'tenancy.kcp.io', kind: 'workspaces' });
+      }
+      throw new ApiError(403, 'Forbidden', `access to logical cluster "${seg}" is forbidden: logical cluster not found`);
     }
-    const shard = isClusterName(name) ? shardOf(name) : undefined;
-    if (!shard) throw new ApiError(403, 'Forbidden', `access to logical cluster "${seg}" is forbidden: logical cluster not found`);
     return { view: shard.clusterView(name), cluster: name };
   };
 
@@ -217,7 +204,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     const front = new Front({
       authenticate: (t) => (t !== undefined && t === token ? { name: 'kcp-admin', ...ADMIN } : undefined),
       locate: (seg) => locate(seg, shard),
-      services: new Map(),
+      services: topo.services,
       version: VERSION,
       compact: () => shard.store.compact(),
       log: opts.log,

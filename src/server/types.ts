@@ -105,6 +105,14 @@ export interface ResourceDef {
    * export); distinct identities of the same group/resource do not.
    */
   storage: string;
+  /**
+   * For a version that is not the stored one (APIExport v1alpha1 over v1alpha2 storage): conversion
+   * between this version's form and the stored form, applied on every read and write.
+   */
+  conversion?: {
+    fromStorage(obj: KubeObject): KubeObject;
+    toStorage(obj: KubeObject): KubeObject;
+  };
 }
 
 /** Verbs a resource can serve, as discovery lists them. */
