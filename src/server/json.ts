@@ -29,3 +29,30 @@ export function isObject(v: unknown): v is JsonObject {
 export function toJson(v: unknown): Json {
   return JSON.parse(JSON.stringify(v)) as Json;
 }
+
+/**
+ * Deepest nesting of objects and arrays a request body or a patched object may have. Go's
+ * encoding/json (and so kube) stops at 10,000 levels; this server stops much earlier because
+ * validation, patching, managedFields and JSON.stringify all recurse, and V8 overflows its stack
+ * at a few thousand levels. No real object comes near 1,000.
+ */
+export const MAX_JSON_DEPTH = 1000;
+
+/**
+ * Whether a decoded value nests deeper than MAX_JSON_DEPTH (`depth`) or holds more than
+ * `maxValues` values counted as if written out (`values`: a YAML alias graph, or JSON patch
+ * `copy` operations that share subtrees, can expand exponentially or loop). Walks without
+ * recursion and stops at the first excess, so a hostile value costs at most `maxValues` steps.
+ */
+export function jsonShapeExcess(v: unknown, maxValues: number): 'depth' | 'values' | undefined {
+  const stack: [unknown, number][] = [[v, 1]];
+  let values = 0;
+  while (stack.length > 0) {
+    const [x, depth] = stack.pop()!;
+    if (++values > maxValues) return 'values';
+    if (typeof x !== 'object' || x === null) continue;
+    if (depth > MAX_JSON_DEPTH) return 'depth';
+    for (const c of Array.isArray(x) ? x : Object.values(x)) stack.push([c, depth + 1]);
+  }
+  return undefined;
+}

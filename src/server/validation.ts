@@ -3,8 +3,10 @@
  * of unknown fields, type/enum/pattern/required checks and the ObjectMeta rules kube applies to
  * every kind. Messages follow kube's wording so clients and tests can match them.
  */
-import { badRequest, cause, invalid } from './errors.js';
+import { ApiError, badRequest, cause, invalid } from './errors.js';
 import type { StatusCause } from './errors.js';
+import { jsonShapeExcess, MAX_JSON_DEPTH } from './json.js';
+import { setOwn } from './patch.js';
 import type { Json, JsonObject, KubeObject, Schema } from './types.js';
 
 /** How unknown fields are treated, as in kube's `fieldValidation` query parameter. */
@@ -28,6 +30,9 @@ export interface NormalizeResult {
 export type NameKind = 'dns1123-subdomain' | 'dns1123-label' | 'path-segment';
 
 const TOTAL_ANNOTATION_SIZE_LIMIT = 256 * 1024;
+
+/** More values than a 3 MiB body (about 1.5 million at most) plus a stored object can hold. */
+const MAX_OBJECT_VALUES = 4 * 1024 * 1024;
 
 interface Walk {
   unknown: string[];
@@ -55,7 +60,8 @@ function clone(v: Json): Json {
   if (Array.isArray(v)) return v.map(clone);
   if (isObject(v)) {
     const out: JsonObject = {};
-    for (const [k, x] of Object.entries(v)) out[k] = clone(x);
+    // setOwn: `out["__proto__"] = x` would replace the prototype and lose the key.
+    for (const [k, x] of Object.entries(v)) setOwn(out, k, clone(x));
     return out;
   }
   return v;
@@ -141,20 +147,22 @@ function walk(w: Walk, v: Json, s: Schema, path: string): Json | undefined {
       const out: JsonObject = {};
       for (const [k, x] of Object.entries(v)) {
         const p = child(path, k);
-        const sub = s.properties?.[k] ?? s.additionalProperties;
+        // Own properties only: `properties["constructor"]` would find Object's constructor and
+        // silently drop an unknown field named like a prototype member instead of reporting it.
+        const sub = (s.properties && Object.hasOwn(s.properties, k) ? s.properties[k] : undefined) ?? s.additionalProperties;
         if (sub) {
           // kube drops nulls of non-nullable fields before validating (Go zero values for built-ins).
           if (x === null) continue;
           const r = walk(w, x, sub, p);
-          if (r !== undefined) out[k] = r;
+          if (r !== undefined) setOwn(out, k, r);
         } else if (s.preserveUnknownFields) {
-          out[k] = clone(x);
+          setOwn(out, k, clone(x));
         } else {
           w.unknown.push(p);
         }
       }
       for (const r of s.required ?? []) {
-        if (!(r in out) && !(r in v && v[r] !== null)) w.causes.push(cause('FieldValueRequired', child(path, r), 'Required value'));
+        if (!Object.hasOwn(out, r) && !(Object.hasOwn(v, r) && v[r] !== null)) w.causes.push(cause('FieldValueRequired', child(path, r), 'Required value'));
       }
       return out;
     }
@@ -319,7 +327,19 @@ function validateMetadata(w: Walk, meta: JsonObject): void {
  */
 export function normalizeObject(obj: Json, schema: Schema, opts: NormalizeOptions): NormalizeResult {
   if (!isObject(obj)) throw badRequest('the body of the request must be a JSON object');
-  if (!isObject(obj.metadata)) throw badRequest('the body of the request must carry metadata as a JSON object');
+  // A missing or null metadata decodes to an empty ObjectMeta in kube (so a create then fails on
+  // the missing name with 422); only metadata of the wrong type is a decoding error.
+  if (obj.metadata !== undefined && obj.metadata !== null && !isObject(obj.metadata)) {
+    throw badRequest('the body of the request must carry metadata as a JSON object');
+  }
+  // Request bodies were checked when parsed; this catches what patches build from them (JSON patch
+  // `copy` shares subtrees, so a few dozen copies expand exponentially), before walk() recurses.
+  const excess = jsonShapeExcess(obj, MAX_OBJECT_VALUES);
+  if (excess === 'depth') throw badRequest(`the object could not be decoded: exceeded max depth of ${MAX_JSON_DEPTH}`);
+  if (excess === 'values') {
+    // kube bounds the same amplification with its JSON patch copy limit, a 422.
+    throw new ApiError(422, 'Invalid', `the server rejected our request due to an error in our request: the object would hold more than ${MAX_OBJECT_VALUES} values`);
+  }
 
   const w: Walk = { unknown: [], causes: [] };
   const out = walk(w, obj, schema, '');

@@ -2,6 +2,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { load as loadYaml } from 'js-yaml';
 import { ApiError, badRequest } from './errors.js';
+import { MAX_JSON_DEPTH, jsonShapeExcess } from './json.js';
 import type { ListOptions } from './listwatch.js';
 import type { Json } from './types.js';
 
@@ -62,16 +63,26 @@ export function mediaType(req: IncomingMessage): string {
   return (req.headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
-/** Parses a JSON or YAML body. */
+/**
+ * Parses a JSON or YAML body. JSON.parse and js-yaml do not recurse deeply, but everything after
+ * them does, so the decoded value is refused (400) when it nests deeper than MAX_JSON_DEPTH or
+ * when YAML aliases expand it far beyond its text (go-yaml refuses the same "billion laughs").
+ */
 export function parseBody(buf: Buffer, type: string): Json {
   const text = buf.toString('utf8');
   if (text.trim() === '') throw badRequest('the request body is empty');
+  let value: Json;
   try {
-    if (type === 'application/yaml' || type === 'application/apply-patch+yaml') return loadYaml(text) as Json;
-    return JSON.parse(text) as Json;
+    if (type === 'application/yaml' || type === 'application/apply-patch+yaml') value = loadYaml(text) as Json;
+    else value = JSON.parse(text) as Json;
   } catch (e) {
     throw badRequest(`the request body could not be decoded: ${(e as Error).message.split('\n')[0]}`);
   }
+  // Without aliases a document holds at most about one value per character.
+  const excess = jsonShapeExcess(value, 2 * text.length + 1000);
+  if (excess === 'depth') throw badRequest(`the request body could not be decoded: exceeded max depth of ${MAX_JSON_DEPTH}`);
+  if (excess === 'values') throw badRequest('the request body could not be decoded: yaml: document contains excessive aliasing');
+  return value;
 }
 
 export function boolParam(q: URLSearchParams, name: string): boolean {

@@ -173,11 +173,40 @@ describe('validation', () => {
       expect(err.details.causes?.[0]).to.include({ field: 'spec.items[1].name' });
     });
 
-    it('answers 400 for a body that is not an object or has no metadata object', () => {
-      for (const body of [[], 'x', null, 3, {}, { metadata: 'x' }, { metadata: [] }] as Json[]) {
+    it('answers 400 for a body that is not an object or whose metadata is not an object', () => {
+      for (const body of [[], 'x', null, 3, { metadata: 'x' }, { metadata: [] }] as Json[]) {
         const err = thrown(() => normalizeObject(body, widgetSchema, opts()));
         expect(err.code, JSON.stringify(body)).to.equal(400);
       }
+    });
+
+    it('reads a missing or null metadata as empty, as kube decodes it (a create then fails on the name)', () => {
+      for (const body of [{ spec: { size: 'S' } }, { metadata: null, spec: { size: 'S' } }] as Json[]) {
+        expect(normalizeObject(body, widgetSchema, opts()).object.metadata, JSON.stringify(body)).to.deep.equal({});
+      }
+    });
+
+    it('keeps keys named like Object.prototype members as data and reports them as unknown fields', () => {
+      // JSON.parse makes "__proto__" an own key; plain assignment would drop it (or swap the prototype).
+      const body = JSON.parse(
+        '{"metadata":{"name":"w"},"spec":{"size":"S","anything":{"__proto__":{"x":1},"constructor":2}},"constructor":{"a":1},"toString":"s"}',
+      ) as Json;
+      const { object, warnings } = normalizeObject(body, widgetSchema, opts('Warn'));
+      const anything = (object['spec'] as Record<string, Json>)['anything'] as Record<string, Json>;
+      expect(Object.getPrototypeOf(anything)).to.equal(Object.prototype);
+      expect(JSON.stringify(anything)).to.equal('{"__proto__":{"x":1},"constructor":2}');
+      expect(warnings).to.deep.equal(['unknown field "constructor"', 'unknown field "toString"']);
+      expect(thrown(() => normalizeObject(body, widgetSchema, opts('Strict'))).code).to.equal(400);
+      const labels = JSON.parse('{"metadata":{"name":"w","labels":{"__proto__":"x"}},"spec":{"size":"S"}}') as Json;
+      expect(thrown(() => normalizeObject(labels, widgetSchema, opts())).code).to.equal(422);
+    });
+
+    it('refuses values nested deeper than MAX_JSON_DEPTH before walking them', () => {
+      let deep: Json = 1;
+      for (let i = 0; i < 5000; i++) deep = { a: deep };
+      const err = thrown(() => normalizeObject(widget({ size: 'S', anything: deep }), widgetSchema, opts()));
+      expect(err.code).to.equal(400);
+      expect(err.message).to.include('exceeded max depth');
     });
 
     it('validates label keys and values', () => {
