@@ -81,7 +81,8 @@ export class Front {
     if (!who) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     setUser(who.name);
     if (!acceptsJson(req.headers['accept'])) {
-      throw new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json, application/yaml');
+      // Only what this server can answer in: an Accept of application/yaml alone gets this 406 too.
+      throw new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
     }
     if (segs[0] === '_reference' && clusterSeg === 'root' && !rawPath.startsWith('/clusters/')) return this.testHook(req, res, segs, who);
     if (segs[0] === 'services' && !rawPath.startsWith('/clusters/')) {
