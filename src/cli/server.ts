@@ -10,6 +10,7 @@ export interface ServerCommandOptions {
   rootDir: string;
   dataDir?: string;
   historyWindow: string;
+  tokenFile?: string;
   verbose?: boolean;
 }
 
@@ -27,6 +28,7 @@ export async function runServer(o: ServerCommandOptions): Promise<void> {
     rootDir: path.resolve(o.rootDir),
     dataDir: o.dataDir ? path.resolve(o.dataDir) : undefined,
     historyWindow: Number(o.historyWindow),
+    tokenFile: o.tokenFile ? path.resolve(o.tokenFile) : undefined,
     log: o.verbose
       ? (l) => process.stderr.write(JSON.stringify({ msg: 'request', ...l }) + '\n')
       : undefined,
@@ -56,6 +58,7 @@ export function registerServer(program: Command): void {
     .option('--root-dir <dir>', 'where admin.kubeconfig is written', '.kcp')
     .option('--data-dir <dir>', 'keep state here across restarts (in memory when absent)')
     .option('--history-window <events>', 'watch history kept for resume', '20000')
+    .option('--token-file <file>', 'extra bearer tokens: token,user,uid,"group1,group2" per line')
     .option('-v, --verbose', 'log every request as a JSON line on stderr')
     .action(async (o: ServerCommandOptions) => runServer(o));
 }

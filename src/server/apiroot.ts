@@ -13,6 +13,15 @@ import { openapiHash, openapiV3Document, openapiV3Index } from './openapi.js';
 import type { Json, JsonObject, ResourceDef } from './types.js';
 import { boolParam, listOptions, mediaType, parseBody, readBody, send } from './wire.js';
 
+/** What a resource request asks for, as authorizers see it. */
+export interface RequestAttributes {
+  verb: string;
+  def: ResourceDef;
+  subresource: string | undefined;
+  namespace: string;
+  name: string | undefined;
+}
+
 /** What one API root serves. */
 export interface ApiView {
   svc: ObjectService;
@@ -23,7 +32,7 @@ export interface ApiView {
   /** An extra list/watch filter for a resource (e.g. claim labels in a virtual workspace). */
   filter?(def: ResourceDef): ObjectFilter | undefined;
   /** Refuses a request by throwing an ApiError (authorizers, read-only resources). */
-  authorize?(verb: string, def: ResourceDef, subresource: string | undefined, namespace: string, name: string | undefined): void;
+  authorize?(ctx: RequestContext, attrs: RequestAttributes): void;
   watch: WatchSettings;
   /** Orphans dependents before an owner is deleted with propagationPolicy=Orphan. */
   orphan(cluster: string, uid: string): void;
@@ -110,19 +119,14 @@ async function serveResource(
     }
   }
   if (!def.verbs.includes(verb) && !(subresource === 'status' && ['get', 'update', 'patch'].includes(verb))) rejectMethod(ctx);
-  view.authorize?.(verb, def, subresource, namespace, name);
+  view.authorize?.(ctx, { verb, def, subresource, namespace, name });
   const svc = view.svc;
   const filter = view.filter?.(def);
 
-  const fv = q.get('fieldValidation');
-  if (fv !== null && !['Strict', 'Warn', 'Ignore'].includes(fv)) {
-    throw badRequest(`fieldValidation must be one of "Ignore", "Warn" or "Strict", not "${fv}"`);
-  }
-  ctx.fieldValidation = (fv ?? 'Warn') as 'Strict' | 'Warn' | 'Ignore';
+  const fv = q.get('fieldValidation') || undefined;
   const dryRun = q.getAll('dryRun');
-  if (dryRun.some((d) => d !== 'All')) {
-    throw invalid('CreateOptions', 'meta.k8s.io', '', [cause('FieldValueNotSupported', 'dryRun', `Unsupported value: "${dryRun.join(',')}": supported values: "All"`)]);
-  }
+  checkWriteOptions(verb, fv, dryRun);
+  ctx.fieldValidation = fv === 'Strict' || fv === 'Ignore' ? fv : 'Warn';
   ctx.dryRun = dryRun.length > 0;
   // Server-side apply needs an explicit manager; other writes default to the client's name, as kube does.
   ctx.fieldManager = q.get('fieldManager') ?? (mediaType(req) === 'application/apply-patch+yaml' ? '' : (req.headers['user-agent'] ?? '').split('/')[0] ?? '');
@@ -179,6 +183,36 @@ async function deleteCollection(svc: ObjectService, ctx: RequestContext, def: Re
     }
   }
   return { ...list, items: deleted };
+}
+
+/** The options kind kube decodes a write's query into, named in its 422 for a bad option. */
+const OPTIONS_KIND: Record<string, string> = {
+  create: 'CreateOptions',
+  update: 'UpdateOptions',
+  patch: 'PatchOptions',
+  delete: 'DeleteOptions',
+  deletecollection: 'DeleteOptions',
+};
+
+/**
+ * kube's ValidateCreate/Update/Patch/DeleteOptions for dryRun and fieldValidation: 422 Invalid on
+ * `<Verb>Options.meta.k8s.io`, values printed as Go does. Reads ignore both parameters, as kube does.
+ */
+function checkWriteOptions(verb: string, fieldValidation: string | undefined, dryRun: string[]): void {
+  const kind = OPTIONS_KIND[verb];
+  if (!kind) return;
+  const causes = [];
+  if (dryRun.some((d) => d !== 'All')) {
+    const shown = `[]string{${dryRun.map((d) => JSON.stringify(d)).join(', ')}}`;
+    causes.push(cause('FieldValueNotSupported', 'dryRun', `Unsupported value: ${shown}: supported values: "All"`));
+  }
+  // DeleteOptions has no fieldValidation.
+  if (kind !== 'DeleteOptions' && fieldValidation !== undefined && !['Ignore', 'Strict', 'Warn'].includes(fieldValidation)) {
+    causes.push(
+      cause('FieldValueNotSupported', 'fieldValidation', `Unsupported value: ${JSON.stringify(fieldValidation)}: supported values: "", "Ignore", "Strict", "Warn"`),
+    );
+  }
+  if (causes.length) throw invalid(kind, 'meta.k8s.io', '', causes);
 }
 
 function bodyType(req: IncomingMessage): string {

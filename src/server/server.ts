@@ -9,11 +9,12 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Authenticator } from './auth.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
 import { Front } from './http.js';
 import { isClusterName } from './names.js';
 import { ApiError } from './errors.js';
-import { LOGICAL_CLUSTERS, NAMESPACES, type UserInfo } from './objects.js';
+import { LOGICAL_CLUSTERS, NAMESPACES } from './objects.js';
 import { Shard } from './shard.js';
 import { Topology } from './topology.js';
 import { loadOrCreateServingCert } from './tls.js';
@@ -41,6 +42,8 @@ export interface ServerOptions {
   bookmarkIntervalMs?: number;
   /** Longest watch without timeoutSeconds. Default 1800 s. */
   maxWatchSeconds?: number;
+  /** A static token file (`token,user,uid,"group1,group2"` per line), as kube-apiserver reads it. */
+  tokenFile?: string;
   /** A request log sink (tokens are never passed to it). */
   log?: (line: { method: string; path: string; code: number; user?: string; ms: number }) => void;
 }
@@ -85,7 +88,6 @@ const VERSION = {
   platform: `${process.platform}/${process.arch}`,
 };
 
-const ADMIN: Omit<UserInfo, 'name'> = { groups: ['system:masters', 'system:kcp:admin', 'system:authenticated'] };
 
 /** 16 lowercase base36 characters, like kcp's generated logical cluster names. */
 export function randomClusterName(): string {
@@ -143,6 +145,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   } else {
     token = randomBytes(24).toString('hex');
   }
+  const authn = new Authenticator(token, opts.tokenFile);
   const openWatches = new Set<() => void>();
   const watch = {
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
@@ -164,7 +167,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     if (shardOf(name)) return name;
     const shard = name === 'root' ? shards[0]! : shards[o.shard ?? Math.floor(Math.random() * shards.length)]!;
     const svc = shard.svc;
-    const ctx = { cluster: name, user: { name: 'system:kcp:reference-server', ...ADMIN }, fieldManager: 'kcp-reference-server' };
+    const ctx = topo.systemContext(name);
     const lcPath = o.path ?? (name === 'root' ? 'root' : undefined);
     const lcDef = svc.registry.builtin(LOGICAL_CLUSTERS);
     const lc = svc.create(ctx, lcDef, '', {
@@ -202,7 +205,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const sockets = new Set<Socket>();
   for (const [i, shard] of shards.entries()) {
     const front = new Front({
-      authenticate: (t) => (t !== undefined && t === token ? { name: 'kcp-admin', ...ADMIN } : undefined),
+      authenticate: (t) => authn.authenticate(t),
       locate: (seg) => locate(seg, shard),
       services: topo.services,
       version: VERSION,

@@ -4,6 +4,7 @@
  */
 import type { Server } from 'node:http';
 import type { ApiView } from './apiroot.js';
+import { rbacAllows, rbacDenied } from './auth.js';
 import { ServerControllers } from './controllers.js';
 import { ApiError } from './errors.js';
 import type { WatchSettings } from './listwatch.js';
@@ -57,10 +58,18 @@ export class Shard {
       preferred: PREFERRED_VERSIONS,
       watch: this.watch,
       orphan: (c, uid) => this.controllers.orphan(c, uid),
-      authorize: (verb) => {
-        if (cluster === '*' && verb !== 'list' && verb !== 'watch') {
-          throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource in the `*` logical cluster');
+      authorize: (ctx, { verb, def, subresource, namespace, name }) => {
+        if (cluster === '*') {
+          if (verb !== 'list' && verb !== 'watch') {
+            throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource in the `*` logical cluster');
+          }
+          if (!ctx.user.groups.includes('system:masters')) {
+            throw new ApiError(403, 'Forbidden', 'wildcard requests across logical clusters are reserved for system:masters');
+          }
+          return;
         }
+        const attrs = { verb, apiGroup: def.group, resource: def.resource, subresource, name, namespace: namespace || undefined };
+        if (!rbacAllows(this.store, cluster, ctx.user, attrs)) throw rbacDenied(ctx.user, attrs, cluster);
       },
     };
   }
