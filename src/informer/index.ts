@@ -1,0 +1,25 @@
+/** The RxJS informer engine: listWatch, Store and indexes, SharedInformer, InformerFactory, ScopedReader. */
+export { listWatch, type ListWatchOptions } from './listwatch.js';
+export { Store, keyOf, type StoreOptions, type StoreReader, type IndexFunc } from './store.js';
+export { Relist } from './delta.js';
+export { LineSplitter, DEFAULT_MAX_LINE_BYTES, type LineSplitterOptions } from './lines.js';
+export { decodeWatchLine, type WatchEvent, type MalformedLine } from './decode.js';
+export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
+export { deepFreeze, freezeByDefault } from './freeze.js';
+export { parseLabelSelector, matchesLabels, type LabelSelector, type LabelRequirement, type LabelSelectorInput } from './labels.js';
+export { CLUSTER_ANNOTATION, ClusterResolver, clusterOfURL, type URLCluster } from './cluster.js';
+export { jsonLineLog, silentLog, type Log, type LogEntry, type LogLevel } from './log.js';
+export {
+  resourcePath,
+  type KubeObject,
+  type ObjectMeta,
+  type ObjectKey,
+  type Cached,
+  type DeepReadonly,
+  type Delta,
+  type ListWatchEvent,
+  type ResourceRef,
+} from './types.js';
+export { SharedInformer, informerKey, forCluster, type InformerOptions, type EventHandlers, type InformerLifecycle } from './informer.js';
+export { InformerFactory, type InformerRequest } from './factory.js';
+export { ScopedReader, type ScopedListOptions } from './reader.js';

@@ -1,0 +1,196 @@
+/**
+ * `SharedInformer`: one list-watch per (base URL, resource, selectors), shared by every subscriber
+ * and reference-counted by them. The first subscriber opens the connection, the last one to leave
+ * closes it and empties the cache. A subscriber that arrives late first receives ADDED for every
+ * cached object, then live changes, so that it sees the same state as the early ones.
+ */
+import { BehaviorSubject, Observable, Subject, defer, filter, finalize, from, interval, merge, share, switchMap, takeUntil, type Subscription } from 'rxjs';
+import type { Transport } from '../client/index.js';
+import { listWatch, type ListWatchOptions } from './listwatch.js';
+import { jsonLineLog, type Log } from './log.js';
+import { ScopedReader } from './reader.js';
+import { Store, type IndexFunc, type StoreReader } from './store.js';
+import { resourcePath, type Cached, type Delta, type KubeObject, type ListWatchEvent } from './types.js';
+
+/** Options of a shared informer. */
+export interface InformerOptions<T extends KubeObject = KubeObject> extends Omit<ListWatchOptions<T>, 'store'> {
+  /** Custom indexes of the cache (scoped by cluster). */
+  indexers?: Readonly<Record<string, IndexFunc<T>>>;
+  /** Deep-freeze cached objects. Default: yes unless NODE_ENV=production. */
+  freeze?: boolean;
+  /** Applied to every object before it is cached. */
+  transform?: (obj: T) => T;
+  /** Re-deliver every cached object as MODIFIED (old === new) this often, once synced. Off by default. */
+  resyncPeriodMs?: number;
+}
+
+/** Callbacks for the changes an informer sees; each call is isolated, a throw is logged. */
+export interface EventHandlers<T extends KubeObject = KubeObject> {
+  onAdd?(obj: Cached<T>, cluster: string): void;
+  /** `old === obj` on a periodic resync. */
+  onUpdate?(old: Cached<T>, obj: Cached<T>, cluster: string): void;
+  onDelete?(obj: Cached<T>, cluster: string): void;
+}
+
+/** Hooks the factory uses to track informers that are in use. */
+export interface InformerLifecycle {
+  onStart?(): void;
+  onStop?(): void;
+}
+
+function isDelta<T extends KubeObject>(e: ListWatchEvent<T>): e is Delta<T> {
+  return e.type !== 'SYNCED';
+}
+
+/** The identity of an informer: base URL, API path and selectors. */
+export function informerKey(server: string, path: string, labelSelector = '', fieldSelector = ''): string {
+  return JSON.stringify([server.replace(/\/+$/, ''), path, labelSelector, fieldSelector]);
+}
+
+/** One shared, reference-counted list-watch with its cache. */
+export class SharedInformer<T extends KubeObject = KubeObject> {
+  /** The API path watched under `server`. */
+  readonly path: string;
+  /** The base URL this informer watches. */
+  readonly server: string;
+  /** See `informerKey`. */
+  readonly key: string;
+  /**
+   * Every change, for as long as the subscription lasts. Subscribing starts the informer (if it is
+   * the first subscriber) and first replays the cache as ADDED.
+   */
+  readonly events$: Observable<Delta<T>>;
+  /** Whether the cache holds a complete list; true from the first complete list until the informer stops. */
+  readonly synced$: Observable<boolean>;
+
+  private readonly cache: Store<T>;
+  private readonly syncedState = new BehaviorSubject(false);
+  private readonly stopAll$ = new Subject<void>();
+  private readonly shared$: Observable<Delta<T>>;
+  private readonly log: Log;
+  private count = 0;
+
+  constructor(
+    transport: Transport,
+    private readonly opts: InformerOptions<T>,
+    private readonly lifecycle: InformerLifecycle = {},
+  ) {
+    const path = opts.path ?? (opts.resource ? resourcePath(opts.resource) : undefined);
+    if (!path) throw new Error('an informer needs a path or a resource');
+    this.path = path;
+    this.server = transport.server;
+    this.key = informerKey(transport.server, path, opts.labelSelector, opts.fieldSelector);
+    this.log = opts.log ?? jsonLineLog;
+    this.cache = new Store<T>({ freeze: opts.freeze, indexers: opts.indexers, transform: opts.transform });
+    this.synced$ = this.syncedState.asObservable();
+
+    this.shared$ = defer(() => {
+      this.lifecycle.onStart?.();
+      const changes$ = listWatch<T>(transport, { ...opts, path, store: this.cache }).pipe(
+        filter((e): e is Delta<T> => {
+          if (isDelta(e)) return true;
+          if (!this.syncedState.value) this.syncedState.next(true);
+          return false;
+        }),
+      );
+      const period = opts.resyncPeriodMs ?? 0;
+      if (period <= 0) return changes$;
+      const resync$ = interval(period).pipe(
+        filter(() => this.syncedState.value),
+        switchMap(() => from(this.resyncDeltas())),
+      );
+      return merge(changes$, resync$);
+    }).pipe(
+      finalize(() => {
+        this.cache.clear();
+        if (this.syncedState.value) this.syncedState.next(false);
+        this.lifecycle.onStop?.();
+      }),
+      share(),
+    );
+
+    this.events$ = new Observable<Delta<T>>((sub) => {
+      this.count++;
+      // Synchronous: nothing can change the cache between this replay and the subscription below.
+      for (const [cluster, object] of this.cache.entries()) sub.next({ type: 'ADDED', cluster, object });
+      const inner = this.shared$.pipe(takeUntil(this.stopAll$)).subscribe(sub);
+      return () => {
+        this.count--;
+        inner.unsubscribe();
+      };
+    });
+  }
+
+  /** The cache (read-only); empty while the informer is not running. */
+  get store(): StoreReader<T> {
+    return this.cache;
+  }
+
+  /** Current subscribers (handlers included). */
+  get subscribers(): number {
+    return this.count;
+  }
+
+  /** Whether the cache holds a complete list now. */
+  get synced(): boolean {
+    return this.syncedState.value;
+  }
+
+  /** Resolves once synced; rejects if `signal` aborts first. It does not start the informer: subscribe for that. */
+  whenSynced(signal?: AbortSignal): Promise<void> {
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason as Error);
+      let sub: Subscription | undefined;
+      const onAbort = (): void => {
+        sub?.unsubscribe();
+        reject(signal!.reason as Error);
+      };
+      sub = this.syncedState.pipe(filter(Boolean)).subscribe(() => {
+        signal?.removeEventListener('abort', onAbort);
+        sub?.unsubscribe();
+        resolve();
+      });
+      if (sub.closed) return;
+      signal?.addEventListener('abort', onAbort, { once: true });
+    });
+  }
+
+  /** Subscribes callbacks; unsubscribe the result to remove them (and to release the informer). */
+  addEventHandler(handlers: EventHandlers<T>): Subscription {
+    return this.events$.subscribe((d) => {
+      try {
+        if (d.type === 'ADDED') handlers.onAdd?.(d.object, d.cluster);
+        else if (d.type === 'MODIFIED') handlers.onUpdate?.(d.old, d.object, d.cluster);
+        else handlers.onDelete?.(d.object, d.cluster);
+      } catch (e) {
+        this.log({ level: 'error', msg: `event handler threw: ${(e as Error).message}`, event: 'handler-error', server: this.server, path: this.path, cluster: d.cluster, name: d.object.metadata?.name, namespace: d.object.metadata?.namespace });
+      }
+    });
+  }
+
+  /** Adds cache indexes; indexes already present under the same name are kept as they are. */
+  addIndexers(indexers: Readonly<Record<string, IndexFunc<T>>>): void {
+    const have = new Set(this.cache.indexNames());
+    const missing = Object.fromEntries(Object.entries(indexers).filter(([name]) => !have.has(name)));
+    if (Object.keys(missing).length > 0) this.cache.addIndexers(missing);
+  }
+
+  /** A view of one logical cluster's objects in this informer's cache. */
+  reader(cluster: string): ScopedReader<T> {
+    return new ScopedReader(this.cache, cluster);
+  }
+
+  /** Ends every subscription (they complete) and so the connection; the informer can be started again. */
+  stop(): void {
+    this.stopAll$.next();
+  }
+
+  private *resyncDeltas(): Generator<Delta<T>> {
+    for (const [cluster, object] of this.cache.entries()) yield { type: 'MODIFIED', cluster, object, old: object };
+  }
+}
+
+/** Narrow a delta stream to one cluster (convenience for per-cluster consumers). */
+export function forCluster<T extends KubeObject>(cluster: string): (source: Observable<Delta<T>>) => Observable<Delta<T>> {
+  return (source) => source.pipe(filter((d) => d.cluster === cluster));
+}

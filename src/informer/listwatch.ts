@@ -1,0 +1,279 @@
+/**
+ * `listWatch`: one (base URL, resource, selectors) as an Observable of store deltas. Lists in
+ * pages, then watches from the list's resourceVersion with bookmarks and a randomised timeout,
+ * resumes from the last seen resourceVersion when a watch ends, relists on 410 and emits the
+ * difference, and retries everything else with capped, jittered backoff. Unsubscribing aborts the
+ * request in flight.
+ */
+import { Observable, type Subscriber } from 'rxjs';
+import {
+  apiErrorFromResponse,
+  apiErrorFromStatus,
+  isGone,
+  isResourceVersionTooLarge,
+  type ApiError,
+  type Transport,
+} from '../client/index.js';
+import { Backoff, type BackoffOptions } from './backoff.js';
+import { ClusterResolver, clusterOfURL } from './cluster.js';
+import { decodeWatchLine } from './decode.js';
+import { Relist } from './delta.js';
+import { jsonLineLog, type Log } from './log.js';
+import { Store } from './store.js';
+import { resourcePath, type KubeObject, type ListWatchEvent, type ResourceRef } from './types.js';
+import { readWatchBody, type WatchEnd } from './watchstream.js';
+
+/** What to list and watch, and how. */
+export interface ListWatchOptions<T extends KubeObject = KubeObject> {
+  /** API path under the transport's base URL, e.g. `/api/v1/configmaps`. Either this or `resource`. */
+  path?: string;
+  /** The resource, across all namespaces. Either this or `path`. */
+  resource?: ResourceRef;
+  labelSelector?: string;
+  fieldSelector?: string;
+  /** Items per list page; 0 lists in one response. Default 500. */
+  pageSize?: number;
+  /** Shortest server-side watch timeout; each watch asks for a random value in [t, 2t). Default 300. */
+  timeoutSeconds?: number;
+  /**
+   * Silence after which a watch counts as dead. Default: its timeoutSeconds plus 30 s, since the
+   * server must end the stream (with a bookmark) by then.
+   */
+  inactivityTimeoutMs?: number;
+  /** Timeout for each list page's response headers. Default 60 s. */
+  listTimeoutMs?: number;
+  /** Retry delays after errors. */
+  backoff?: BackoffOptions;
+  /** A watch that ends before this without delivering an event counts as a failure. Default 1 s. */
+  minHealthyWatchMs?: number;
+  /** The store the deltas are applied to; one per subscription is created when absent. */
+  store?: Store<T>;
+  /** Structured log; default JSON lines on stderr. */
+  log?: Log;
+  /** Randomness for timeouts and jitter (tests). */
+  random?: () => number;
+}
+
+interface ListPage<T> {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: { resourceVersion?: string; continue?: string };
+  items?: T[] | null;
+}
+
+const MAX_MALFORMED_LOGGED = 10;
+
+/** The Observable of store deltas for one (base URL, resource, selectors); cold, one connection per subscription. */
+export function listWatch<T extends KubeObject = KubeObject>(transport: Transport, opts: ListWatchOptions<T>): Observable<ListWatchEvent<T>> {
+  const path = opts.path ?? (opts.resource ? resourcePath(opts.resource) : undefined);
+  if (!path) throw new Error('listWatch needs a path or a resource');
+  return new Observable<ListWatchEvent<T>>((sub) => {
+    const ctrl = new AbortController();
+    const run = new ListWatchRun<T>(transport, path, opts, sub, ctrl.signal);
+    run.loop().then(
+      () => sub.complete(),
+      (e: unknown) => sub.error(e),
+    );
+    return () => ctrl.abort();
+  });
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted || ms <= 0) return resolve();
+    const done = (): void => {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    const t = setTimeout(done, ms);
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** The state of one subscription: resume point, store, backoff. */
+class ListWatchRun<T extends KubeObject> {
+  private readonly store: Store<T>;
+  private readonly log: Log;
+  private readonly random: () => number;
+  private readonly backoff: Backoff;
+  private readonly clusters: ClusterResolver;
+  private readonly ctx: Record<string, unknown>;
+  /** Resume point: the list's resourceVersion, then that of every event and bookmark seen. */
+  private rv = '';
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly path: string,
+    private readonly opts: ListWatchOptions<T>,
+    private readonly sub: Subscriber<ListWatchEvent<T>>,
+    private readonly signal: AbortSignal,
+  ) {
+    this.store = opts.store ?? new Store<T>();
+    this.log = opts.log ?? jsonLineLog;
+    this.random = opts.random ?? Math.random;
+    this.backoff = new Backoff(opts.backoff, this.random);
+    this.ctx = { server: transport.server, path };
+    this.clusters = new ClusterResolver(clusterOfURL(transport.server), this.log, this.ctx);
+  }
+
+  async loop(): Promise<void> {
+    let needList = true;
+    while (!this.signal.aborted) {
+      let delay = 0;
+      try {
+        if (needList) {
+          await this.list();
+          needList = false;
+        }
+        const outcome = await this.watch();
+        if (outcome.healthy) this.backoff.reset();
+        else delay = this.backoff.next();
+        // A list without resourceVersion (a VW resource not served on this shard yet) has no
+        // resume point: only a relist shows what appeared meanwhile.
+        if (outcome.expired || this.rv === '') needList = true;
+      } catch (e) {
+        if (this.signal.aborted) break;
+        const err = e as Error;
+        if (isGone(err) || isResourceVersionTooLarge(err)) needList = true;
+        delay = Math.max(this.backoff.next(), ((err as Partial<ApiError>).retryAfterSeconds ?? 0) * 1000);
+        this.log({ level: 'warn', msg: `list/watch failed, retrying in ${Math.round(delay)} ms`, event: 'retry', ...this.ctx, error: err.message, relist: needList, failures: this.backoff.failures });
+      }
+      await sleep(delay, this.signal);
+    }
+  }
+
+  private query(): Record<string, string | undefined> {
+    return { labelSelector: this.opts.labelSelector || undefined, fieldSelector: this.opts.fieldSelector || undefined };
+  }
+
+  /** Lists every page, applying items as they arrive; emits the DELETED difference and SYNCED at the end. */
+  private async list(): Promise<void> {
+    const relist = new Relist(this.store);
+    const pageSize = this.opts.pageSize ?? 500;
+    let cont: string | undefined;
+    let rv: string | undefined;
+    let items = 0;
+    do {
+      const page = await this.transport.requestJSON<ListPage<T>>({
+        url: this.path,
+        query: { ...this.query(), limit: pageSize > 0 ? pageSize : undefined, continue: cont },
+        signal: this.signal,
+        timeoutMs: this.opts.listTimeoutMs ?? 60_000,
+      });
+      rv ??= page.metadata?.resourceVersion ?? '';
+      // List items carry no apiVersion/kind on Kubernetes; watch events do. Make them agree.
+      const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -4) : undefined;
+      for (const item of page.items ?? []) {
+        if (item === null || typeof item !== 'object') continue;
+        if (item.apiVersion === undefined && page.apiVersion) item.apiVersion = page.apiVersion;
+        if (item.kind === undefined && kind) item.kind = kind;
+        const cluster = this.clusters.clusterOf(item);
+        if (cluster === undefined) continue;
+        items++;
+        const d = relist.apply(cluster, item);
+        if (d) this.sub.next(d);
+      }
+      cont = page.metadata?.continue || undefined;
+    } while (cont !== undefined && !this.signal.aborted);
+    for (const d of relist.finish()) this.sub.next(d);
+    this.rv = rv ?? '';
+    this.log({ level: 'debug', msg: 'listed', event: 'listed', ...this.ctx, resourceVersion: this.rv, items });
+    this.sub.next({ type: 'SYNCED', resourceVersion: this.rv });
+  }
+
+  /** One watch request from `rv`; returns how it went, throws for HTTP errors. */
+  private async watch(): Promise<{ healthy: boolean; expired: boolean }> {
+    const minTimeout = this.opts.timeoutSeconds ?? 300;
+    const timeoutSeconds = Math.max(1, Math.floor(minTimeout * (1 + this.random())));
+    const inactivityMs = this.opts.inactivityTimeoutMs ?? (timeoutSeconds + 30) * 1000;
+    const local = new AbortController();
+    const onCancel = (): void => local.abort(this.signal.reason);
+    this.signal.addEventListener('abort', onCancel, { once: true });
+    const started = Date.now();
+    let events = 0;
+    let expired = false;
+    let errorEvent = false;
+    let malformed = 0;
+    try {
+      const res = await this.transport.request({
+        url: this.path,
+        query: {
+          watch: 'true',
+          resourceVersion: this.rv || undefined,
+          allowWatchBookmarks: 'true',
+          timeoutSeconds,
+          ...this.query(),
+        },
+        signal: local.signal,
+        timeoutMs: inactivityMs,
+      });
+      if (res.status !== 200) {
+        const err = apiErrorFromResponse(res.status, await res.text(), res.headers, { method: 'GET', path: this.path });
+        if (isGone(err)) {
+          this.log({ level: 'info', msg: 'watch answered 410 Gone; relisting', event: 'expired', ...this.ctx, resourceVersion: this.rv });
+          return { healthy: false, expired: true };
+        }
+        throw err;
+      }
+      const end: WatchEnd = await readWatchBody(res.body, {
+        inactivityMs,
+        abort: () => local.abort(),
+        signal: this.signal,
+        onOversize: (bytes) => this.log({ level: 'warn', msg: 'watch line over the size cap; dropped', event: 'malformed', ...this.ctx, bytes }),
+        onLine: (line) => {
+          const ev = decodeWatchLine(line);
+          switch (ev.type) {
+            case 'MALFORMED':
+              if (++malformed <= MAX_MALFORMED_LOGGED) this.log({ level: 'warn', msg: `malformed watch line skipped: ${ev.reason}`, event: 'malformed', ...this.ctx, excerpt: ev.excerpt });
+              return true;
+            case 'ERROR': {
+              const err = apiErrorFromStatus(ev.object);
+              if (isGone(err)) {
+                expired = true;
+                this.log({ level: 'info', msg: `watch expired (${err.message}); relisting`, event: 'expired', ...this.ctx, resourceVersion: this.rv });
+              } else {
+                errorEvent = true;
+                this.log({ level: 'warn', msg: `watch ERROR event: ${err.message}`, event: 'watch-error', ...this.ctx, code: err.code, reason: err.reason });
+              }
+              return false;
+            }
+            case 'BOOKMARK':
+              events++;
+              this.advance(ev.object);
+              return true;
+            default:
+              events++;
+              this.apply(ev.type, ev.object as T);
+              return true;
+          }
+        },
+      });
+      if (end.kind === 'stalled') {
+        this.log({ level: 'warn', msg: `watch silent for ${inactivityMs} ms; reconnecting`, event: 'stalled', ...this.ctx, resourceVersion: this.rv });
+      } else if (end.kind === 'failed' && !this.signal.aborted) {
+        this.log({ level: 'warn', msg: `watch connection failed: ${end.error.message}; resuming`, event: 'watch-failed', ...this.ctx, resourceVersion: this.rv });
+      }
+      const healthy = !expired && !errorEvent && (events > 0 || Date.now() - started >= (this.opts.minHealthyWatchMs ?? 1000));
+      return { healthy, expired };
+    } finally {
+      this.signal.removeEventListener('abort', onCancel);
+    }
+  }
+
+  private advance(obj: KubeObject): void {
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) this.rv = rv;
+  }
+
+  private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
+    this.advance(obj);
+    const cluster = this.clusters.clusterOf(obj);
+    if (cluster === undefined) return;
+    const d =
+      type === 'DELETED'
+        ? this.store.delete(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', obj)
+        : this.store.upsert(cluster, obj);
+    if (d) this.sub.next(d);
+  }
+}

@@ -1,0 +1,23 @@
+/** Structured logging for the informer engine: one JSON object per line, on stderr by default. */
+
+/** Severity of a log entry. */
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+
+/** One structured log entry. */
+export interface LogEntry {
+  level: LogLevel;
+  msg: string;
+  [field: string]: unknown;
+}
+
+/** Where the engine's log entries go. */
+export type Log = (entry: LogEntry) => void;
+
+/** Writes each entry as a JSON line on stderr, with a timestamp; debug entries are dropped. */
+export const jsonLineLog: Log = (entry) => {
+  if (entry.level === 'debug') return;
+  process.stderr.write(JSON.stringify({ time: new Date().toISOString(), ...entry, component: entry['component'] ?? 'informer' }) + '\n');
+};
+
+/** Drops every entry. */
+export const silentLog: Log = () => undefined;

@@ -1,0 +1,253 @@
+/**
+ * The multi-cluster object cache: objects keyed by (cluster, namespace, name), with a cluster and a
+ * cluster+namespace index for free (they are the nesting of the maps) and optional custom indexes,
+ * always scoped by cluster. Objects are stored as received, frozen unless configured otherwise, and
+ * never copied on read.
+ */
+import { deepFreeze, freezeByDefault } from './freeze.js';
+import type { Cached, Delta, KubeObject, ObjectKey } from './types.js';
+
+/** Values an object is indexed under (e.g. a field value, an owner UID). */
+export type IndexFunc<T extends KubeObject = KubeObject> = (obj: Cached<T>) => readonly string[];
+
+/** Options of a `Store`. */
+export interface StoreOptions<T extends KubeObject = KubeObject> {
+  /** Deep-freeze stored objects. Default: yes unless NODE_ENV=production. */
+  freeze?: boolean;
+  /** Custom indexes by name. */
+  indexers?: Readonly<Record<string, IndexFunc<T>>>;
+  /** Applied to every object before it is stored (e.g. drop managedFields to save memory). */
+  transform?: (obj: T) => T;
+}
+
+/** The read side of a store, as informers hand it out. */
+export interface StoreReader<T extends KubeObject = KubeObject> {
+  /** Number of objects. */
+  readonly size: number;
+  /** One object, or undefined. */
+  get(cluster: string, namespace: string, name: string): Cached<T> | undefined;
+  /** Every object of every cluster. */
+  list(): Cached<T>[];
+  /** Every object of one cluster (optionally one namespace); O(objects returned). */
+  listCluster(cluster: string, namespace?: string): Cached<T>[];
+  /** Clusters holding at least one object. */
+  clusters(): string[];
+  /** Number of objects in one cluster. */
+  clusterSize(cluster: string): number;
+  /** Objects whose index `name` yields `value`, in one cluster or in all. */
+  byIndex(name: string, value: string, cluster?: string): Cached<T>[];
+  /** (cluster, object) pairs, for a full walk without building an array. */
+  entries(): IterableIterator<[string, Cached<T>]>;
+}
+
+type Names<T extends KubeObject> = Map<string, Cached<T>>;
+type Namespaces<T extends KubeObject> = Map<string, Names<T>>;
+// value → cluster → objects, one per index. Sets hold object references, so no key strings are built.
+type Index<T extends KubeObject> = Map<string, Map<string, Set<Cached<T>>>>;
+
+// A throwing index function must not leave the maps half-updated: it indexes the object nowhere,
+// both when adding and when removing, so the index stays consistent.
+function valuesOf<T extends KubeObject>(fn: IndexFunc<T>, obj: Cached<T>): readonly string[] {
+  try {
+    return fn(obj);
+  } catch {
+    return [];
+  }
+}
+
+/** The key of an object within its cluster. */
+export function keyOf(cluster: string, obj: KubeObject | Cached<KubeObject>): ObjectKey {
+  return { cluster, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
+}
+
+/** A multi-cluster object cache with indexes. */
+export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> {
+  private readonly byCluster = new Map<string, Namespaces<T>>();
+  private readonly clusterCounts = new Map<string, number>();
+  private readonly indexers = new Map<string, IndexFunc<T>>();
+  private readonly indices = new Map<string, Index<T>>();
+  private readonly freeze: boolean;
+  private readonly transform: ((obj: T) => T) | undefined;
+  private count = 0;
+
+  constructor(opts: StoreOptions<T> = {}) {
+    this.freeze = opts.freeze ?? freezeByDefault();
+    this.transform = opts.transform;
+    if (opts.indexers) this.addIndexers(opts.indexers);
+  }
+
+  /** Number of objects. */
+  get size(): number {
+    return this.count;
+  }
+
+  /** Adds indexes; existing objects are indexed at once. A name already in use is an error. */
+  addIndexers(indexers: Readonly<Record<string, IndexFunc<T>>>): void {
+    for (const [name, fn] of Object.entries(indexers)) {
+      if (this.indexers.has(name)) throw new Error(`index "${name}" already exists`);
+      this.indexers.set(name, fn);
+      const idx: Index<T> = new Map();
+      this.indices.set(name, idx);
+      for (const [cluster, obj] of this.entries()) this.indexOne(idx, fn, cluster, obj);
+    }
+  }
+
+  /** Names of the custom indexes. */
+  indexNames(): string[] {
+    return [...this.indexers.keys()];
+  }
+
+  /** One object, or undefined. */
+  get(cluster: string, namespace: string, name: string): Cached<T> | undefined {
+    return this.byCluster.get(cluster)?.get(namespace)?.get(name);
+  }
+
+  /**
+   * Stores `obj` in `cluster`. Returns the delta (ADDED, or MODIFIED with the previous object), or
+   * undefined when the stored object already has this resourceVersion (a replayed event).
+   */
+  upsert(cluster: string, obj: T): Delta<T> | undefined {
+    const namespace = obj.metadata?.namespace ?? '';
+    const name = obj.metadata?.name ?? '';
+    let nss = this.byCluster.get(cluster);
+    if (!nss) {
+      nss = new Map();
+      this.byCluster.set(cluster, nss);
+    }
+    let names = nss.get(namespace);
+    if (!names) {
+      names = new Map();
+      nss.set(namespace, names);
+    }
+    const old = names.get(name);
+    const rv = obj.metadata?.resourceVersion;
+    if (old && rv !== undefined && rv !== '' && old.metadata?.resourceVersion === rv) return undefined;
+    const stored = this.prepare(obj);
+    names.set(name, stored);
+    if (old) {
+      this.unindex(cluster, old);
+      this.index(cluster, stored);
+      return { type: 'MODIFIED', cluster, object: stored, old };
+    }
+    this.count++;
+    this.clusterCounts.set(cluster, (this.clusterCounts.get(cluster) ?? 0) + 1);
+    this.index(cluster, stored);
+    return { type: 'ADDED', cluster, object: stored };
+  }
+
+  /**
+   * Removes an object. The delta carries `last` (the state the server sent with the deletion, which
+   * has the deletion's resourceVersion) when given, else the cached object; undefined if absent.
+   */
+  delete(cluster: string, namespace: string, name: string, last?: T): Delta<T> | undefined {
+    const nss = this.byCluster.get(cluster);
+    const names = nss?.get(namespace);
+    const old = names?.get(name);
+    if (!old) return undefined;
+    names!.delete(name);
+    if (names!.size === 0) nss!.delete(namespace);
+    this.count--;
+    const left = (this.clusterCounts.get(cluster) ?? 1) - 1;
+    if (left === 0) {
+      this.clusterCounts.delete(cluster);
+      this.byCluster.delete(cluster);
+    } else {
+      this.clusterCounts.set(cluster, left);
+    }
+    this.unindex(cluster, old);
+    return { type: 'DELETED', cluster, object: last ? this.prepare(last) : old };
+  }
+
+  /** Removes everything (indexes stay defined, empty). */
+  clear(): void {
+    this.byCluster.clear();
+    this.clusterCounts.clear();
+    for (const idx of this.indices.values()) idx.clear();
+    this.count = 0;
+  }
+
+  /** Every object of every cluster. */
+  list(): Cached<T>[] {
+    const out: Cached<T>[] = [];
+    for (const nss of this.byCluster.values()) for (const names of nss.values()) for (const o of names.values()) out.push(o);
+    return out;
+  }
+
+  /** Every object of one cluster (optionally one namespace); O(objects returned). */
+  listCluster(cluster: string, namespace?: string): Cached<T>[] {
+    const nss = this.byCluster.get(cluster);
+    if (!nss) return [];
+    if (namespace !== undefined) return [...(nss.get(namespace)?.values() ?? [])];
+    const out: Cached<T>[] = [];
+    for (const names of nss.values()) for (const o of names.values()) out.push(o);
+    return out;
+  }
+
+  /** Clusters holding at least one object. */
+  clusters(): string[] {
+    return [...this.byCluster.keys()];
+  }
+
+  /** Number of objects in one cluster. */
+  clusterSize(cluster: string): number {
+    return this.clusterCounts.get(cluster) ?? 0;
+  }
+
+  /** Objects whose index `name` yields `value`, in one cluster or in all. */
+  byIndex(name: string, value: string, cluster?: string): Cached<T>[] {
+    const idx = this.indices.get(name);
+    if (!idx) throw new Error(`no index "${name}" (have: ${this.indexNames().join(', ') || 'none'})`);
+    const hit = idx.get(value);
+    if (!hit) return [];
+    if (cluster !== undefined) return [...(hit.get(cluster) ?? [])];
+    const out: Cached<T>[] = [];
+    for (const set of hit.values()) for (const o of set) out.push(o);
+    return out;
+  }
+
+  /** (cluster, object) pairs, for a full walk without building an array. */
+  *entries(): IterableIterator<[string, Cached<T>]> {
+    for (const [cluster, nss] of this.byCluster) for (const names of nss.values()) for (const o of names.values()) yield [cluster, o];
+  }
+
+  private prepare(obj: T): Cached<T> {
+    const o = this.transform ? this.transform(obj) : obj;
+    return (this.freeze ? deepFreeze(o) : o) as Cached<T>;
+  }
+
+  private index(cluster: string, obj: Cached<T>): void {
+    for (const [name, fn] of this.indexers) this.indexOne(this.indices.get(name)!, fn, cluster, obj);
+  }
+
+  private indexOne(idx: Index<T>, fn: IndexFunc<T>, cluster: string, obj: Cached<T>): void {
+    for (const value of valuesOf(fn, obj)) {
+      let byCluster = idx.get(value);
+      if (!byCluster) {
+        byCluster = new Map();
+        idx.set(value, byCluster);
+      }
+      let set = byCluster.get(cluster);
+      if (!set) {
+        set = new Set();
+        byCluster.set(cluster, set);
+      }
+      set.add(obj);
+    }
+  }
+
+  private unindex(cluster: string, obj: Cached<T>): void {
+    for (const [name, fn] of this.indexers) {
+      const idx = this.indices.get(name)!;
+      for (const value of valuesOf(fn, obj)) {
+        const byCluster = idx.get(value);
+        const set = byCluster?.get(cluster);
+        if (!set) continue;
+        set.delete(obj);
+        if (set.size === 0) {
+          byCluster!.delete(cluster);
+          if (byCluster!.size === 0) idx.delete(value);
+        }
+      }
+    }
+  }
+}
