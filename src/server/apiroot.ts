@@ -10,7 +10,8 @@ import { isObject } from './json.js';
 import { listObjects, serveWatch, type ObjectFilter, type WatchSettings } from './listwatch.js';
 import { PATCH_TYPES, type DeleteOptions, type ObjectService, type PatchType, type RequestContext } from './objects.js';
 import { openapiHash, openapiV3Document, openapiV3Index } from './openapi.js';
-import type { Json, JsonObject, ResourceDef } from './types.js';
+import { toTable, wantsTable } from './table.js';
+import type { Json, JsonObject, KubeObject, ResourceDef } from './types.js';
 import { boolParam, listOptions, mediaType, parseBody, readBody, send } from './wire.js';
 
 /** What a resource request asks for, as authorizers see it. */
@@ -134,13 +135,22 @@ async function serveResource(
   const body = ['create', 'update', 'patch'].includes(verb) || (verb === 'delete' || verb === 'deletecollection') ? await readBody(req) : Buffer.alloc(0);
   const headers = (): Record<string, string> =>
     ctx.warnings?.length ? { Warning: ctx.warnings.map((w) => `299 - ${JSON.stringify(w)}`).join(', ') } : {};
+  // kubectl asks for Tables first; status reads and writes are always plain objects.
+  const table = subresource === undefined && wantsTable(req.headers['accept']);
+  const include = q.get('includeObject') ?? 'Metadata';
   switch (verb) {
-    case 'get':
-      return send(res, 200, svc.get(ctx, def, namespace, name!) as unknown as Json);
-    case 'list':
-      return send(res, 200, await listObjects(svc, ctx, def, namespace, listOptions(q), filter));
-    case 'watch':
-      return serveWatch(svc, ctx, def, namespace, listOptions(q), res, view.watch, filter);
+    case 'get': {
+      const obj = svc.get(ctx, def, namespace, name!);
+      return send(res, 200, (table ? toTable(def, [obj], { resourceVersion: obj.metadata.resourceVersion ?? '' }, include) : obj) as unknown as Json);
+    }
+    case 'list': {
+      const list = await listObjects(svc, ctx, def, namespace, listOptions(q), filter);
+      return send(res, 200, table ? toTable(def, list['items'] as unknown as KubeObject[], list['metadata'] as JsonObject, include) : list);
+    }
+    case 'watch': {
+      const render = table ? (o: KubeObject) => toTable(def, [o], { resourceVersion: o.metadata.resourceVersion ?? '' }, include) : undefined;
+      return serveWatch(svc, ctx, def, namespace, listOptions(q), res, view.watch, filter, render);
+    }
     case 'create': {
       const obj = svc.create(ctx, def, namespace, parseBody(body, bodyType(req)));
       return send(res, 201, obj as unknown as Json, headers());

@@ -7,7 +7,7 @@
  * enforces it. Go's non-omitempty fields that kube merely zero-fills are left optional.
  */
 import { ALL_VERBS } from './types.js';
-import type { Json, JsonObject, ResourceDef, Schema } from './types.js';
+import type { Json, JsonObject, KubeObject, PrinterColumn, ResourceDef, Schema } from './types.js';
 
 // Schemas are shared by every request and every module; freezing turns an accidental in-place
 // edit into an immediate TypeError instead of a cross-request heisenbug.
@@ -308,6 +308,7 @@ interface DefInput {
   statusSubresource?: boolean;
   builtin?: boolean;
   schema: Schema;
+  printerColumns?: PrinterColumn[];
 }
 
 function def(d: DefInput): ResourceDef {
@@ -327,25 +328,57 @@ function def(d: DefInput): ResourceDef {
   };
   if (d.shortNames) out.shortNames = d.shortNames;
   if (d.categories) out.categories = d.categories;
+  if (d.printerColumns) out.printerColumns = d.printerColumns;
   return deepFreeze(out);
 }
 
 const RBAC = 'rbac.authorization.k8s.io';
 
+/** Number of keys of a map field, as kubectl's DATA column counts them. */
+function keyCount(...fields: string[]): (o: KubeObject) => number {
+  return (o) => fields.reduce((n, f) => n + Object.keys((o[f] as Record<string, unknown> | undefined) ?? {}).length, 0);
+}
+
+// The columns kube's own printers use for these kinds.
+const COLUMNS: Record<string, PrinterColumn[]> = {
+  namespaces: [{ name: 'Status', type: 'string', jsonPath: '.status.phase' }],
+  configmaps: [{ name: 'Data', type: 'integer', value: keyCount('data', 'binaryData') }],
+  secrets: [
+    { name: 'Type', type: 'string', jsonPath: '.type' },
+    { name: 'Data', type: 'integer', value: keyCount('data') },
+  ],
+  serviceaccounts: [{ name: 'Secrets', type: 'integer', value: (o) => ((o['secrets'] as unknown[] | undefined) ?? []).length }],
+  leases: [{ name: 'Holder', type: 'string', jsonPath: '.spec.holderIdentity' }],
+  events: [
+    { name: 'Type', type: 'string', jsonPath: '.type' },
+    { name: 'Reason', type: 'string', jsonPath: '.reason' },
+    { name: 'Message', type: 'string', value: (o) => (o['message'] ?? o['note']) as string | undefined },
+  ],
+  roles: [{ name: 'Created At', type: 'string', jsonPath: '.metadata.creationTimestamp' }],
+  clusterroles: [{ name: 'Created At', type: 'string', jsonPath: '.metadata.creationTimestamp' }],
+  rolebindings: [{ name: 'Role', type: 'string', value: (o) => { const r = o['roleRef'] as { kind?: string; name?: string } | undefined; return r ? `${r.kind}/${r.name}` : undefined; } }],
+  clusterrolebindings: [{ name: 'Role', type: 'string', value: (o) => { const r = o['roleRef'] as { kind?: string; name?: string } | undefined; return r ? `${r.kind}/${r.name}` : undefined; } }],
+  logicalclusters: [
+    { name: 'Phase', type: 'string', jsonPath: '.status.phase' },
+    { name: 'URL', type: 'string', jsonPath: '.status.URL' },
+    { name: 'Age', type: 'date', jsonPath: '.metadata.creationTimestamp' },
+  ],
+};
+
 /** The resources every workspace serves before any APIBinding: Kubernetes built-ins plus LogicalCluster. */
 export const BUILTIN_RESOURCES: readonly ResourceDef[] = Object.freeze([
-  def({ group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], statusSubresource: true, schema: namespaceSchema }),
-  def({ group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'], schema: configMapSchema }),
-  def({ group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, schema: secretSchema }),
-  def({ group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], schema: coreEventSchema }),
-  def({ group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], schema: serviceAccountSchema }),
-  def({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, schema: leaseSchema }),
-  def({ group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], schema: eventsV1EventSchema }),
-  def({ group: RBAC, version: 'v1', resource: 'roles', singular: 'role', kind: 'Role', namespaced: true, schema: roleSchema }),
-  def({ group: RBAC, version: 'v1', resource: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', namespaced: true, schema: roleBindingSchema }),
-  def({ group: RBAC, version: 'v1', resource: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false, schema: clusterRoleSchema }),
-  def({ group: RBAC, version: 'v1', resource: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: false, schema: clusterRoleBindingSchema }),
-  def({ group: 'core.kcp.io', version: 'v1alpha1', resource: 'logicalclusters', singular: 'logicalcluster', kind: 'LogicalCluster', namespaced: false, categories: ['kcp'], statusSubresource: true, builtin: false, schema: logicalClusterSchema }),
+  def({ group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], statusSubresource: true, schema: namespaceSchema, printerColumns: COLUMNS['namespaces'] }),
+  def({ group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'], schema: configMapSchema, printerColumns: COLUMNS['configmaps'] }),
+  def({ group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, schema: secretSchema, printerColumns: COLUMNS['secrets'] }),
+  def({ group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], schema: coreEventSchema, printerColumns: COLUMNS['events'] }),
+  def({ group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], schema: serviceAccountSchema, printerColumns: COLUMNS['serviceaccounts'] }),
+  def({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, schema: leaseSchema, printerColumns: COLUMNS['leases'] }),
+  def({ group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], schema: eventsV1EventSchema, printerColumns: COLUMNS['events'] }),
+  def({ group: RBAC, version: 'v1', resource: 'roles', singular: 'role', kind: 'Role', namespaced: true, schema: roleSchema, printerColumns: COLUMNS['roles'] }),
+  def({ group: RBAC, version: 'v1', resource: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', namespaced: true, schema: roleBindingSchema, printerColumns: COLUMNS['rolebindings'] }),
+  def({ group: RBAC, version: 'v1', resource: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false, schema: clusterRoleSchema, printerColumns: COLUMNS['clusterroles'] }),
+  def({ group: RBAC, version: 'v1', resource: 'clusterrolebindings', singular: 'clusterrolebinding', kind: 'ClusterRoleBinding', namespaced: false, schema: clusterRoleBindingSchema, printerColumns: COLUMNS['clusterrolebindings'] }),
+  def({ group: 'core.kcp.io', version: 'v1alpha1', resource: 'logicalclusters', singular: 'logicalcluster', kind: 'LogicalCluster', namespaced: false, categories: ['kcp'], statusSubresource: true, builtin: false, schema: logicalClusterSchema, printerColumns: COLUMNS['logicalclusters'] }),
 ]);
 
 // ---------------------------------------------------------------------------------------------

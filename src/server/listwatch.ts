@@ -204,6 +204,8 @@ export function serveWatch(
   res: ServerResponse,
   settings: WatchSettings,
   extra?: ObjectFilter,
+  /** Renders each event's object differently (Tables for kubectl get -w). */
+  render?: (o: KubeObject) => JsonObject,
 ): void {
   const filter = compileFilter(def, opts, extra);
   if (opts.sendInitialEvents) {
@@ -251,7 +253,7 @@ export function serveWatch(
     if (res.writableLength > settings.maxBufferedBytes) close();
   };
   const eventLine = (type: string, o: KubeObject) => {
-    const body = sameShape(o) ? objectJson(o) : JSON.stringify(svc.present(def, o));
+    const body = render ? JSON.stringify(render(svc.present(def, o))) : sameShape(o) ? objectJson(o) : JSON.stringify(svc.present(def, o));
     return `{"type":"${type}","object":${body}}\n`;
   };
   const bookmark = (initialEnd = false) => {

@@ -80,6 +80,20 @@ export type Schema =
     }
   | { type: 'any' };
 
+/** A column of server-side printing (kubectl's table output). */
+export interface PrinterColumn {
+  name: string;
+  /** 'date' cells print as an age (`5m`). */
+  type: 'string' | 'integer' | 'number' | 'boolean' | 'date';
+  jsonPath?: string;
+  /** Computes the cell where a JSONPath cannot (counts, joins). */
+  value?: (obj: KubeObject) => Json | undefined;
+  format?: string;
+  description?: string;
+  /** 0 = shown by default, >0 only with -o wide. */
+  priority?: number;
+}
+
 /** One resource served by the API machinery. */
 export interface ResourceDef {
   /** API group, '' for core. */
@@ -96,6 +110,8 @@ export interface ResourceDef {
   categories?: string[];
   /** Whether `<resource>/status` is served and status is only written through it. */
   statusSubresource: boolean;
+  /** Columns for `as=Table` answers besides Name (and Age, appended unless listed). */
+  printerColumns?: PrinterColumn[];
   /** Built-in kinds accept strategic merge patch; custom resources answer 415. */
   builtin: boolean;
   /** Schema of the whole object (apiVersion, kind, metadata included). */
