@@ -53,12 +53,14 @@ export class AgentPool {
   private readonly entries = new Map<string, Entry>();
   private readonly stats = new Map<string, SocketStats>();
   private readonly seen = new WeakSet<Socket>();
+  private closed = false;
 
   constructor(private readonly maxSockets: number | undefined) {}
 
   /** The agent for `origin` and this TLS material, created on first use; `user` keeps it alive. */
   agentFor(origin: string, tls: TLSMaterial, user: object): http.Agent {
     const key = `${origin}#${origin.startsWith('https:') ? materialKey(tls) : ''}`;
+    if (this.closed) throw new Error('transport is closed');
     let e = this.entries.get(key);
     if (!e) {
       const common = {
@@ -97,6 +99,13 @@ export class AgentPool {
   /** A snapshot of the socket counters per origin. */
   socketStats(): SocketStats[] {
     return [...this.stats.values()].map((s) => ({ ...s }));
+  }
+
+  /** Destroys every agent and its sockets; the pool refuses new agents afterwards. */
+  destroyAll(): void {
+    this.closed = true;
+    for (const e of this.entries.values()) e.agent.destroy();
+    this.entries.clear();
   }
 
   /** Drops `user` from every agent; agents nobody uses any more are destroyed with their sockets. */

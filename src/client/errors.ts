@@ -135,6 +135,8 @@ export function parseRetryAfter(value: string | string[] | undefined, now = Date
   if (v === undefined || v.trim() === '') return undefined;
   const trimmed = v.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed);
+  // Date.parse is lenient ('-1' is a year); an HTTP date always names a weekday and month.
+  if (!/[a-z]{3}/i.test(trimmed)) return undefined;
   const at = Date.parse(trimmed);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, Math.ceil((at - now) / 1000));

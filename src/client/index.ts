@@ -24,3 +24,31 @@ export {
   type StatusDetails,
   type StatusReason,
 } from './errors.js';
+export {
+  WILDCARD_CLUSTER,
+  InvalidClusterNameError,
+  InvalidObjectNameError,
+  isLogicalClusterName,
+  isLogicalClusterPath,
+  validateCluster,
+  validateNamespace,
+  validateObjectName,
+  clusterURL,
+  clusterOfURL,
+  nameSegment,
+  namespaceSegment,
+} from './names.js';
+export { Discovery, UnknownKindError, UnknownResourceError, parseAPIVersion, type JSONRequester, type ResourceInfo } from './discovery.js';
+export {
+  ClusterClient,
+  PatchType,
+  type ApplyOptions,
+  type CallOptions,
+  type ClusterClientOptions,
+  type DeleteOptions,
+  type JSONPatchOperation,
+  type ListOptions,
+  type PatchOptions,
+  type WriteOptions,
+} from './cluster-client.js';
+export type { KubernetesObject, ObjectKey, ObjectList, ObjectMeta, ObjectType } from './types.js';

@@ -109,19 +109,21 @@ export class Transport {
     readonly server: string,
     private readonly pool: AgentPool,
     private readonly userAgent: string,
+    // The transport made by fromKubeConfig owns the pool; those from withServer only borrow it.
+    private readonly ownsPool: boolean,
   ) {}
 
   /** A transport for the current context of `kc`. */
   static fromKubeConfig(kc: KubeConfig, opts: TransportOptions = {}): Transport {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
-    return new Transport(kc, cluster.server.replace(/\/+$/, ''), new AgentPool(opts.maxSockets), opts.userAgent ?? DEFAULT_USER_AGENT);
+    return new Transport(kc, cluster.server.replace(/\/+$/, ''), new AgentPool(opts.maxSockets), opts.userAgent ?? DEFAULT_USER_AGENT, true);
   }
 
   /** a Transport for another base URL with the same credentials and TLS material (e.g. a VW endpoint URL from an endpoint slice) */
   withServer(url: string): Transport {
     if (!isAbsoluteURL(url)) throw new Error(`withServer needs an absolute http(s) URL, got ${JSON.stringify(url)}`);
-    return new Transport(this.kc, url.replace(/\/+$/, ''), this.pool, this.userAgent);
+    return new Transport(this.kc, url.replace(/\/+$/, ''), this.pool, this.userAgent, false);
   }
 
   /** Sends one request; resolves on response headers whatever the status; rejects on network errors and abort. */
@@ -166,10 +168,14 @@ export class Transport {
     return this.pool.socketStats();
   }
 
-  /** Destroys the agents this transport used that no other transport of the same pool still uses. */
+  /**
+   * Destroys the agents. On a transport from `fromKubeConfig` that is every agent, including those
+   * of transports derived with `withServer`; on a derived one, only the agents nobody else uses.
+   */
   close(): void {
     this.closed = true;
-    this.pool.release(this);
+    if (this.ownsPool) this.pool.destroyAll();
+    else this.pool.release(this);
   }
 
   private urlOf(o: RequestOptions): string {
