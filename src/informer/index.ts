@@ -12,8 +12,7 @@ export { jsonLineLog, silentLog, type Log, type LogEntry, type LogLevel } from '
 export {
   resourcePath,
   type KubeObject,
-  type ObjectMeta,
-  type ObjectKey,
+  type ClusterObjectKey,
   type Cached,
   type DeepReadonly,
   type Delta,

@@ -39,7 +39,7 @@ export interface InformerLifecycle {
 }
 
 function isDelta<T extends KubeObject>(e: ListWatchEvent<T>): e is Delta<T> {
-  return e.type !== 'SYNCED';
+  return e.type !== 'SYNCED' && e.type !== 'BOOKMARK';
 }
 
 /** The identity of an informer: base URL, API path and selectors. */
@@ -69,6 +69,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly shared$: Observable<Delta<T>>;
   private readonly log: Log;
   private count = 0;
+  private lastRV = '';
 
   constructor(
     transport: Transport,
@@ -88,8 +89,13 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       this.lifecycle.onStart?.();
       const changes$ = listWatch<T>(transport, { ...opts, path, store: this.cache }).pipe(
         filter((e): e is Delta<T> => {
-          if (isDelta(e)) return true;
-          if (!this.syncedState.value) this.syncedState.next(true);
+          if (isDelta(e)) {
+            const rv = e.object.metadata?.resourceVersion;
+            if (rv) this.lastRV = rv;
+            return true;
+          }
+          this.lastRV = e.resourceVersion;
+          if (e.type === 'SYNCED' && !this.syncedState.value) this.syncedState.next(true);
           return false;
         }),
       );
@@ -103,6 +109,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     }).pipe(
       finalize(() => {
         this.cache.clear();
+        this.lastRV = '';
         if (this.syncedState.value) this.syncedState.next(false);
         this.lifecycle.onStop?.();
       }),
@@ -129,6 +136,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   /** Current subscribers (handlers included). */
   get subscribers(): number {
     return this.count;
+  }
+
+  /** The resourceVersion of the last list, event or bookmark seen: where a watch would resume. */
+  get lastSyncResourceVersion(): string {
+    return this.lastRV;
   }
 
   /** Whether the cache holds a complete list now. */

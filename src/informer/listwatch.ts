@@ -241,6 +241,7 @@ class ListWatchRun<T extends KubeObject> {
             case 'BOOKMARK':
               events++;
               this.advance(ev.object);
+              this.sub.next({ type: 'BOOKMARK', resourceVersion: this.rv });
               return true;
             default:
               events++;
@@ -253,6 +254,8 @@ class ListWatchRun<T extends KubeObject> {
         this.log({ level: 'warn', msg: `watch silent for ${inactivityMs} ms; reconnecting`, event: 'stalled', ...this.ctx, resourceVersion: this.rv });
       } else if (end.kind === 'failed' && !this.signal.aborted) {
         this.log({ level: 'warn', msg: `watch connection failed: ${end.error.message}; resuming`, event: 'watch-failed', ...this.ctx, resourceVersion: this.rv });
+      } else if (end.kind === 'closed') {
+        this.log({ level: 'debug', msg: 'watch closed by the server; resuming', event: 'watch-closed', ...this.ctx, resourceVersion: this.rv, events });
       }
       const healthy = !expired && !errorEvent && (events > 0 || Date.now() - started >= (this.opts.minHealthyWatchMs ?? 1000));
       return { healthy, expired };

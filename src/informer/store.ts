@@ -5,7 +5,7 @@
  * never copied on read.
  */
 import { deepFreeze, freezeByDefault } from './freeze.js';
-import type { Cached, Delta, KubeObject, ObjectKey } from './types.js';
+import type { Cached, Delta, KubeObject, ClusterObjectKey } from './types.js';
 
 /** Values an object is indexed under (e.g. a field value, an owner UID). */
 export type IndexFunc<T extends KubeObject = KubeObject> = (obj: Cached<T>) => readonly string[];
@@ -56,7 +56,7 @@ function valuesOf<T extends KubeObject>(fn: IndexFunc<T>, obj: Cached<T>): reado
 }
 
 /** The key of an object within its cluster. */
-export function keyOf(cluster: string, obj: KubeObject | Cached<KubeObject>): ObjectKey {
+export function keyOf(cluster: string, obj: KubeObject | Cached<KubeObject>): ClusterObjectKey {
   return { cluster, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
 }
 

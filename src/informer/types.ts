@@ -1,23 +1,11 @@
 /** The object shapes and event vocabulary of the informer engine. */
+import type { KubernetesObject } from '../client/index.js';
 
-/** The metadata fields the informer reads; everything else passes through untouched. */
-export interface ObjectMeta {
-  name?: string;
-  namespace?: string;
-  uid?: string;
-  resourceVersion?: string;
-  labels?: Record<string, string>;
-  annotations?: Record<string, string>;
-  [key: string]: unknown;
-}
-
-/** Any Kubernetes object as it comes off the wire. */
-export interface KubeObject {
-  apiVersion?: string;
-  kind?: string;
-  metadata?: ObjectMeta;
-  [key: string]: unknown;
-}
+/**
+ * Any Kubernetes object as it comes off the wire: the client's type, so that a user's
+ * `interface Widget extends KubernetesObject` fits every informer type parameter.
+ */
+export type KubeObject = KubernetesObject;
 
 /** Deeply read-only view of a value: what readers of a cache get. */
 export type DeepReadonly<T> = T extends (...args: never[]) => unknown
@@ -32,7 +20,7 @@ export type DeepReadonly<T> = T extends (...args: never[]) => unknown
 export type Cached<T extends KubeObject = KubeObject> = DeepReadonly<T>;
 
 /** The identity of an object in a multi-cluster cache. */
-export interface ObjectKey {
+export interface ClusterObjectKey {
   cluster: string;
   /** Empty for cluster-scoped objects. */
   namespace: string;
@@ -45,8 +33,14 @@ export type Delta<T extends KubeObject = KubeObject> =
   | { type: 'MODIFIED'; cluster: string; object: Cached<T>; old: Cached<T> }
   | { type: 'DELETED'; cluster: string; object: Cached<T> };
 
-/** What `listWatch` emits: deltas, and a marker after every complete (re)list. */
-export type ListWatchEvent<T extends KubeObject = KubeObject> = Delta<T> | { type: 'SYNCED'; resourceVersion: string };
+/**
+ * What `listWatch` emits: deltas; SYNCED after every complete (re)list; BOOKMARK when the server
+ * moved the resume point forward without a change to report.
+ */
+export type ListWatchEvent<T extends KubeObject = KubeObject> =
+  | Delta<T>
+  | { type: 'SYNCED'; resourceVersion: string }
+  | { type: 'BOOKMARK'; resourceVersion: string };
 
 /** A resource addressed by group, version and plural name (group '' is the core group). */
 export interface ResourceRef {
