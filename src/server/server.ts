@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { Authenticator } from './auth.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
 import { Front } from './http.js';
+import { installVirtualWorkspaces } from './kcp/vw/index.js';
 import { isClusterName } from './names.js';
 import { ApiError } from './errors.js';
 import { LOGICAL_CLUSTERS, NAMESPACES } from './objects.js';
@@ -160,6 +161,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   const topo = new Topology(shards);
+  installVirtualWorkspaces(topo);
   const shardOf = (cluster: string) => topo.shardOf(cluster);
 
   const createLogicalCluster = (name = randomClusterName(), o: { path?: string; shard?: number } = {}): string => {

@@ -1,0 +1,39 @@
+/**
+ * kcp's virtual workspaces on every shard port: `apiexport` (a provider's view of its export's
+ * APIs across the bound logical clusters of that shard) and `initializingworkspaces` (an
+ * initializer's view of the logical clusters waiting for it).
+ */
+import type { Topology } from '../../topology.js';
+import { apiExportVirtualWorkspace } from './apiexport.js';
+import { defaultAuthorizers, type VirtualWorkspaceAuthorizers } from './common.js';
+import { initializingVirtualWorkspace } from './initializing.js';
+
+export type { VirtualWorkspaceAuthorizers } from './common.js';
+
+/** The installed virtual workspaces of one topology. */
+export interface VirtualWorkspaces {
+  /**
+   * Authorization hooks: `content(user, verb, exportCluster, exportName)` for `apiexports/content`
+   * and `initialize(user, typeCluster, typeName)`. Replace them to change the policy; by default
+   * admins pass and everyone else needs RBAC in the export's or type's workspace.
+   */
+  authorizers: VirtualWorkspaceAuthorizers;
+}
+
+const installed = new WeakMap<Topology, VirtualWorkspaces>();
+
+/** Registers `apiexport` and `initializingworkspaces` in `topo.services` (once per topology). */
+export function installVirtualWorkspaces(topo: Topology): VirtualWorkspaces {
+  const existing = installed.get(topo);
+  if (existing) return existing;
+  const vws: VirtualWorkspaces = { authorizers: defaultAuthorizers(topo) };
+  installed.set(topo, vws);
+  topo.services.set('apiexport', apiExportVirtualWorkspace(topo, () => vws.authorizers));
+  topo.services.set('initializingworkspaces', initializingVirtualWorkspace(topo, () => vws.authorizers));
+  return vws;
+}
+
+/** The virtual workspaces installed on a topology, for layers that replace the authorization hooks. */
+export function virtualWorkspacesOf(topo: Topology): VirtualWorkspaces | undefined {
+  return installed.get(topo);
+}
