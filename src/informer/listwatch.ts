@@ -122,13 +122,16 @@ class ListWatchRun<T extends KubeObject> {
     while (!this.signal.aborted) {
       let delay = 0;
       try {
+        const listed = needList;
         if (needList) {
           await this.list();
           needList = false;
         }
         const outcome = await this.watch();
         if (outcome.healthy) this.backoff.reset();
-        else delay = this.backoff.next();
+        // A 410 on a resume is what relisting is for: relist at once. A 410 right after a list
+        // means something is wrong with the server's history; do not spin on it.
+        else if (!outcome.expired || listed) delay = this.backoff.next();
         // A list without resourceVersion (a VW resource not served on this shard yet) has no
         // resume point: only a relist shows what appeared meanwhile.
         if (outcome.expired || this.rv === '') needList = true;
@@ -216,6 +219,7 @@ class ListWatchRun<T extends KubeObject> {
         }
         throw err;
       }
+      if (this.backoff.failures > 0) this.log({ level: 'info', msg: `watching again from resourceVersion ${this.rv || '(none)'}`, event: 'reconnected', ...this.ctx, resourceVersion: this.rv });
       const end: WatchEnd = await readWatchBody(res.body, {
         inactivityMs,
         abort: () => local.abort(),

@@ -1,0 +1,165 @@
+/**
+ * `kcp-mc watch <resource>`: the informer engine from the command line. One shared informer per
+ * server URL; once a URL has synced, one line per cached object, then one line per change. It is
+ * how a provider author sees exactly what the engine sees, through restarts and 410s.
+ */
+import * as fs from 'node:fs';
+import { KubeConfig } from '@kubernetes/client-node';
+import type { Command } from 'commander';
+import type { Subscription } from 'rxjs';
+import { Discovery, Transport, UnknownResourceError, type ResourceInfo } from '../client/index.js';
+import { Backoff, InformerFactory, type Cached, type KubeObject, type Log } from '../informer/index.js';
+
+/** Options of `kcp-mc watch`. */
+export interface WatchCommandOptions {
+  kubeconfig?: string;
+  server?: string[];
+  selector?: string;
+  output?: string;
+  verbose?: boolean;
+}
+
+/** Where the command writes, and what stops it (tests pass their own). */
+export interface WatchIO {
+  out: (s: string) => void;
+  err: (s: string) => void;
+  signal: AbortSignal;
+}
+
+/**
+ * The URL an informer watches for a `--server` value: a `/clusters/<x>` URL as it is (one cluster,
+ * or `*`), anything else (a VW endpoint URL, a shard's base URL) with `/clusters/*` appended.
+ */
+export function watchURL(server: string): string {
+  const s = server.replace(/\/+$/, '');
+  return /\/clusters\/[^/]+$/.test(new URL(s).pathname) ? s : `${s}/clusters/*`;
+}
+
+function loadKubeConfig(file: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) {
+    if (!fs.existsSync(file)) throw new Error(`kubeconfig ${file} does not exist`);
+    kc.loadFromFile(file);
+  } else {
+    kc.loadFromDefault();
+  }
+  // loadFromDefault silently falls back to localhost:8080; say so instead of watching nothing.
+  const server = kc.getCurrentCluster()?.server;
+  if (!server || (!file && server === 'http://localhost:8080')) throw new Error('no kubeconfig found: pass --kubeconfig FILE or set KUBECONFIG');
+  return kc;
+}
+
+function textLine(cluster: string, obj: Cached<KubeObject>, type?: string): string {
+  const m = obj.metadata;
+  const cols = [cluster, m?.namespace || '-', m?.name ?? '', m?.resourceVersion ?? ''];
+  return (type ? `${type} ` : '') + cols.join(' ') + '\n';
+}
+
+function jsonLine(server: string, cluster: string, obj: Cached<KubeObject>, type: string): string {
+  return JSON.stringify({ type, server, cluster, object: obj }) + '\n';
+}
+
+const compareObjects = ([ca, a]: [string, Cached<KubeObject>], [cb, b]: [string, Cached<KubeObject>]): number =>
+  ca.localeCompare(cb) || (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const t = setTimeout(done, ms);
+    function done(): void {
+      clearTimeout(t);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+}
+
+/** Resolves `<resource>` at one URL, retrying anything but "no such resource" until it works or the command stops. */
+async function resolve(transport: Transport, url: string, name: string, io: WatchIO): Promise<ResourceInfo | undefined> {
+  const discovery = new Discovery(transport.withServer(url));
+  const backoff = new Backoff({ initialMs: 500, maxMs: 30_000 });
+  while (!io.signal.aborted) {
+    try {
+      return await discovery.resolveResource(name, { signal: io.signal });
+    } catch (e) {
+      if (io.signal.aborted) break;
+      if (e instanceof UnknownResourceError) throw e;
+      const delay = backoff.next();
+      io.err(`kcp-mc watch: ${url}: discovery failed (${(e as Error).message}); retrying in ${Math.round(delay)} ms\n`);
+      await sleep(delay, io.signal);
+    }
+  }
+  return undefined;
+}
+
+/** Runs the watch until `io.signal` aborts. */
+export async function runWatch(resource: string, o: WatchCommandOptions, io: WatchIO): Promise<void> {
+  const json = o.output === 'json';
+  if (o.output !== undefined && o.output !== 'json') throw new Error(`unsupported output format "${o.output}" (supported: json)`);
+  const kc = loadKubeConfig(o.kubeconfig);
+  const transport = Transport.fromKubeConfig(kc, { userAgent: 'kcp-mc-watch' });
+  const urls = [...new Set((o.server?.length ? o.server : [transport.server]).map(watchURL))];
+  const log: Log = (e) => {
+    if (e.level === 'debug' && !o.verbose) return;
+    io.err(`kcp-mc watch: ${String(e['server'] ?? '')}: ${e.msg}${e['error'] ? ` (${String(e['error'])})` : ''}\n`);
+  };
+  const factory = new InformerFactory(transport, { log, freeze: false });
+  const subs: Subscription[] = [];
+  try {
+    await Promise.all(
+      urls.map(async (url) => {
+        const info = await resolve(transport, url, resource, io);
+        if (!info || io.signal.aborted) return;
+        if (!info.verbs.includes('watch') && info.verbs.length > 0) throw new Error(`${url}: ${info.resource} cannot be watched`);
+        const inf = factory.informer({ server: url, resource: info, labelSelector: o.selector });
+        let synced = false;
+        subs.push(
+          inf.synced$.subscribe((s) => {
+            if (!s || synced) return;
+            synced = true;
+            const all = [...inf.store.entries()].sort(compareObjects);
+            io.out(all.map(([c, obj]) => (json ? jsonLine(url, c, obj, 'INITIAL') : textLine(c, obj))).join(''));
+            io.err(`kcp-mc watch: ${url}: synced, ${all.length} ${info.resource}\n`);
+          }),
+        );
+        subs.push(
+          inf.events$.subscribe((d) => {
+            if (!synced) return; // part of the initial state, printed once synced
+            io.out(json ? jsonLine(url, d.cluster, d.object, d.type) : textLine(d.cluster, d.object, d.type));
+          }),
+        );
+      }),
+    );
+    if (!io.signal.aborted) await new Promise<void>((r) => io.signal.addEventListener('abort', () => r(), { once: true }));
+  } finally {
+    for (const s of subs) s.unsubscribe();
+    factory.close();
+    transport.close();
+  }
+}
+
+/** Registers `watch` on the CLI. */
+export function registerWatch(program: Command): void {
+  program
+    .command('watch')
+    .description('watch a resource across logical clusters with the informer engine; one line per object, then one per change')
+    .argument('<resource>', 'resource name as kubectl takes it (configmaps, cm, cowboys.wildwest.dev)')
+    .option('--kubeconfig <file>', 'kubeconfig (default: $KUBECONFIG or ~/.kube/config)')
+    .option('--server <url>', 'a server URL to watch; repeatable. A VW endpoint or base URL gets /clusters/* appended, a /clusters/<x> URL is used as it is (default: the kubeconfig server)', (v: string, prev: string[] = []) => [...prev, v])
+    .option('-l, --selector <selector>', 'label selector')
+    .option('-o, --output <format>', 'json: one JSON object per line ({type, server, cluster, object}; type INITIAL for the synced state)')
+    .option('-v, --verbose', 'also report list and watch lifecycle on stderr')
+    .addHelpText('after', '\nText lines: CLUSTER NAMESPACE NAME RESOURCEVERSION (NAMESPACE "-" for cluster-scoped objects),\nprefixed by ADDED, MODIFIED or DELETED for changes after the initial state.')
+    .action(async (resource: string, o: WatchCommandOptions) => {
+      const ctrl = new AbortController();
+      const stop = (): void => ctrl.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await runWatch(resource, o, { out: (s) => process.stdout.write(s), err: (s) => process.stderr.write(s), signal: ctrl.signal });
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+    });
+}
