@@ -5,7 +5,11 @@ import { ScopedReader } from '../../src/informer/reader.js';
 import { Store } from '../../src/informer/store.js';
 import type { KubeObject } from '../../src/informer/types.js';
 
-const cm = (name: string, rv: string, opts: { ns?: string; labels?: Record<string, string>; data?: Record<string, string> } = {}): KubeObject => ({
+interface ConfigMap extends KubeObject {
+  data?: Record<string, string>;
+}
+
+const cm = (name: string, rv: string, opts: { ns?: string; labels?: Record<string, string>; data?: Record<string, string> } = {}): ConfigMap => ({
   apiVersion: 'v1',
   kind: 'ConfigMap',
   metadata: { name, namespace: opts.ns ?? 'default', resourceVersion: rv, labels: opts.labels ?? {} },
@@ -55,7 +59,7 @@ describe('informer: Store', () => {
   });
 
   it('maintains custom indexes, scoped by cluster, through add, update and delete', () => {
-    const s = new Store({ indexers: { byApp: (o) => (o.metadata?.labels?.['app'] ? [o.metadata.labels['app']] : []) } });
+    const s = new Store<ConfigMap>({ indexers: { byApp: (o) => (o.metadata?.labels?.['app'] ? [o.metadata.labels['app']] : []) } });
     s.upsert('c1', cm('a', '1', { labels: { app: 'web' } }));
     s.upsert('c1', cm('b', '1', { labels: { app: 'web' } }));
     s.upsert('c2', cm('a', '1', { labels: { app: 'web' } }));
@@ -70,10 +74,10 @@ describe('informer: Store', () => {
   });
 
   it('indexes existing objects when an index is added later; a field index works like any other', () => {
-    const s = new Store();
+    const s = new Store<ConfigMap>();
     s.upsert('c1', cm('a', '1', { data: { owner: 'alice' } }));
     s.upsert('c1', cm('b', '1', { data: { owner: 'bob' } }));
-    s.addIndexers({ 'data.owner': (o) => [String((o as { data?: Record<string, string> }).data?.['owner'] ?? '')] });
+    s.addIndexers({ 'data.owner': (o) => [o.data?.['owner'] ?? ''] });
     expect(s.byIndex('data.owner', 'bob', 'c1').map((o) => o.metadata?.name)).to.deep.equal(['b']);
     expect(() => s.addIndexers({ 'data.owner': () => [] })).to.throw(/already exists/);
   });
