@@ -1,0 +1,123 @@
+/**
+ * The LogicalCluster controller: runs the built-in initializers (`root:universal`,
+ * `system:apibindings`), moves a cluster whose initializers are all gone to Ready, keeps
+ * `status.URL` current, and on deletion removes everything stored in the cluster before releasing
+ * the LogicalCluster.
+ */
+import { ApiError } from '../../errors.js';
+import { isObject } from '../../json.js';
+import { LOGICAL_CLUSTERS, NAMESPACES } from '../../objects.js';
+import type { Shard } from '../../shard.js';
+import type { Topology } from '../../topology.js';
+import type { JsonObject, KubeObject } from '../../types.js';
+import { ReconcileLoop, type ReconcileResult } from '../loop.js';
+import { conditionsOf, setCondition } from './conditions.js';
+import { APIBindingsInitializer } from './apibindings.js';
+import { APIBINDINGS_INITIALIZER, LOGICAL_CLUSTER_FINALIZER, UNIVERSAL_INITIALIZER } from './names.js';
+import type { TypeResolver } from './wstypes.js';
+import { placedShards } from './workspaces.js';
+
+function statusOf(obj: KubeObject): JsonObject {
+  return isObject(obj['status']) ? obj['status'] : {};
+}
+
+function initializersOf(obj: KubeObject): string[] {
+  const i = statusOf(obj)['initializers'];
+  return Array.isArray(i) ? i.filter((x): x is string => typeof x === 'string') : [];
+}
+
+/** Reconciles LogicalClusters; keys are logical cluster names. */
+export class LogicalClusterController {
+  readonly loop: ReconcileLoop;
+  private readonly apibindings: APIBindingsInitializer;
+
+  constructor(
+    private readonly topo: Topology,
+    types: TypeResolver,
+  ) {
+    this.loop = new ReconcileLoop('logicalclusters', (key) => this.reconcile(key));
+    this.apibindings = new APIBindingsInitializer(topo, types);
+  }
+
+  private reconcile(cluster: string): ReconcileResult {
+    const shard = this.topo.shardOf(cluster);
+    let lc = shard?.store.get(LOGICAL_CLUSTERS, cluster, '', 'cluster');
+    if (!shard || !lc) return;
+    if (lc.metadata.deletionTimestamp) return this.deleteContent(shard, cluster, lc);
+    const status = statusOf(lc);
+    const placed = placedShards(this.topo).find((p) => p.shard === shard);
+    const url = placed ? `${placed.externalURL}/clusters/${cluster}` : undefined;
+    // Shard ports can change across restarts of this server; kcp's external URLs do not.
+    if (url && status['URL'] !== undefined && status['URL'] !== url) lc = this.writeStatus(shard, cluster, lc, { ...status, URL: url });
+    if (statusOf(lc)['phase'] !== 'Initializing') return;
+    let result: ReconcileResult = undefined;
+    if (initializersOf(lc).includes(UNIVERSAL_INITIALIZER)) lc = this.universal(shard, cluster, lc);
+    if (initializersOf(lc).includes(APIBINDINGS_INITIALIZER)) {
+      const done = this.apibindings.reconcile(shard, cluster, lc);
+      if (done) lc = this.removeInitializer(shard, cluster, lc, APIBINDINGS_INITIALIZER);
+      // Bindings report through their own commits; the delay only covers exports that appear later.
+      else result = { requeueAfterMs: 1000 };
+    }
+    if (initializersOf(lc).length === 0) {
+      const st = statusOf(lc);
+      const conditions = setCondition(conditionsOf(st), { type: 'WorkspaceInitialized', status: 'True' });
+      const next: JsonObject = { ...st, phase: 'Ready', conditions };
+      delete next['initializers'];
+      this.writeStatus(shard, cluster, lc, next);
+    }
+    return result;
+  }
+
+  private writeStatus(shard: Shard, cluster: string, lc: KubeObject, status: JsonObject): KubeObject {
+    return shard.svc.writeUpdate(this.topo.systemContext(cluster), shard.svc.registry.builtin(LOGICAL_CLUSTERS), lc, { ...lc, status }, 'status');
+  }
+
+  /** Removes one initializer from `status.initializers`, as an initializer does when it is done. */
+  private removeInitializer(shard: Shard, cluster: string, lc: KubeObject, initializer: string): KubeObject {
+    const rest = initializersOf(lc).filter((i) => i !== initializer);
+    return this.writeStatus(shard, cluster, lc, { ...statusOf(lc), initializers: rest });
+  }
+
+  /** `root:universal`: namespace `default` (kube-root-ca.crt follows from the shard's publisher). */
+  private universal(shard: Shard, cluster: string, lc: KubeObject): KubeObject {
+    if (!shard.store.get(NAMESPACES, cluster, '', 'default')) {
+      shard.svc.create(this.topo.systemContext(cluster), shard.svc.registry.builtin(NAMESPACES), '', {
+        apiVersion: 'v1',
+        kind: 'Namespace',
+        metadata: { name: 'default' },
+      });
+    }
+    return this.removeInitializer(shard, cluster, lc, UNIVERSAL_INITIALIZER);
+  }
+
+  /**
+   * Deletes every object of the cluster (namespaces first, so that nothing refills them), waits for
+   * finalizers of the content, then releases the LogicalCluster.
+   */
+  private deleteContent(shard: Shard, cluster: string, lc: KubeObject): ReconcileResult {
+    const status = statusOf(lc);
+    if (status['phase'] !== 'Deleting') lc = this.writeStatus(shard, cluster, lc, { ...status, phase: 'Deleting' });
+    const content: { storage: string; object: KubeObject }[] = [];
+    for (const e of shard.store.entries()) if (e.cluster === cluster && e.storage !== LOGICAL_CLUSTERS) content.push({ storage: e.storage, object: e.object });
+    content.sort((a, b) => Number(b.storage === NAMESPACES) - Number(a.storage === NAMESPACES));
+    const ctx = this.topo.systemContext(cluster);
+    const defs = shard.svc.registry.resourcesFor(cluster);
+    for (const { storage, object } of content) {
+      if (object.metadata.deletionTimestamp) continue;
+      const namespace = object.metadata.namespace ?? '';
+      const name = object.metadata.name ?? '';
+      // Prefer a version without conversion: any version deletes the same stored object.
+      const def = defs.find((d) => d.storage === storage && !d.conversion) ?? defs.find((d) => d.storage === storage);
+      try {
+        if (def) shard.svc.delete(ctx, def, namespace, name);
+        // Nothing serves it any more (a binding went first): drop it from storage directly.
+        else shard.store.delete(storage, cluster, namespace, name);
+      } catch (e) {
+        if (!(e instanceof ApiError)) throw e;
+      }
+    }
+    if (content.length > 0) return { requeueAfterMs: 200 };
+    const finalizers = (lc.metadata.finalizers ?? []).filter((f) => f !== LOGICAL_CLUSTER_FINALIZER);
+    shard.svc.writeUpdate(ctx, shard.svc.registry.builtin(LOGICAL_CLUSTERS), lc, { ...lc, metadata: { ...lc.metadata, finalizers } });
+  }
+}
