@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { Authenticator } from './auth.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
 import { Front } from './http.js';
+import { installTenancy } from './kcp/tenancy/index.js';
 import { installVirtualWorkspaces } from './kcp/vw/index.js';
 import { isClusterName } from './names.js';
 import { ApiError } from './errors.js';
@@ -161,6 +162,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   const topo = new Topology(shards);
+  const tenancy = installTenancy(topo);
   installVirtualWorkspaces(topo);
   const shardOf = (cluster: string) => topo.shardOf(cluster);
 
@@ -237,6 +239,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const port = (shards[0]!.server!.address() as AddressInfo).port;
   const baseURL = shards[0]!.url;
   createLogicalCluster('root');
+  tenancy.bootstrap();
 
   const kubeconfigPath = path.join(rootDir, 'admin.kubeconfig');
   fs.writeFileSync(kubeconfigPath, kubeconfigYaml(baseURL, token, serving?.cert), { mode: 0o600 });
@@ -259,6 +262,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         const closing = shards.map((sh) => new Promise<void>((resolve) => (sh.server ? sh.server.close(() => resolve()) : resolve())));
         for (const s of sockets) s.destroy();
         await Promise.all(closing);
+        tenancy.stop();
         for (const sh of shards) sh.close();
         if (ownDir) fs.rmSync(rootDir, { recursive: true, force: true });
       })()),
