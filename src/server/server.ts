@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { Authenticator } from './auth.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
 import { Front } from './http.js';
+import { installApis } from './kcp/apis/index.js';
 import { installTenancy } from './kcp/tenancy/index.js';
 import { installVirtualWorkspaces } from './kcp/vw/index.js';
 import { isClusterName } from './names.js';
@@ -162,6 +163,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   const topo = new Topology(shards);
+  installApis(topo);
   const tenancy = installTenancy(topo);
   installVirtualWorkspaces(topo);
   const shardOf = (cluster: string) => topo.shardOf(cluster);

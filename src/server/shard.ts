@@ -15,7 +15,7 @@ import { Store } from './store.js';
 import type { ResourceDef } from './types.js';
 
 /** Preferred discovery versions where the highest version is not the preferred one. */
-export const PREFERRED_VERSIONS: Record<string, string> = {};
+export const PREFERRED_VERSIONS: Record<string, string> = { 'apis.kcp.io': 'v1alpha2' };
 
 /** A shard of the reference server. */
 export class Shard {

@@ -1,0 +1,126 @@
+/**
+ * Serving bound resources in a consumer workspace without any CRD there: the resource source
+ * returns, per logical cluster, the definitions of every `status.boundResources[]` entry of its
+ * APIBindings, built from the export's APIResourceSchema and stored under the export's identity.
+ * Definitions are memoised per cluster and dropped when a binding of that cluster commits.
+ */
+import type { ResourceSource } from '../../registry.js';
+import type { Topology } from '../../topology.js';
+import type { KubeObject, ResourceDef } from '../../types.js';
+import { bindingsFor, defsFromSchema, findSchema } from './lookup.js';
+import { BINDINGS, SCHEMAS, boundResourceStorage, obj, objs, statusOf, str } from './names.js';
+
+/**
+ * Verbs of a bound resource while its APIBinding is being deleted. kcp drops `create` from
+ * discovery but still routes a create to the resource, where admission refuses it with 403 rather
+ * than the 405 an unknown verb gets: iterating (what discovery and OpenAPI print) omits `create`,
+ * `includes` (what request routing asks) keeps it. A plain field on ResourceDef would say this
+ * more directly; until it exists this keeps both answers kcp gives.
+ */
+class DeletingVerbs extends Array<string> {
+  override includes(v: string, from?: number): boolean {
+    return v === 'create' || super.includes(v, from);
+  }
+}
+
+const deletingDefs = new WeakMap<ResourceDef, ResourceDef>();
+
+/** The definition with `create` dropped from discovery (see DeletingVerbs). */
+function whileDeleting(d: ResourceDef): ResourceDef {
+  let out = deletingDefs.get(d);
+  if (!out) {
+    const verbs = new DeletingVerbs();
+    verbs.push(...d.verbs.filter((v) => v !== 'create'));
+    out = Object.freeze({ ...d, verbs });
+    deletingDefs.set(d, out);
+  }
+  return out;
+}
+
+/** One `status.boundResources[]` entry. */
+export interface BoundResource {
+  group: string;
+  resource: string;
+  schemaName: string;
+  schemaUID: string;
+  identityHash: string;
+  storageVersions: string[];
+}
+
+/** `status.boundResources[]` of a binding. */
+export function boundResourcesOf(b: KubeObject): BoundResource[] {
+  return objs(statusOf(b)['boundResources']).map((r) => {
+    const s = obj(r['schema']);
+    const sv = r['storageVersions'];
+    return {
+      group: str(r['group']),
+      resource: str(r['resource']),
+      schemaName: str(s['name']),
+      schemaUID: str(s['UID']),
+      identityHash: str(s['identityHash']),
+      storageVersions: Array.isArray(sv) ? sv.filter((x): x is string => typeof x === 'string') : [],
+    };
+  });
+}
+
+/** The per-cluster source of bound resource definitions. */
+export class BoundServing {
+  private readonly memo = new Map<string, readonly ResourceDef[]>();
+  /** Schemas by UID, kept after the schema object goes (kcp keeps the bound CRD). */
+  private readonly schemas = new Map<string, KubeObject>();
+  private readonly unsubscribe: () => void;
+
+  constructor(private readonly topo: Topology) {
+    this.unsubscribe = topo.onCommit(({ event }) => {
+      if (event.storage === BINDINGS) this.memo.delete(event.cluster);
+      else if (event.storage === SCHEMAS) {
+        if (event.type !== 'DELETED' && event.object.metadata.uid) this.schemas.set(event.object.metadata.uid, event.object);
+        this.memo.clear();
+      }
+    });
+  }
+
+  /** Stops following commits. */
+  stop(): void {
+    this.unsubscribe();
+  }
+
+  /** The resource source to install on every shard. */
+  readonly source: ResourceSource = (cluster) => {
+    let defs = this.memo.get(cluster);
+    if (!defs) {
+      defs = this.compute(cluster);
+      this.memo.set(cluster, defs);
+    }
+    return defs;
+  };
+
+  /** The definitions one binding contributes (regardless of deletion). */
+  defsOfBinding(b: KubeObject): ResourceDef[] {
+    const exportCluster = str(statusOf(b)['apiExportClusterName']);
+    const out: ResourceDef[] = [];
+    for (const r of boundResourcesOf(b)) {
+      let schema = findSchema(this.topo, exportCluster, r.schemaName);
+      if (schema && schema.metadata.uid === r.schemaUID) this.schemas.set(r.schemaUID, schema);
+      else schema = this.schemas.get(r.schemaUID);
+      if (!schema) continue;
+      out.push(...defsFromSchema(schema, boundResourceStorage(r.group, r.resource, r.identityHash)));
+    }
+    return out;
+  }
+
+  private compute(cluster: string): readonly ResourceDef[] {
+    const out: ResourceDef[] = [];
+    const taken = new Set<string>();
+    for (const b of bindingsFor(this.topo, cluster)) {
+      const deleting = b.metadata.deletionTimestamp !== undefined;
+      for (const d of this.defsOfBinding(b)) {
+        const key = `${d.group}/${d.version}/${d.resource}`;
+        if (taken.has(key)) continue;
+        taken.add(key);
+        out.push(deleting ? whileDeleting(d) : d);
+      }
+    }
+    return Object.freeze(out);
+  }
+}
