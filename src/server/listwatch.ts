@@ -192,6 +192,20 @@ export function objectJson(o: KubeObject): string {
 }
 
 /**
+ * The encoded watch line of the event being fanned out: every watcher that sends the committed
+ * object as is shares one Buffer, instead of building and UTF-8 encoding the same line each. One
+ * entry is enough, since a commit is delivered to all watchers before the next one.
+ */
+let lastLine: { type: string; object: KubeObject; bytes: Buffer } | undefined;
+
+function sharedEventLine(type: string, o: KubeObject): Buffer {
+  if (lastLine === undefined || lastLine.object !== o || lastLine.type !== type) {
+    lastLine = { type, object: o, bytes: Buffer.from(`{"type":"${type}","object":${objectJson(o)}}\n`) };
+  }
+  return lastLine.bytes;
+}
+
+/**
  * Serves a watch on an HTTP response. Everything that can fail with a plain error (selectors,
  * options) fails before the 200 is sent.
  */
@@ -247,13 +261,26 @@ export function serveWatch(
   settings.open.add(close);
   res.on('close', close);
 
-  const write = (line: string) => {
+  // Lines written in one turn of the event loop leave in one socket write: the response stays
+  // corked until the check phase, after every commit of this turn has been delivered.
+  let corked = false;
+  const uncork = () => {
+    corked = false;
+    if (!closed) res.uncork();
+  };
+  const write = (line: string | Buffer) => {
     if (closed) return;
+    if (!corked) {
+      corked = true;
+      res.cork();
+      setImmediate(uncork);
+    }
     res.write(line);
     if (res.writableLength > settings.maxBufferedBytes) close();
   };
-  const eventLine = (type: string, o: KubeObject) => {
-    const body = render ? JSON.stringify(render(svc.present(def, o))) : sameShape(o) ? objectJson(o) : JSON.stringify(svc.present(def, o));
+  const eventLine = (type: string, o: KubeObject): string | Buffer => {
+    if (!render && sameShape(o)) return sharedEventLine(type, o);
+    const body = render ? JSON.stringify(render(svc.present(def, o))) : JSON.stringify(svc.present(def, o));
     return `{"type":"${type}","object":${body}}\n`;
   };
   const bookmark = (initialEnd = false) => {
