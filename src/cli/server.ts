@@ -11,12 +11,20 @@ export interface ServerCommandOptions {
   dataDir?: string;
   historyWindow: string;
   tokenFile?: string;
+  shards: string;
   verbose?: boolean;
 }
 
 function portNumber(s: string): number {
   const n = Number(s);
   if (!Number.isInteger(n) || n < 0 || n > 65535) throw new Error(`invalid port "${s}"`);
+  return n;
+}
+
+function shardCount(s: string): number {
+  const n = Number(s);
+  // Each shard is a port, a store and a journal; a few dozen is already far beyond any test.
+  if (!Number.isInteger(n) || n < 1 || n > 64) throw new Error(`invalid shard count "${s}" (1..64)`);
   return n;
 }
 
@@ -29,6 +37,7 @@ export async function runServer(o: ServerCommandOptions): Promise<void> {
     dataDir: o.dataDir ? path.resolve(o.dataDir) : undefined,
     historyWindow: Number(o.historyWindow),
     tokenFile: o.tokenFile ? path.resolve(o.tokenFile) : undefined,
+    shards: shardCount(o.shards),
     log: o.verbose
       ? (l) => process.stderr.write(JSON.stringify({ msg: 'request', ...l }) + '\n')
       : undefined,
@@ -36,6 +45,8 @@ export async function runServer(o: ServerCommandOptions): Promise<void> {
   process.stdout.write(
     `kcp reference server ready at ${srv.url}/clusters/root (port ${srv.port}); kubeconfig: ${srv.kubeconfigPath}\n`,
   );
+  // Wildcard requests and virtual workspaces are per shard, so their URLs matter to controllers.
+  if (srv.shardURLs.length > 1) srv.shardURLs.forEach((u, i) => process.stdout.write(`shard ${i === 0 ? 'root' : `shard-${i}`}: ${u}\n`));
   await new Promise<void>((resolve) => {
     const stop = () => {
       process.off('SIGINT', stop);
@@ -59,6 +70,7 @@ export function registerServer(program: Command): void {
     .option('--data-dir <dir>', 'keep state here across restarts (in memory when absent)')
     .option('--history-window <events>', 'watch history kept for resume', '20000')
     .option('--token-file <file>', 'extra bearer tokens: token,user,uid,"group1,group2" per line')
+    .option('--shards <n>', 'number of shards, each with its own port, store and resourceVersion counter', '1')
     .option('-v, --verbose', 'log every request as a JSON line on stderr')
     .action(async (o: ServerCommandOptions) => runServer(o));
 }
