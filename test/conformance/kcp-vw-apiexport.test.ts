@@ -66,6 +66,16 @@ spec:
   - {group: '', resource: serviceaccounts, verbs: [get, list, watch], selector: {matchAll: true}, state: Accepted}
 `;
 
+/** The fields of kcp objects these tests read. */
+interface KcpObject {
+  status?: {
+    identityHash?: string;
+    phase?: string;
+    conditions?: { type: string; status: string }[];
+    endpoints?: { url: string }[];
+  };
+}
+
 const PLAIN_BINDING = `
 apiVersion: apis.kcp.io/v1alpha2
 kind: APIBinding
@@ -93,15 +103,15 @@ describe('conformance: APIExport virtual workspace', () => {
     return (await p).stdout;
   }
   const inCluster = (cluster: string) => ['--server', `${srv.url}/clusters/${cluster}`];
-  const getJSON = async (cluster: string, what: string[]) => JSON.parse(await kubectl([...inCluster(cluster), 'get', ...what, '-o', 'json'])) as Record<string, any>;
+  const getJSON = async (cluster: string, what: string[]) => JSON.parse(await kubectl([...inCluster(cluster), 'get', ...what, '-o', 'json'])) as KcpObject;
   const vw = (x: string, rest: string) => `${base}/clusters/${x === '*' ? '%2A' : x}${rest}`;
 
   async function bind(cluster: string, manifest: string, name: string): Promise<void> {
     await kubectl([...inCluster(cluster), 'apply', '-f', '-'], manifest);
     await eventually(async () => {
       const b = await getJSON(cluster, ['apibinding', name]);
-      const ready = (b['status']?.conditions ?? []).find((c: { type: string }) => c.type === 'Ready');
-      return b['status']?.phase === 'Bound' && ready?.status === 'True';
+      const ready = (b.status?.conditions ?? []).find((c) => c.type === 'Ready');
+      return b.status?.phase === 'Bound' && ready?.status === 'True';
     }, `binding ${name} in ${cluster} to be Bound and Ready`);
   }
 
@@ -121,14 +131,14 @@ describe('conformance: APIExport virtual workspace', () => {
     unbound = srv.createLogicalCluster(undefined, { path: 'root:vw-unbound' });
     other = srv.createLogicalCluster(undefined, { path: 'root:vw-other' });
     await kubectl([...inCluster(provider), 'apply', '-f', '-'], PROVIDER_BUNDLE);
-    await eventually(async () => !!(await getJSON(provider, ['apiexport', 'wildwest']))['status']?.identityHash, 'the export identity');
-    await eventually(async () => !!(await getJSON(provider, ['apiexport', 'plain']))['status']?.identityHash, 'the plain export identity');
+    await eventually(async () => !!(await getJSON(provider, ['apiexport', 'wildwest'])).status?.identityHash, 'the export identity');
+    await eventually(async () => !!(await getJSON(provider, ['apiexport', 'plain'])).status?.identityHash, 'the plain export identity');
     await bind(c1, BINDING, 'wildwest');
     await bind(c2, BINDING, 'wildwest');
     await bind(other, PLAIN_BINDING, 'plain');
     const slice = await eventually(async () => {
       const s = await getJSON(provider, ['apiexportendpointslice', 'wildwest']);
-      return (s['status']?.endpoints ?? [])[0]?.url as string | undefined;
+      return (s.status?.endpoints ?? [])[0]?.url;
     }, 'the endpoint slice URL');
     expect(slice).to.equal(`${srv.url}/services/apiexport/${provider}/wildwest`);
     base = new URL(slice!).pathname;
@@ -139,7 +149,7 @@ describe('conformance: APIExport virtual workspace', () => {
   });
 
   it('serves legacy discovery of the export, identical for * and a cluster name', async () => {
-    const docs: Record<string, unknown>[] = [];
+    const docs: Record<string, Record<string, unknown>>[] = [];
     for (const x of ['*', c1, unbound]) {
       const api = await raw(srv, 'GET', vw(x, '/api'));
       expect(api.status).to.equal(200);
@@ -153,7 +163,7 @@ describe('conformance: APIExport virtual workspace', () => {
     }
     expect(docs[1]).to.deep.equal(docs[0]);
     expect(docs[2]).to.deep.equal(docs[0]);
-    const d = docs[0] as Record<string, Record<string, any>>;
+    const d = docs[0]!;
     const core = (d['v1']!['resources'] as { name: string; verbs: string[] }[]).map((r) => r.name);
     expect(core).to.have.members(['configmaps', 'secrets', 'serviceaccounts']);
     const groups = (d['apis']!['groups'] as { name: string; preferredVersion: { version: string } }[]).map((g) => `${g.name}@${g.preferredVersion.version}`);

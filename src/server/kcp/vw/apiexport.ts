@@ -9,8 +9,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveAPIRoot, type ApiView } from '../../apiroot.js';
 import { noSuchPath } from '../../errors.js';
 import type { ServiceHandler } from '../../http.js';
-import type { RequestContext, UserInfo } from '../../objects.js';
-import { PREFERRED_VERSIONS } from '../../shard.js';
+import type { AdmissionPlugin, RequestContext, UserInfo } from '../../objects.js';
+import { PREFERRED_VERSIONS, type Shard } from '../../shard.js';
 import type { Topology } from '../../topology.js';
 import { APISets, type APISet } from './apiset.js';
 import { authorizeBinding, selectorAdmission } from './authorizer.js';
@@ -35,9 +35,9 @@ export function apiExportVirtualWorkspace(topo: Topology, authorizers: () => Vir
     const set = sets.get(exportCluster, exportName);
     if (!set) throw noSuchPath();
     const shard = shardOfRequest(topo, req);
-    const admission = [];
+    const admission: AdmissionPlugin[] = [];
     if (target !== '*') {
-      const grant = authorizeBinding(topo, shard, target, set, info, who, path);
+      const grant = authorizeBinding(shard, target, set, info, who, path);
       const plugin = selectorAdmission(grant);
       if (plugin) admission.push(plugin);
     }
@@ -46,7 +46,8 @@ export function apiExportVirtualWorkspace(topo: Topology, authorizers: () => Vir
   };
 }
 
-function viewOf(set: APISet, sets: APISets, shard: ReturnType<typeof shardOfRequest>, admission: Parameters<typeof withAdmission>[1]): ApiView {
+/** The API root of one request: the export's API set over this shard's store, its filters and admission. */
+function viewOf(set: APISet, sets: APISets, shard: Shard, admission: AdmissionPlugin[]): ApiView {
   return {
     svc: withAdmission(shard.svc, admission),
     resources: () => set.defs,

@@ -10,11 +10,14 @@ import type { Topology } from '../../topology.js';
 import type { KubeObject, ResourceDef } from '../../types.js';
 import {
   APIS_GROUP,
+  BINDING_DEF,
+  BINDING_V1_DEF,
   CLAIM_LABEL_PREFIX,
+  EXPORTS,
   EXPORT_LABEL,
-  apisStorage,
+  SCHEMAS,
   claimHash,
-  claimedIdentityDefs,
+  claimedResourceDefs,
   claimsOf,
   exportHash,
   findExport,
@@ -94,7 +97,7 @@ export class APISets {
 
   constructor(private readonly topo: Topology) {
     topo.onCommit(({ event }) => {
-      if (event.storage !== apisStorage(topo, 'apiexports') && event.storage !== apisStorage(topo, 'apiresourceschemas')) return;
+      if (event.storage !== EXPORTS && event.storage !== SCHEMAS) return;
       this.cache.clear();
       this.scheduleCheck();
     });
@@ -172,7 +175,7 @@ export class APISets {
     }
     if (!served.has(`${APIS_GROUP}/apibindings`)) {
       const filter: ObjectFilter = (o) => o.metadata.labels?.[EXPORT_LABEL] === hash;
-      for (const d of this.registryDefs(APIS_GROUP, 'apibindings')) {
+      for (const d of [BINDING_DEF, BINDING_V1_DEF]) {
         // Read-only, whatever the workspace serves: writes through a VW were a privilege escalation.
         const ro: ResourceDef = { ...d, verbs: ['get', 'list', 'watch'], statusSubresource: false };
         defs.push(ro);
@@ -182,18 +185,10 @@ export class APISets {
     return { exportCluster, exportName, export: exp, defs, filters, fingerprint: fingerprintOf(defs, labels) };
   }
 
+  /** What a claim serves: a resource of another export by identity, or a claimable built-in or kcp type. */
   private claimedDefs(c: Claim): ResourceDef[] {
-    if (c.identityHash) return claimedIdentityDefs(this.topo, c);
-    const out: ResourceDef[] = [];
-    for (const t of claimTargets(c)) {
-      if (t.group !== APIS_GROUP && !CLAIMABLE.has(`${t.group}/${t.resource}`)) continue;
-      out.push(...this.registryDefs(t.group, t.resource));
-    }
-    return out;
-  }
-
-  /** Definitions of a resource served in every workspace (built-ins and kcp types), all versions. */
-  private registryDefs(group: string, resource: string): ResourceDef[] {
-    return this.topo.root.svc.registry.resourcesFor('root').filter((d) => d.group === group && d.resource === resource);
+    const defs = claimedResourceDefs(this.topo, c);
+    if (c.identityHash) return defs;
+    return defs.filter((d) => d.group === APIS_GROUP || CLAIMABLE.has(`${d.group}/${d.resource}`));
   }
 }

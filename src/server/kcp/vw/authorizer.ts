@@ -9,7 +9,6 @@ import { isObject } from '../../json.js';
 import type { AdmissionPlugin, UserInfo } from '../../objects.js';
 import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '../../selectors.js';
 import type { Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
 import type { KubeObject } from '../../types.js';
 import { claimCovers, type APISet } from './apiset.js';
 import { APIS_GROUP, bindingForExport, boundResourcesOf, claimsOf, sameClaim, type Claim } from './kcp.js';
@@ -35,7 +34,6 @@ function verbGranted(verb: string, exportVerbs: string[], bindingVerbs: string[]
  * 403s. Non-resource requests (discovery) describe the export, not the cluster, and pass, as in kcp.
  */
 export function authorizeBinding(
-  topo: Topology,
   shard: Shard,
   cluster: string,
   set: APISet,
@@ -44,7 +42,7 @@ export function authorizeBinding(
   path: string,
 ): BindingGrant | undefined {
   if (!info.resourceRequest) return undefined;
-  const binding = bindingForExport(topo, shard, cluster, set.exportCluster, set.exportName);
+  const binding = bindingForExport(shard, cluster, set.exportCluster, set.exportName);
   if (!binding) throw authzDenied(user, info, path, 'could not find suitable APIBinding in target logical cluster');
   if (boundResourcesOf(binding).some((r) => r.group === info.group && r.resource === info.resource)) return { binding };
   const exportClaims = claimsOf(set.export);

@@ -9,7 +9,7 @@ import { rbacAllows } from '../../auth.js';
 import type { ApiError } from '../../errors.js';
 import type { WatchSettings } from '../../listwatch.js';
 import { isClusterName } from '../../names.js';
-import type { ObjectService, UserInfo } from '../../objects.js';
+import type { AdmissionPlugin, ObjectService, UserInfo } from '../../objects.js';
 import type { Shard } from '../../shard.js';
 import type { Topology } from '../../topology.js';
 import { forbiddenPath } from './requestinfo.js';
@@ -91,7 +91,7 @@ export function trackedWatchSettings(base: WatchSettings, onOpen: (close: () => 
  * The shard's object service with admission plugins run before the shard's own (a VW admits
  * before it forwards). Everything else is the shard's service itself.
  */
-export function withAdmission(svc: ObjectService, first: readonly ObjectService['admission'][number][]): ObjectService {
+export function withAdmission(svc: ObjectService, first: readonly AdmissionPlugin[]): ObjectService {
   if (first.length === 0) return svc;
   const derived = Object.create(svc) as ObjectService;
   Object.defineProperty(derived, 'admission', { value: [...first, ...svc.admission], enumerable: true });
