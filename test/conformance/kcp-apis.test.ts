@@ -294,4 +294,49 @@ describe('conformance: APIExports and APIBindings with kubectl (reference server
     const up = (await raw(srv, 'GET', `${base}/v1alpha2/apibindings/v2-binding`)).json as Obj;
     expect(up['spec']).to.deep.equal({ reference: ref, permissionClaims: v2Claims });
   });
+  describe('the bind check for users other than admins', () => {
+    let tsrv: RunningServer;
+    let dir: string;
+    const alice = { Authorization: 'Bearer alice-token' };
+    before(async () => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-apis-bind-'));
+      fs.writeFileSync(path.join(dir, 'tokens.csv'), 'alice-token,alice,1001,"tenants"\n');
+      tsrv = await start({ tokenFile: path.join(dir, 'tokens.csv') });
+      tsrv.createLogicalCluster('bindprovider', { path: 'root:provider' });
+      tsrv.createLogicalCluster('bindconsumer', { path: 'root:consumer' });
+      await raw(tsrv, 'POST', '/clusters/root:provider/apis/apis.kcp.io/v1alpha2/apiexports', { metadata: { name: 'guarded' } });
+      // Alice may manage APIBindings in the consumer workspace, nothing in the provider's.
+      await raw(tsrv, 'POST', '/clusters/root:consumer/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+        metadata: { name: 'binder' },
+        rules: [{ apiGroups: ['apis.kcp.io'], resources: ['apibindings'], verbs: ['*'] }],
+      });
+      await raw(tsrv, 'POST', '/clusters/root:consumer/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+        metadata: { name: 'alice-binder' },
+        subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
+        roleRef: { kind: 'ClusterRole', name: 'binder', apiGroup: 'rbac.authorization.k8s.io' },
+      });
+    });
+    after(async () => {
+      await tsrv.stop();
+      fs.rmSync(dir, { recursive: true, force: true });
+    });
+
+    it('needs the bind verb on the export in the export workspace', async () => {
+      const body = { metadata: { name: 'guarded' }, spec: { reference: { export: { path: 'root:provider', name: 'guarded' } } } };
+      const bindings = '/clusters/root:consumer/apis/apis.kcp.io/v1alpha2/apibindings';
+      const refused = await raw(tsrv, 'POST', bindings, body, alice);
+      expect(refused.status).to.equal(403);
+      expect(refused.json['message']).to.contain('unable to create APIBinding: no permission to bind to export root:provider:guarded');
+      await raw(tsrv, 'POST', '/clusters/root:provider/apis/rbac.authorization.k8s.io/v1/clusterroles', {
+        metadata: { name: 'guarded-binder' },
+        rules: [{ apiGroups: ['apis.kcp.io'], resources: ['apiexports'], resourceNames: ['guarded'], verbs: ['bind'] }],
+      });
+      await raw(tsrv, 'POST', '/clusters/root:provider/apis/rbac.authorization.k8s.io/v1/clusterrolebindings', {
+        metadata: { name: 'alice-guarded-binder' },
+        subjects: [{ kind: 'User', name: 'alice', apiGroup: 'rbac.authorization.k8s.io' }],
+        roleRef: { kind: 'ClusterRole', name: 'guarded-binder', apiGroup: 'rbac.authorization.k8s.io' },
+      });
+      expect((await raw(tsrv, 'POST', bindings, body, alice)).status).to.equal(201);
+    });
+  });
 });
