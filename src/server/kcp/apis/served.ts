@@ -72,7 +72,10 @@ export class BoundServing {
 
   constructor(private readonly topo: Topology) {
     this.unsubscribe = topo.onCommit(({ event }) => {
-      if (event.storage === BINDINGS) this.memo.delete(event.cluster);
+      if (event.storage === BINDINGS) {
+        this.memo.delete(event.cluster);
+        this.memo.delete('*');
+      }
       else if (event.storage === SCHEMAS) {
         if (event.type !== 'DELETED' && event.object.metadata.uid) this.schemas.set(event.object.metadata.uid, event.object);
         this.memo.clear();
@@ -110,6 +113,7 @@ export class BoundServing {
   }
 
   private compute(cluster: string): readonly ResourceDef[] {
+    if (cluster === '*') return this.computeWildcard();
     const out: ResourceDef[] = [];
     const taken = new Set<string>();
     for (const b of bindingsFor(this.topo, cluster)) {
@@ -122,5 +126,23 @@ export class BoundServing {
       }
     }
     return Object.freeze(out);
+  }
+
+  /**
+   * For a `/clusters/*` view: every bound resource of every binding, addressed as kcp addresses
+   * them on a shard, `<resource>:<identityHash>`, so that identities never mix.
+   */
+  private computeWildcard(): readonly ResourceDef[] {
+    const out = new Map<string, ResourceDef>();
+    for (const shard of this.topo.shards) {
+      for (const b of shard.store.list(BINDINGS, { cluster: '*', namespace: '' })) {
+        for (const d of this.defsOfBinding(b)) {
+          const identity = d.storage.slice(d.storage.lastIndexOf(':') + 1);
+          const key = `${d.group}/${d.version}/${d.resource}:${identity}`;
+          if (!out.has(key)) out.set(key, Object.freeze({ ...d, resource: `${d.resource}:${identity}` }));
+        }
+      }
+    }
+    return Object.freeze([...out.values()]);
   }
 }
