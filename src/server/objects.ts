@@ -17,7 +17,7 @@ import {
 } from './errors.js';
 import { deepEqual, isObject } from './json.js';
 import { randomSuffix } from './names.js';
-import { jsonPatch, mergePatch, strategicMergePatch } from './patch.js';
+import { jsonPatch, mergePatch, setOwn, strategicMergePatch } from './patch.js';
 import type { Registry } from './registry.js';
 import type { Store } from './store.js';
 import type { Json, JsonObject, KubeObject, ObjectMeta, ResourceDef } from './types.js';
@@ -82,6 +82,11 @@ export function apiVersionOf(def: ResourceDef): string {
 
 /** Per-storage behaviour beyond the generic rules (kube's "strategies"). */
 interface Strategy {
+  /**
+   * kube's conversion of a decoded body to its internal form (write-only fields folded in,
+   * defaults set), run on every create, update, patch result and applied configuration.
+   */
+  normalize?(obj: KubeObject): void;
   prepareForCreate?(obj: KubeObject): void;
   /** Whether DELETE only marks the object (besides metadata.finalizers). */
   gracefulDelete?(obj: KubeObject): boolean;
@@ -103,6 +108,21 @@ const STRATEGIES: Record<string, Strategy> = {
     onDeleteMark(obj) {
       obj['status'] = { ...(isObject(obj['status']) ? obj['status'] : {}), phase: 'Terminating' };
     },
+  },
+};
+STRATEGIES['core/secrets'] = {
+  nameRule: 'dns1123-subdomain',
+  // stringData is write-only: kube's v1 conversion merges it into data (base64, overriding the same
+  // keys) and never stores it; an empty type defaults to Opaque.
+  normalize(obj) {
+    const stringData = obj['stringData'];
+    if (isObject(stringData)) {
+      const data: JsonObject = isObject(obj['data']) ? { ...obj['data'] } : {};
+      for (const [k, v] of Object.entries(stringData)) setOwn(data, k, Buffer.from(String(v), 'utf8').toString('base64'));
+      obj['data'] = data;
+    }
+    delete obj['stringData'];
+    if (typeof obj['type'] !== 'string' || obj['type'] === '') obj['type'] = 'Opaque';
   },
 };
 for (const r of ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings']) {
@@ -176,6 +196,7 @@ export class ObjectService {
     if (warnings.length) (ctx.warnings ??= []).push(...warnings);
     object.apiVersion = apiVersion;
     object.kind = def.kind;
+    strategyOf(def).normalize?.(object);
     return def.conversion ? def.conversion.toStorage(object) : object;
   }
 
