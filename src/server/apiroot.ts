@@ -10,6 +10,7 @@ import { isObject } from './json.js';
 import { listObjects, serveWatch, type ObjectFilter, type WatchSettings } from './listwatch.js';
 import { PATCH_TYPES, type DeleteOptions, type ObjectService, type PatchType, type RequestContext } from './objects.js';
 import { openapiHash, openapiV3Document, openapiV3Index } from './openapi.js';
+import { PROTOBUF, decodeProtobufDeleteOptions, decodeProtobufObject } from './protobuf.js';
 import { toTable, wantsTable } from './table.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from './types.js';
 import { boolParam, listOptions, mediaType, parseBody, readBody, send } from './wire.js';
@@ -152,11 +153,11 @@ async function serveResource(
       return serveWatch(svc, ctx, def, namespace, listOptions(q), res, view.watch, filter, render);
     }
     case 'create': {
-      const obj = svc.create(ctx, def, namespace, parseBody(body, bodyType(req)));
+      const obj = svc.create(ctx, def, namespace, objectBody(req, def, body));
       return send(res, 201, obj as unknown as Json, headers());
     }
     case 'update': {
-      const obj = svc.update(ctx, def, namespace, name!, parseBody(body, bodyType(req)), subresource);
+      const obj = svc.update(ctx, def, namespace, name!, objectBody(req, def, body), subresource);
       return send(res, 200, obj as unknown as Json, headers());
     }
     case 'patch': {
@@ -167,7 +168,7 @@ async function serveResource(
       return send(res, existed || ctx.dryRun ? 200 : 201, obj as unknown as Json, headers());
     }
     case 'delete': {
-      const opts = deleteOptions(body, q);
+      const opts = deleteOptions(req, body, q);
       if (opts.propagationPolicy === 'Orphan' && !ctx.dryRun) {
         const cur = svc.store.get(def.storage, ctx.cluster, def.namespaced ? namespace : '', name!);
         if (cur?.metadata.uid) view.orphan(ctx.cluster, cur.metadata.uid);
@@ -175,7 +176,7 @@ async function serveResource(
       return send(res, 200, svc.delete(ctx, def, namespace, name!, opts) as unknown as Json);
     }
     case 'deletecollection':
-      return send(res, 200, await deleteCollection(svc, ctx, def, namespace, q, deleteOptions(body, q)));
+      return send(res, 200, await deleteCollection(svc, ctx, def, namespace, q, deleteOptions(req, body, q)));
   }
 }
 
@@ -225,6 +226,18 @@ function checkWriteOptions(verb: string, fieldValidation: string | undefined, dr
   if (causes.length) throw invalid(kind, 'meta.k8s.io', '', causes);
 }
 
+/**
+ * The object of a create or update: JSON, YAML, or protobuf for built-in kinds (what typed Go
+ * clients and kubectl's imperative `create` commands send). Like kube, no protobuf for the rest.
+ */
+function objectBody(req: IncomingMessage, def: ResourceDef, body: Buffer): Json {
+  if (mediaType(req) === PROTOBUF) {
+    if (!def.builtin) throw unsupportedMediaType(PROTOBUF, ['application/json', 'application/yaml']);
+    return decodeProtobufObject(body);
+  }
+  return parseBody(body, bodyType(req));
+}
+
 function bodyType(req: IncomingMessage): string {
   const t = mediaType(req);
   if (t === '' || t === 'application/json' || t === 'application/yaml' || t === '*/*') return t === 'application/yaml' ? t : 'application/json';
@@ -249,9 +262,11 @@ function verbOf(method: string, name: string | undefined, q: URLSearchParams): s
   return undefined;
 }
 
-function deleteOptions(body: Buffer, q: URLSearchParams): DeleteOptions {
+function deleteOptions(req: IncomingMessage, body: Buffer, q: URLSearchParams): DeleteOptions {
   let opts: JsonObject = {};
-  if (body.length && body.toString('utf8').trim()) {
+  // Typed Go clients send DeleteOptions in protobuf.
+  if (mediaType(req) === PROTOBUF && body.length) opts = decodeProtobufDeleteOptions(body);
+  else if (body.length && body.toString('utf8').trim()) {
     const parsed = parseBody(body, 'application/json');
     if (!isObject(parsed)) throw badRequest('DeleteOptions must be a JSON object');
     opts = parsed;
