@@ -168,7 +168,7 @@ async function serveResource(
       return send(res, existed || ctx.dryRun ? 200 : 201, obj as unknown as Json, headers());
     }
     case 'delete': {
-      const opts = deleteOptions(req, body, q);
+      const opts = deleteOptions(req, body, q, ctx);
       if (opts.propagationPolicy === 'Orphan' && !ctx.dryRun) {
         const cur = svc.store.get(def.storage, ctx.cluster, def.namespaced ? namespace : '', name!);
         if (cur?.metadata.uid) view.orphan(ctx.cluster, cur.metadata.uid);
@@ -176,7 +176,7 @@ async function serveResource(
       return send(res, 200, svc.delete(ctx, def, namespace, name!, opts) as unknown as Json);
     }
     case 'deletecollection':
-      return send(res, 200, await deleteCollection(svc, ctx, def, namespace, q, deleteOptions(req, body, q)));
+      return send(res, 200, await deleteCollection(svc, ctx, def, namespace, q, deleteOptions(req, body, q, ctx)));
   }
 }
 
@@ -262,7 +262,7 @@ function verbOf(method: string, name: string | undefined, q: URLSearchParams): s
   return undefined;
 }
 
-function deleteOptions(req: IncomingMessage, body: Buffer, q: URLSearchParams): DeleteOptions {
+function deleteOptions(req: IncomingMessage, body: Buffer, q: URLSearchParams, ctx: RequestContext): DeleteOptions {
   let opts: JsonObject = {};
   // Typed Go clients send DeleteOptions in protobuf.
   if (mediaType(req) === PROTOBUF && body.length) opts = decodeProtobufDeleteOptions(body);
@@ -276,6 +276,12 @@ function deleteOptions(req: IncomingMessage, body: Buffer, q: URLSearchParams): 
     throw invalid('DeleteOptions', 'meta.k8s.io', '', [
       cause('FieldValueNotSupported', 'propagationPolicy', `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`),
     ]);
+  }
+  // client-go (so `kubectl delete --dry-run=server`) sends dryRun in the body, not in the query.
+  const dryRun = Array.isArray(opts['dryRun']) ? opts['dryRun'].map(String) : [];
+  if (dryRun.length) {
+    checkWriteOptions('delete', undefined, dryRun);
+    ctx.dryRun = true;
   }
   const pre = isObject(opts['preconditions']) ? opts['preconditions'] : {};
   const orphan = opts['orphanDependents'];
