@@ -364,6 +364,8 @@ function collectAdded(v: Json, schema: Schema | undefined, path: string[], set: 
 /** The paths an ordinary write added or changed, at the granularity the schema gives. */
 function collectChanged(before: Json | undefined, after: Json, schema: Schema | undefined, path: string[], set: FieldSet): void {
   if (before === undefined) return collectAdded(after, schema, path, set);
+  // The same value (shared by both sides, see definedOnly): nothing beneath it changed.
+  if (before === after) return;
   if (isJsonObject(before) && isJsonObject(after)) {
     for (const [k, x] of Object.entries(after)) collectChanged(getOwn(before, k), x, fieldSchema(schema, k), [...path, `f:${k}`], set);
     return;
@@ -415,25 +417,57 @@ function removeFieldPath(v: JsonObject, fields: readonly string[]): JsonObject {
   return copy;
 }
 
-/** A copy without `undefined` members, which TypeScript-built objects may carry but JSON never does. */
+const SERVER_METADATA_KEYS = new Set(SERVER_METADATA);
+
+/**
+ * `v` without `undefined` members, which TypeScript-built objects may carry but JSON never does.
+ * Subtrees that hold none are returned as they are, not copied (callers only read the result).
+ */
 function definedOnly(v: Json): Json {
-  if (Array.isArray(v)) return v.map(definedOnly);
+  if (Array.isArray(v)) {
+    let out: Json[] | undefined;
+    for (let i = 0; i < v.length; i++) {
+      const x = definedOnly(v[i]!);
+      if (out) out.push(x);
+      else if (x !== v[i]) {
+        out = v.slice(0, i);
+        out.push(x);
+      }
+    }
+    return out ?? v;
+  }
   if (!isJsonObject(v)) return v;
-  const out: JsonObject = {};
-  for (const [k, x] of Object.entries(v)) if (x !== undefined) setOwn(out, k, definedOnly(x));
-  return out;
+  let out: JsonObject | undefined;
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) {
+    const x = v[keys[i]!];
+    const d = x === undefined ? undefined : definedOnly(x);
+    if (!out && d !== x) {
+      out = {};
+      for (let j = 0; j < i; j++) setOwn(out, keys[j]!, v[keys[j]!]!);
+    }
+    if (out && d !== undefined) setOwn(out, keys[i]!, d);
+  }
+  return out ?? v;
 }
 
-/** The object without the fields that are not tracked for this write. */
+/**
+ * The object without the fields that are not tracked for this write (a new top level and
+ * metadata; untouched subtrees are shared with `obj`).
+ */
 function tracked(obj: JsonObject, ignore: readonly string[][]): JsonObject {
-  let out = definedOnly(obj) as JsonObject;
-  delete out['apiVersion'];
-  delete out['kind'];
-  const md = getOwn(out, 'metadata');
-  if (isJsonObject(md)) {
-    const m = { ...md };
-    for (const k of SERVER_METADATA) delete m[k];
-    out['metadata'] = m;
+  let out: JsonObject = {};
+  for (const k of Object.keys(obj)) {
+    const x = obj[k];
+    if (x === undefined || k === 'apiVersion' || k === 'kind') continue;
+    if (k === 'metadata' && isJsonObject(x)) {
+      const m: JsonObject = {};
+      for (const mk of Object.keys(x)) {
+        const mx = x[mk];
+        if (mx !== undefined && !SERVER_METADATA_KEYS.has(mk)) setOwn(m, mk, definedOnly(mx));
+      }
+      out['metadata'] = m;
+    } else setOwn(out, k, definedOnly(x));
   }
   for (const p of ignore) out = removeFieldPath(out, p);
   return out;
@@ -556,9 +590,14 @@ function withManagedFields(obj: JsonObject, entries: Entry[]): KubeObject {
 
 /** RFC 3339 with whole seconds, as metav1.Time serializes. */
 function rfc3339(now: string): string {
+  // Every write of the same second passes the same string: remember the last answer.
+  if (lastStamp.in === now) return lastStamp.out;
   const d = new Date(now);
-  return Number.isNaN(d.getTime()) ? now : d.toISOString().replace(/\.\d+Z$/, 'Z');
+  const out = Number.isNaN(d.getTime()) ? now : d.toISOString().replace(/\.\d+Z$/, 'Z');
+  lastStamp = { in: now, out };
+  return out;
 }
+let lastStamp = { in: '', out: '' };
 
 function ignoreList(fields: readonly string[] | undefined): string[][] {
   return (fields ?? []).filter((f) => f !== '').map((f) => f.split('.'));
