@@ -179,6 +179,8 @@ class ListWatchRun<T extends KubeObject> {
       }
       cont = page.metadata?.continue || undefined;
     } while (cont !== undefined && !this.signal.aborted);
+    // An abandoned list proves nothing about what vanished: no DELETED from it.
+    if (this.signal.aborted) return;
     for (const d of relist.finish()) this.sub.next(d);
     this.rv = rv ?? '';
     this.log({ level: 'debug', msg: 'listed', event: 'listed', ...this.ctx, resourceVersion: this.rv, items });

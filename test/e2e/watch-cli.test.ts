@@ -143,3 +143,13 @@ describe('kcp-mc watch (e2e)', function () {
     expect(w.err).to.contain("doesn't have a resource type \"nosuchthings\"");
   });
 });
+
+describe('kcp-mc watch: server URLs', () => {
+  it('appends /clusters/* to endpoint and base URLs, keeps /clusters/<x> URLs as they are', async () => {
+    const { watchURL } = await import('../../src/cli/watch.js');
+    expect(watchURL('https://h:6443')).to.equal('https://h:6443/clusters/*');
+    expect(watchURL('https://h/services/apiexport/root:org/widgets/')).to.equal('https://h/services/apiexport/root:org/widgets/clusters/*');
+    expect(watchURL('https://h/services/apiexport/root:org/widgets/clusters/*')).to.equal('https://h/services/apiexport/root:org/widgets/clusters/*');
+    expect(watchURL('https://h/clusters/root:org')).to.equal('https://h/clusters/root:org');
+  });
+});
