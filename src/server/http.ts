@@ -43,10 +43,13 @@ export class Front {
   readonly handle = (req: IncomingMessage, res: ServerResponse): void => {
     const started = Date.now();
     let user: string | undefined;
-    res.on('finish', () => {
-      const rawPath = (req.url ?? '').split('?')[0]!;
-      this.opts.log?.({ method: req.method ?? '', path: rawPath, code: res.statusCode, user, ms: Date.now() - started });
-    });
+    // No listener per request unless someone reads the log.
+    if (this.opts.log) {
+      res.on('finish', () => {
+        const rawPath = (req.url ?? '').split('?')[0]!;
+        this.opts.log?.({ method: req.method ?? '', path: rawPath, code: res.statusCode, user, ms: Date.now() - started });
+      });
+    }
     this.route(req, res, (u) => (user = u)).catch((e: unknown) => {
       if (e instanceof ApiError) return sendError(res, e);
       console.error('reference server: internal error:', e);

@@ -35,9 +35,9 @@ export function splitPath(rawPath: string): string[] {
   if (parts.length > 1 && parts[parts.length - 1] === '') parts.pop();
   if (parts.length === 1 && parts[0] === '') return [];
   return parts.map((p) => {
-    let d: string;
+    let d = p;
     try {
-      d = decodeURIComponent(p);
+      if (p.includes('%')) d = decodeURIComponent(p);
     } catch {
       throw badRequest(`invalid percent-encoding in request path segment "${p}"`);
     }

@@ -70,9 +70,14 @@ export const CLUSTER_ANNOTATION = 'kcp.io/cluster';
 export const NAMESPACES = 'core/namespaces';
 export const LOGICAL_CLUSTERS = 'core.kcp.io/logicalclusters';
 
+let nowCache = { sec: NaN, text: '' };
+
 /** RFC 3339 with seconds, as Kubernetes writes timestamps. */
 export function now(): string {
-  return new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+  // Formatted once per second, not on every write (several calls per request).
+  const sec = Math.floor(Date.now() / 1000);
+  if (sec !== nowCache.sec) nowCache = { sec, text: new Date(sec * 1000).toISOString().replace(/\.\d{3}Z$/, 'Z') };
+  return nowCache.text;
 }
 
 /** The apiVersion string of a resource. */
