@@ -1,0 +1,6 @@
+/** Every benchmark section, in the order `npm run bench` runs them. Add new sections here. */
+import type { BenchSection } from './types.js';
+import { watchSection } from './watch.js';
+import { writesSection } from './writes.js';
+
+export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection];
