@@ -17,7 +17,7 @@ export interface URLCluster {
 }
 
 /** Reads the last `/clusters/<x>` segment of a base URL's path. */
-export function clusterOfURL(baseURL: string): URLCluster {
+export function urlCluster(baseURL: string): URLCluster {
   let path: string;
   try {
     path = new URL(baseURL).pathname;

@@ -7,7 +7,7 @@ export { decodeWatchLine, type WatchEvent, type MalformedLine } from './decode.j
 export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
 export { deepFreeze, freezeByDefault } from './freeze.js';
 export { parseLabelSelector, matchesLabels, type LabelSelector, type LabelRequirement, type LabelSelectorInput } from './labels.js';
-export { CLUSTER_ANNOTATION, ClusterResolver, clusterOfURL, type URLCluster } from './cluster.js';
+export { CLUSTER_ANNOTATION, ClusterResolver, urlCluster, type URLCluster } from './cluster.js';
 export { jsonLineLog, silentLog, type Log, type LogEntry, type LogLevel } from './log.js';
 export {
   resourcePath,

@@ -15,7 +15,7 @@ import {
   type Transport,
 } from '../client/index.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
-import { ClusterResolver, clusterOfURL } from './cluster.js';
+import { ClusterResolver, urlCluster } from './cluster.js';
 import { decodeWatchLine } from './decode.js';
 import { Relist } from './delta.js';
 import { jsonLineLog, type Log } from './log.js';
@@ -114,7 +114,7 @@ class ListWatchRun<T extends KubeObject> {
     this.random = opts.random ?? Math.random;
     this.backoff = new Backoff(opts.backoff, this.random);
     this.ctx = { server: transport.server, path };
-    this.clusters = new ClusterResolver(clusterOfURL(transport.server), this.log, this.ctx);
+    this.clusters = new ClusterResolver(urlCluster(transport.server), this.log, this.ctx);
   }
 
   async loop(): Promise<void> {

@@ -216,6 +216,7 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
   }
 
   private index(cluster: string, obj: Cached<T>): void {
+    if (this.indexers.size === 0) return;
     for (const [name, fn] of this.indexers) this.indexOne(this.indices.get(name)!, fn, cluster, obj);
   }
 
@@ -236,6 +237,7 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
   }
 
   private unindex(cluster: string, obj: Cached<T>): void {
+    if (this.indexers.size === 0) return;
     for (const [name, fn] of this.indexers) {
       const idx = this.indices.get(name)!;
       for (const value of valuesOf(fn, obj)) {

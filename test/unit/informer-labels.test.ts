@@ -1,6 +1,6 @@
 /** Client-side label selectors, cluster resolution and the kcp.io/cluster annotation. */
 import { expect } from 'chai';
-import { ClusterResolver, clusterOfURL } from '../../src/informer/cluster.js';
+import { ClusterResolver, urlCluster } from '../../src/informer/cluster.js';
 import { matchesLabels, parseLabelSelector } from '../../src/informer/labels.js';
 import type { LogEntry } from '../../src/informer/log.js';
 
@@ -29,11 +29,11 @@ describe('informer: label selectors', () => {
 
 describe('informer: clusters of objects', () => {
   it('reads the last /clusters/<x> segment of a base URL', () => {
-    expect(clusterOfURL('https://h:6443/clusters/*')).to.deep.equal({ wildcard: true, cluster: '' });
-    expect(clusterOfURL('https://h/services/apiexport/root:org/widgets/clusters/*')).to.deep.equal({ wildcard: true, cluster: '' });
-    expect(clusterOfURL('https://h/clusters/root:org')).to.deep.equal({ wildcard: false, cluster: 'root:org' });
-    expect(clusterOfURL('https://h/clusters/abc/')).to.deep.equal({ wildcard: false, cluster: 'abc' });
-    expect(clusterOfURL('https://h')).to.deep.equal({ wildcard: false, cluster: '' });
+    expect(urlCluster('https://h:6443/clusters/*')).to.deep.equal({ wildcard: true, cluster: '' });
+    expect(urlCluster('https://h/services/apiexport/root:org/widgets/clusters/*')).to.deep.equal({ wildcard: true, cluster: '' });
+    expect(urlCluster('https://h/clusters/root:org')).to.deep.equal({ wildcard: false, cluster: 'root:org' });
+    expect(urlCluster('https://h/clusters/abc/')).to.deep.equal({ wildcard: false, cluster: 'abc' });
+    expect(urlCluster('https://h')).to.deep.equal({ wildcard: false, cluster: '' });
   });
 
   it('on a wildcard endpoint, skips objects without kcp.io/cluster and logs each once, as JSON-ready entries', () => {
