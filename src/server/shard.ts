@@ -54,7 +54,8 @@ export class Shard {
     const svc = this.svc;
     return {
       svc,
-      resources: () => svc.registry.resourcesFor(cluster === '*' ? 'root' : cluster),
+      // Sources see '*' for the wildcard view: bound resources then carry their identity suffix.
+      resources: () => svc.registry.resourcesFor(cluster),
       preferred: PREFERRED_VERSIONS,
       watch: this.watch,
       orphan: (c, uid) => this.controllers.orphan(c, uid),
