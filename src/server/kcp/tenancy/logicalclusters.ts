@@ -97,11 +97,19 @@ export class LogicalClusterController {
   private deleteContent(shard: Shard, cluster: string, lc: KubeObject): ReconcileResult {
     const status = statusOf(lc);
     if (status['phase'] !== 'Deleting') lc = this.writeStatus(shard, cluster, lc, { ...status, phase: 'Deleting' });
-    const content: { storage: string; object: KubeObject }[] = [];
-    for (const e of shard.store.entries()) if (e.cluster === cluster && e.storage !== LOGICAL_CLUSTERS) content.push({ storage: e.storage, object: e.object });
-    content.sort((a, b) => Number(b.storage === NAMESPACES) - Number(a.storage === NAMESPACES));
     const ctx = this.topo.systemContext(cluster);
     const defs = shard.svc.registry.resourcesFor(cluster);
+    const content: { storage: string; object: KubeObject }[] = [];
+    // What the cluster serves is found by key; a scan of the whole shard only runs at the end, for
+    // objects of resources no longer served there (a binding that went first).
+    for (const storage of new Set(defs.map((d) => d.storage))) {
+      if (storage === LOGICAL_CLUSTERS) continue;
+      for (const object of shard.store.list(storage, { cluster, namespace: '' })) content.push({ storage, object });
+    }
+    if (content.length === 0) {
+      for (const e of shard.store.entries()) if (e.cluster === cluster && e.storage !== LOGICAL_CLUSTERS) content.push({ storage: e.storage, object: e.object });
+    }
+    content.sort((a, b) => Number(b.storage === NAMESPACES) - Number(a.storage === NAMESPACES));
     for (const { storage, object } of content) {
       if (object.metadata.deletionTimestamp) continue;
       const namespace = object.metadata.namespace ?? '';

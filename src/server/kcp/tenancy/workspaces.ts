@@ -226,7 +226,9 @@ export class WorkspaceController {
 
   /** Deletes the logical cluster, then releases the Workspace. */
   private deleting(shard: Shard, parent: string, ws: KubeObject): ReconcileResult {
-    if (!(ws.metadata.finalizers ?? []).includes(WORKSPACE_FINALIZER)) return;
+    const held = ws.metadata.finalizers ?? [];
+    // kcp removes its finalizer last: other finalizers' owners go first.
+    if (!held.includes(WORKSPACE_FINALIZER) || held.length > 1) return;
     const cluster = String(specOf(ws)['cluster'] || ws.metadata.annotations?.[CLUSTER_NAME_ANNOTATION] || '');
     const owner = cluster ? this.topo.shardOf(cluster) : undefined;
     const lc = owner?.store.get(LOGICAL_CLUSTERS, cluster, '', 'cluster');
