@@ -386,6 +386,9 @@ describe('conformance: APIExport virtual workspace', () => {
     const out = await kubectl(['--server', `${endpoint}/clusters/*`, 'get', 'cowboys', '-A', '-o', 'json']);
     const items = (JSON.parse(out) as { items: { metadata: { name: string; annotations: Record<string, string> } }[] }).items;
     expect(items.map((i) => i.metadata.annotations['kcp.io/cluster'])).to.include.members([c1, c2]);
+    const table = await kubectl(['--server', `${endpoint}/clusters/*`, 'get', 'cowboys', '-A']);
+    expect(table.split('\n')[0]).to.match(/^NAMESPACE\s+NAME\s+AGE/);
+    expect(table).to.contain('woody');
     const rawOut = await kubectl(['get', '--raw', `${endpoint}/clusters/*/apis/wildwest.dev/v1alpha1/cowboys`]);
     expect((JSON.parse(rawOut) as { kind: string }).kind).to.equal('CowboyList');
   });

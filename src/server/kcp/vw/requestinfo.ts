@@ -43,8 +43,6 @@ export function requestInfo(method: string, segs: string[], q: URLSearchParams):
   info.resource = parts[0] ?? '';
   info.name = parts[1] ?? '';
   info.subresource = parts[2] ?? '';
-  // A namespace object is addressed by its name, not as a namespace scope.
-  if (info.resource === 'namespaces' && !info.group) info.namespace = '';
   const watch = ['1', 'true'].includes((q.get('watch') ?? '').toLowerCase());
   switch (m) {
     case 'GET':
