@@ -163,7 +163,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   }
 
   const topo = new Topology(shards);
-  installApis(topo);
+  const apis = installApis(topo);
   const tenancy = installTenancy(topo);
   installVirtualWorkspaces(topo);
   const shardOf = (cluster: string) => topo.shardOf(cluster);
@@ -265,6 +265,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         for (const s of sockets) s.destroy();
         await Promise.all(closing);
         tenancy.stop();
+        apis.stop();
         for (const sh of shards) sh.close();
         if (ownDir) fs.rmSync(rootDir, { recursive: true, force: true });
       })()),
