@@ -76,5 +76,17 @@ describe('reference server: tenancy across restarts (two shards, --data-dir)', f
     // And new workspaces still work.
     expect((await raw(second, 'POST', `/clusters/root${WS}`, { metadata: { name: 'after' } })).status).to.equal(201);
     await eventually(async () => (await workspace(second, 'after'))['status']?.phase === 'Ready', 'after Ready');
+    await second.stop();
+    srv = undefined;
+
+    // Fewer shards: the missing shard's Shard object and URLs go away.
+    const third = await start({ shards: 1, dataDir: dir });
+    srv = third;
+    const left = (await raw(third, 'GET', '/clusters/root/apis/core.kcp.io/v1alpha1/shards')).json['items'] as Obj[];
+    expect(left.map((s) => s['metadata'].name)).to.deep.equal(['root']);
+    await eventually(async () => {
+      const t = (await raw(third, 'GET', '/clusters/root/apis/tenancy.kcp.io/v1alpha1/workspacetypes/gated')).json as Obj;
+      return (t['status']?.virtualWorkspaces as Obj[] | undefined)?.length === 2;
+    }, 'one shard of virtual workspace URLs');
   });
 });

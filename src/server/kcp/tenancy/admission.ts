@@ -20,7 +20,7 @@ import {
   splitLast,
 } from './names.js';
 import { WORKSPACES, WORKSPACE_TYPES } from './schemas.js';
-import { type ResolvedType, type TypeRef, type TypeResolver, qualifiedName, specOf } from './wstypes.js';
+import { type ResolvedType, type TypeRef, type TypeResolver, qualifiedName, refString, specOf } from './wstypes.js';
 
 /** kube's privileged group: kcp lets it set system-owned fields. */
 const PRIVILEGED = 'system:masters';
@@ -49,7 +49,7 @@ function goList(xs: Iterable<string>): string {
 
 /** kcp's check that some alias of `others` is listed in `allowed` (an "any of" check). */
 function anyAllowed(others: ResolvedType[], allowed: TypeRef[]): boolean {
-  const set = new Set(allowed.map((r) => `${r.path ?? ''}:${r.name}`));
+  const set = new Set(allowed.map(refString));
   return others.some((o) => set.has(qualifiedName(o)));
 }
 
@@ -61,7 +61,7 @@ function checkParentsAndChildren(parentAliases: ResolvedType[], childAliases: Re
     const q = qualifiedName(c);
     const ext = q !== childType ? ` extends ${q}, which` : '';
     errs.push(
-      `workspace type ${childType}${ext} only allows ${goList(types.map((t) => `${t.path ?? ''}:${t.name}`))} parent workspaces, but parent type ${parentType} only implements ${goList(parentAliases.map(qualifiedName))}`,
+      `workspace type ${childType}${ext} only allows ${goList(types.map(refString))} parent workspaces, but parent type ${parentType} only implements ${goList(parentAliases.map(qualifiedName))}`,
     );
   }
   for (const p of parentAliases) {
@@ -72,7 +72,7 @@ function checkParentsAndChildren(parentAliases: ResolvedType[], childAliases: Re
     const q = qualifiedName(p);
     const ext = q !== parentType ? ` extends ${q}, which` : '';
     errs.push(
-      `workspace type ${parentType}${ext} only allows ${goList(types.map((t) => `${t.path ?? ''}:${t.name}`))} child workspaces, but child type ${childType} only implements ${goList(childAliases.map(qualifiedName))}`,
+      `workspace type ${parentType}${ext} only allows ${goList(types.map(refString))} child workspaces, but child type ${childType} only implements ${goList(childAliases.map(qualifiedName))}`,
     );
   }
   // apimachinery's aggregate error prints one error bare and several as a bracketed list.

@@ -59,6 +59,10 @@ export function bootstrapTenancy(topo: Topology): void {
       svc.writeUpdate(ctx, SHARD_DEF, cur, next);
     }
   }
+  // A restart with fewer shards: their logical clusters are not served any more, so neither are they.
+  for (const obj of shard.store.list(SHARDS, { cluster: 'root', namespace: '' })) {
+    if (!topo.shards.some((s) => s.name === obj.metadata.name)) svc.delete(ctx, SHARD_DEF, '', obj.metadata.name ?? '');
+  }
   for (const [name, spec] of Object.entries(BUILTIN_TYPES)) {
     if (shard.store.get(WORKSPACE_TYPES, 'root', '', name)) continue;
     svc.create(ctx, WORKSPACE_TYPE_DEF, '', { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'WorkspaceType', metadata: { name }, spec });

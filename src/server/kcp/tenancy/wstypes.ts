@@ -98,7 +98,7 @@ export class TypeResolver {
     const seen = new Set<string>([qualifiedName(t)]);
     const walk = (cur: ResolvedType, trail: string[]): void => {
       for (const base of specOf(cur).extend?.with ?? []) {
-        const q = `${base.path ?? ''}:${base.name}`;
+        const q = refString(base);
         if (trail.includes(q)) throw new Error(`circular dependency detected in workspace type ${q}: ${[...trail.slice(trail.indexOf(q)), q].join(' -> ')}`);
         if (seen.has(q)) continue;
         seen.add(q);
