@@ -62,7 +62,12 @@ export class Topology {
   /** A workspace path (`root:org:team`) or a cluster name → the logical cluster name. */
   resolve(pathOrName: string): string | undefined {
     if (!pathOrName.includes(':') || pathOrName.startsWith('system:')) return this.byCluster.has(pathOrName) ? pathOrName : undefined;
-    return this.paths.get(pathOrName);
+    const direct = this.paths.get(pathOrName);
+    if (direct) return direct;
+    // A path may start at any logical cluster name (`<name>:child`): continue from its canonical path.
+    const [first, ...rest] = pathOrName.split(':');
+    const base = first && first !== 'root' ? this.pathOf(first) : undefined;
+    return base ? this.paths.get([base, ...rest].join(':')) : undefined;
   }
 
   /** The canonical path of a logical cluster, from its LogicalCluster's `kcp.io/path`. */
