@@ -73,7 +73,7 @@ export function apiResourceList(defs: readonly ResourceDef[], group: string, ver
       singularName: d.singular,
       namespaced: d.namespaced,
       kind: d.kind,
-      verbs: [...d.verbs],
+      verbs: [...(d.discoveryVerbs ?? d.verbs)],
     };
     if (d.shortNames?.length) r['shortNames'] = [...d.shortNames];
     if (d.categories?.length) r['categories'] = [...d.categories];

@@ -210,7 +210,7 @@ function pathItems(def: ResourceDef): Record<string, JsonObject> {
   const tag = `${groupToken(def.group)}_${def.version}`;
   const kindRef = ref(schemaName(def, def.kind));
   const listRef = ref(schemaName(def, def.listKind));
-  const has = (verb: string): boolean => def.verbs.includes(verb);
+  const has = (verb: string): boolean => (def.discoveryVerbs ?? def.verbs).includes(verb);
   const pretty = queryParams('pretty')[0]! as JsonObject;
   const nsParams: Json[] = def.namespaced ? [pathParam('namespace', def.kind)] : [];
 

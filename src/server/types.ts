@@ -110,6 +110,12 @@ export interface ResourceDef {
   categories?: string[];
   /** Whether `<resource>/status` is served and status is only written through it. */
   statusSubresource: boolean;
+  /**
+   * Verbs discovery and OpenAPI list, where they differ from the verbs requests are routed for:
+   * kcp drops `create` from a bound resource's discovery while its APIBinding is deleted, yet a
+   * create still reaches admission and is refused with 403 (not the 405 of an unserved verb).
+   */
+  discoveryVerbs?: string[];
   /** Columns for `as=Table` answers besides Name (and Age, appended unless listed). */
   printerColumns?: PrinterColumn[];
   /** Built-in kinds accept strategic merge patch; custom resources answer 415. */

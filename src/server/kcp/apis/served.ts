@@ -10,28 +10,16 @@ import type { KubeObject, ResourceDef } from '../../types.js';
 import { bindingsFor, defsFromSchema, findSchema } from './lookup.js';
 import { BINDINGS, SCHEMAS, boundResourceStorage, obj, objs, statusOf, str } from './names.js';
 
-/**
- * Verbs of a bound resource while its APIBinding is being deleted. kcp drops `create` from
- * discovery but still routes a create to the resource, where admission refuses it with 403 rather
- * than the 405 an unknown verb gets: iterating (what discovery and OpenAPI print) omits `create`,
- * `includes` (what request routing asks) keeps it. A plain field on ResourceDef would say this
- * more directly; until it exists this keeps both answers kcp gives.
- */
-class DeletingVerbs extends Array<string> {
-  override includes(v: string, from?: number): boolean {
-    return v === 'create' || super.includes(v, from);
-  }
-}
-
 const deletingDefs = new WeakMap<ResourceDef, ResourceDef>();
 
-/** The definition with `create` dropped from discovery (see DeletingVerbs). */
+/**
+ * The definition while its APIBinding is being deleted: `create` leaves discovery, but creates are
+ * still routed so that admission answers them with kcp's 403.
+ */
 function whileDeleting(d: ResourceDef): ResourceDef {
   let out = deletingDefs.get(d);
   if (!out) {
-    const verbs = new DeletingVerbs();
-    verbs.push(...d.verbs.filter((v) => v !== 'create'));
-    out = Object.freeze({ ...d, verbs });
+    out = Object.freeze({ ...d, discoveryVerbs: d.verbs.filter((v) => v !== 'create') });
     deletingDefs.set(d, out);
   }
   return out;

@@ -85,7 +85,7 @@ export function claimCovers(c: Pick<Claim, 'group' | 'resource'>, group: string,
 }
 
 function fingerprintOf(defs: readonly ResourceDef[], labels: string[]): string {
-  const shape = defs.map((d) => [d.group, d.version, d.resource, d.kind, d.namespaced, d.storage, d.verbs, d.statusSubresource, d.schema]);
+  const shape = defs.map((d) => [d.group, d.version, d.resource, d.kind, d.namespaced, d.storage, d.discoveryVerbs ?? d.verbs, d.statusSubresource, d.schema]);
   return createHash('sha1').update(JSON.stringify([shape, labels])).digest('hex');
 }
 
