@@ -8,7 +8,7 @@ import { ApiError, badRequest, cause, expired, invalid } from './errors.js';
 import type { ObjectService, RequestContext } from './objects.js';
 import { apiVersionOf } from './objects.js';
 import { fieldsOf, isEmptySelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
-import { Compacted, orderKey, type Scope, type WatchDelivery } from './store.js';
+import { Compacted, type Scope, type WatchDelivery } from './store.js';
 import type { JsonObject, KubeObject, ResourceDef } from './types.js';
 
 /** List and watch query parameters. */
@@ -139,21 +139,19 @@ export async function listObjects(
       atRV = svc.store.resourceVersion;
     }
   }
-  let all: KubeObject[];
+  const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
+  let page: ReturnType<typeof svc.store.page>;
   try {
-    all = svc.store.list(def.storage, scope, atRV);
+    page = svc.store.page(def.storage, scope, atRV, start, limit, filter);
   } catch (e) {
     if (e instanceof Compacted) throw opts.continue ? expired(CONTINUE_EXPIRED) : expired(e.message);
     throw e;
   }
-  let items = all.filter((o) => filter(o) && (!start || keyOf(o) > start));
+  const items = page.items;
   const meta: JsonObject = { resourceVersion: String(atRV) };
-  const limit = opts.limit && opts.limit > 0 ? opts.limit : 0;
-  if (limit && items.length > limit) {
-    const rest = items.length - limit;
-    items = items.slice(0, limit);
-    meta['continue'] = encodeContinue({ rv: atRV, start: keyOf(items[items.length - 1]!) });
-    if (!opts.labelSelector && !opts.fieldSelector && !extra) meta['remainingItemCount'] = rest;
+  if (page.more) {
+    meta['continue'] = encodeContinue({ rv: atRV, start: page.lastKey });
+    if (!opts.labelSelector && !opts.fieldSelector && !extra) meta['remainingItemCount'] = page.remaining;
   }
   return {
     kind: def.kind + 'List',
@@ -161,10 +159,6 @@ export async function listObjects(
     metadata: meta,
     items: items.map((o) => svc.present(def, o)) as unknown as JsonObject[],
   };
-}
-
-function keyOf(o: KubeObject): string {
-  return orderKey(o.metadata.annotations?.['kcp.io/cluster'] ?? '', o.metadata.namespace ?? '', o.metadata.name ?? '');
 }
 
 /** Server-wide watch settings. */

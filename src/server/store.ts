@@ -168,6 +168,88 @@ export class Store {
     return [...merged.keys()].sort().map((k) => merged.get(k)!);
   }
 
+  /**
+   * One page of a list in list order: up to `limit` (0 = all) objects after `startAfter` that pass
+   * `filter`, as of `atRV`; `more` tells whether any further object passes, and `remaining` counts
+   * the objects after the page (before filtering). On the current state this seeks with binary
+   * search, so paging through N objects costs O(N), not O(N²/limit).
+   */
+  page(
+    storage: string,
+    scope: Scope,
+    atRV: number | undefined,
+    startAfter: string,
+    limit: number,
+    filter: (o: KubeObject) => boolean,
+  ): { items: KubeObject[]; more: boolean; remaining: number; lastKey: string } {
+    const items: KubeObject[] = [];
+    let lastKey = '';
+    if (atRV !== undefined && atRV < this.rv) {
+      const all = this.list(storage, scope, atRV);
+      let more = false;
+      let after = 0;
+      for (const o of all) {
+        const k = orderKey(clusterOf(o), o.metadata.namespace ?? '', o.metadata.name ?? '');
+        if (startAfter && k <= startAfter) continue;
+        if (limit && items.length >= limit) {
+          after++;
+          if (!more && filter(o)) more = true;
+          continue;
+        }
+        if (!filter(o)) continue;
+        items.push(o);
+        lastKey = k;
+      }
+      return { items, more, remaining: after, lastKey };
+    }
+    const b = this.buckets.get(storage);
+    if (!b) return { items, more: false, remaining: 0, lastKey };
+    const [startCluster, startNs, startName] = startAfter ? startAfter.split('\u0000') : ['', '', ''];
+    const clusters = scope.cluster === '*' ? [...b.keys()].sort() : [scope.cluster];
+    const nsPrefix = scope.namespace ? `${scope.namespace}\u0000` : '';
+    let more = false;
+    let remaining = 0;
+    for (const c of clusters) {
+      if (startAfter && c < startCluster!) continue;
+      const cb = b.get(c);
+      if (!cb) continue;
+      if (!cb.sorted) cb.sorted = [...cb.objects.keys()].sort();
+      const keys = cb.sorted;
+      // Seek to the first key after the continue point (same cluster) and inside the namespace.
+      let from = nsPrefix;
+      if (startAfter && c === startCluster) {
+        const inner = innerKey(startNs ?? '', startName ?? '');
+        if (inner >= from) from = inner + '\u0000';
+      }
+      let i = lowerBound(keys, from);
+      for (; i < keys.length; i++) {
+        const k = keys[i]!;
+        if (nsPrefix && !k.startsWith(nsPrefix)) break;
+        const o = cb.objects.get(k)!;
+        if (limit && items.length >= limit) {
+          remaining++;
+          if (!more && filter(o)) more = true;
+          // Counting the rest is cheap only without a filter; with one, the first match is enough.
+          if (more && !nsPrefix) {
+            remaining += keys.length - i - 1;
+            break;
+          }
+          continue;
+        }
+        if (!filter(o)) continue;
+        items.push(o);
+        lastKey = orderKey(c, k.slice(0, k.indexOf('\u0000')), k.slice(k.indexOf('\u0000') + 1));
+      }
+      if (more && limit && items.length >= limit && scope.cluster !== '*') break;
+      if (more) {
+        // Later clusters only add to the count of remaining objects.
+        for (const rest of clusters.slice(clusters.indexOf(c) + 1)) remaining += b.get(rest)?.objects.size ?? 0;
+        break;
+      }
+    }
+    return { items, more, remaining, lastKey };
+  }
+
   private currentList(storage: string, scope: Scope): KubeObject[] {
     const b = this.buckets.get(storage);
     if (!b) return [];
@@ -339,6 +421,18 @@ export class Store {
     if (set) for (const w of set) deliverTo(w, e);
     for (const l of this.listeners) l(e);
   }
+}
+
+/** Index of the first key ≥ `key` in a sorted array. */
+function lowerBound(keys: readonly string[], key: string): number {
+  let lo = 0;
+  let hi = keys.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (keys[mid]! < key) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** The logical cluster an object was stored under (stamped by the API layer). */

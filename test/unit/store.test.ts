@@ -70,3 +70,48 @@ describe('Store', () => {
     expect(s.historySize).to.equal(0);
   });
 });
+
+describe('Store.page', () => {
+  const s = new Store();
+  for (const c of ['c1', 'c2']) {
+    for (const ns of ['a', 'b']) {
+      for (let i = 0; i < 5; i++) s.put('r', c, obj(`n${i}`, c, { even: String(i % 2 === 0) }, ns));
+    }
+  }
+  const all = () => true;
+  const names = (items: KubeObject[]) => items.map((o) => `${o.metadata.annotations!['kcp.io/cluster']}/${o.metadata.namespace}/${o.metadata.name}`);
+
+  it('pages a wildcard scope in list order with the same result as a full list', () => {
+    const seen: string[] = [];
+    let start = '';
+    let pages = 0;
+    for (;;) {
+      const p = s.page('r', { cluster: '*', namespace: '' }, undefined, start, 3, all);
+      seen.push(...names(p.items));
+      pages++;
+      if (!p.more) break;
+      expect(p.remaining).to.equal(20 - seen.length);
+      start = p.lastKey;
+    }
+    expect(pages).to.equal(7);
+    expect(seen).to.deep.equal(names(s.list('r', { cluster: '*', namespace: '' })));
+  });
+
+  it('pages one namespace of one cluster with a filter', () => {
+    const even = (o: KubeObject) => o.metadata.labels?.['even'] === 'true';
+    const p1 = s.page('r', { cluster: 'c2', namespace: 'b' }, undefined, '', 2, even);
+    expect(names(p1.items)).to.deep.equal(['c2/b/n0', 'c2/b/n2']);
+    expect(p1.more).to.equal(true);
+    const p2 = s.page('r', { cluster: 'c2', namespace: 'b' }, undefined, p1.lastKey, 2, even);
+    expect(names(p2.items)).to.deep.equal(['c2/b/n4']);
+    expect(p2.more).to.equal(false);
+  });
+
+  it('pages an older resourceVersion from history', () => {
+    const rv = s.resourceVersion;
+    s.delete('r', 'c1', 'a', 'n0');
+    const p = s.page('r', { cluster: 'c1', namespace: 'a' }, rv, '', 10, all);
+    expect(names(p.items)[0]).to.equal('c1/a/n0');
+    expect(p.items).to.have.length(5);
+  });
+});
