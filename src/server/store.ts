@@ -229,9 +229,10 @@ export class Store {
         if (limit && items.length >= limit) {
           remaining++;
           if (!more && filter(o)) more = true;
-          // Counting the rest is cheap only without a filter; with one, the first match is enough.
-          if (more && !nsPrefix) {
-            remaining += keys.length - i - 1;
+          // Once a further match is known, the rest is counted by position, not visited.
+          if (more) {
+            const end = nsPrefix ? lowerBound(keys, nsPrefix.slice(0, -1) + '\u0001') : keys.length;
+            remaining += end - i - 1;
             break;
           }
           continue;
@@ -243,11 +244,20 @@ export class Store {
       if (more && limit && items.length >= limit && scope.cluster !== '*') break;
       if (more) {
         // Later clusters only add to the count of remaining objects.
-        for (const rest of clusters.slice(clusters.indexOf(c) + 1)) remaining += b.get(rest)?.objects.size ?? 0;
+        for (const rest of clusters.slice(clusters.indexOf(c) + 1)) remaining += this.countIn(b.get(rest), nsPrefix);
         break;
       }
     }
     return { items, more, remaining, lastKey };
+  }
+
+  /** Objects of one cluster bucket, in one namespace when `nsPrefix` is set. */
+  private countIn(cb: ClusterBucket | undefined, nsPrefix: string): number {
+    if (!cb) return 0;
+    if (!nsPrefix) return cb.objects.size;
+    if (!cb.sorted) cb.sorted = [...cb.objects.keys()].sort();
+    const upper = nsPrefix.slice(0, -1) + '\u0001';
+    return lowerBound(cb.sorted, upper) - lowerBound(cb.sorted, nsPrefix);
   }
 
   private currentList(storage: string, scope: Scope): KubeObject[] {
