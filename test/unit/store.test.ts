@@ -97,6 +97,12 @@ describe('Store.page', () => {
     expect(seen).to.deep.equal(names(s.list('r', { cluster: '*', namespace: '' })));
   });
 
+  it('counts what remains of a namespace across clusters exactly', () => {
+    const p = s.page('r', { cluster: '*', namespace: 'a' }, undefined, '', 3, all);
+    expect(names(p.items)).to.deep.equal(['c1/a/n0', 'c1/a/n1', 'c1/a/n2']);
+    expect(p.remaining).to.equal(7);
+  });
+
   it('pages one namespace of one cluster with a filter', () => {
     const even = (o: KubeObject) => o.metadata.labels?.['even'] === 'true';
     const p1 = s.page('r', { cluster: 'c2', namespace: 'b' }, undefined, '', 2, even);
