@@ -4,16 +4,14 @@
  * custom objects served there without any CRD; plus kcp's admission refusals and the
  * v1alpha1 ↔ v1alpha2 round trip of exports and bindings.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
+import { inCluster, kubectlFor } from '../support/kubectl.js';
 import { eventually, raw, start } from '../support/server.js';
 
-const run = promisify(execFile);
 // Tests read arbitrary object shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type Obj = Record<string, any>;
@@ -76,20 +74,11 @@ describe('conformance: APIExports and APIBindings with kubectl (reference server
     fs.rmSync(cacheDir, { recursive: true, force: true });
   });
 
-  async function kubectl(ws: string, args: string[], stdin?: string): Promise<string> {
-    const child = run('kubectl', ['--kubeconfig', srv.kubeconfigPath, '--cache-dir', cacheDir, '--server', `${srv.url}/clusters/${ws}`, ...args], { timeout: 30_000 });
-    if (stdin !== undefined) child.child.stdin!.end(stdin);
-    return (await child).stdout;
-  }
-  async function kubectlFails(ws: string, args: string[], stdin?: string): Promise<string> {
-    try {
-      await kubectl(ws, args, stdin);
-    } catch (e) {
-      return (e as { stderr: string }).stderr;
-    }
-    throw new Error(`kubectl ${args.join(' ')} succeeded`);
-  }
-  const getJSON = async (ws: string, args: string[]): Promise<Obj> => JSON.parse(await kubectl(ws, [...args, '-o', 'json'])) as Obj;
+  // Every run here names its workspace.
+  const k = kubectlFor(() => ({ srv, cacheDir }));
+  const kubectl = (ws: string, args: string[], stdin?: string) => k.kubectl([...inCluster(srv, ws), ...args], stdin);
+  const kubectlFails = (ws: string, args: string[], stdin?: string) => k.kubectlFails([...inCluster(srv, ws), ...args], stdin);
+  const getJSON = (ws: string, args: string[]) => k.kubectlJSON<Obj>([...inCluster(srv, ws), ...args]);
 
   it('runs the quickstart: schema and export in one workspace, binding and custom objects in another', async () => {
     const applied = await kubectl('root:provider', ['apply', '-f', '-'], PROVIDER_YAML);

@@ -3,16 +3,13 @@
  * unknown or disallowed types, `spec.type` changes, `spec.cluster` / `spec.URL` writes by users
  * outside system:masters, and a forged `kcp.io/path`; the owner annotation is the caller's own.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
+import { kubectlFor } from '../support/kubectl.js';
 import { eventually, raw, start } from '../support/server.js';
-
-const run = promisify(execFile);
 
 // Tests read arbitrary object shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -45,19 +42,11 @@ describe('conformance: workspace admission refusals (reference server)', functio
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  async function kubectl(args: string[], stdin?: string): Promise<string> {
-    const child = run('kubectl', ['--kubeconfig', srv.kubeconfigPath, '--cache-dir', path.join(dir, 'cache'), ...args], { timeout: 30_000 });
-    if (stdin !== undefined) child.child.stdin!.end(stdin);
-    return (await child).stdout;
-  }
+  const { kubectl, kubectlFails } = kubectlFor(() => ({ srv, cacheDir: path.join(dir, 'cache') }));
 
+  /** kubectl's stderr without its final newline, so that whole messages can be compared. */
   async function refused(args: string[], stdin?: string): Promise<string> {
-    try {
-      await kubectl(args, stdin);
-    } catch (e) {
-      return (e as { stderr: string }).stderr.trim();
-    }
-    throw new Error(`kubectl ${args.join(' ')} succeeded`);
+    return (await kubectlFails(args, stdin)).trim();
   }
 
   const manifest = (name: string, spec = '') => `apiVersion: tenancy.kcp.io/v1alpha1\nkind: Workspace\nmetadata:\n  name: ${name}\n${spec}`;

@@ -3,17 +3,14 @@
  * the default bindings get kcp's generated names and every claim accepted, and a workspace turns
  * Ready only after they are bound (and their claims applied); a missing export keeps it waiting.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
+import { kubectlFor } from '../support/kubectl.js';
 import { eventually, raw, start, WatchStream } from '../support/server.js';
-
-const run = promisify(execFile);
 
 // Tests read arbitrary object shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -78,11 +75,7 @@ describe('conformance: default APIBindings of workspace types (reference server)
     fs.rmSync(cacheDir, { recursive: true, force: true });
   });
 
-  async function kubectl(args: string[], stdin?: string): Promise<string> {
-    const child = run('kubectl', ['--kubeconfig', srv.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 30_000 });
-    if (stdin !== undefined) child.child.stdin!.end(stdin);
-    return (await child).stdout;
-  }
+  const { kubectl } = kubectlFor(() => ({ srv, cacheDir }));
 
   async function ready(name: string): Promise<Obj> {
     const ws = await eventually(async () => {

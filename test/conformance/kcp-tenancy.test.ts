@@ -3,17 +3,14 @@
  * root, applying a WorkspaceType with Workspaces of it, the phase sequence of §5.2, addressing a
  * workspace by path and by name, nested workspaces, and deletion of a workspace's content.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
+import { kubectlFor } from '../support/kubectl.js';
 import { eventually, raw, start, WatchStream } from '../support/server.js';
-
-const run = promisify(execFile);
 
 // Tests read arbitrary object shapes.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -41,25 +38,8 @@ describe('conformance: workspaces and workspace types with kubectl (reference se
     fs.rmSync(cacheDir, { recursive: true, force: true });
   });
 
-  async function kubectl(args: string[], stdin?: string): Promise<string> {
-    const child = run('kubectl', ['--kubeconfig', srv.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 30_000 });
-    if (stdin !== undefined) child.child.stdin!.end(stdin);
-    return (await child).stdout;
-  }
-
-  /** kubectl's stderr when it fails, for checking refusals. */
-  async function kubectlFails(args: string[], stdin?: string): Promise<string> {
-    try {
-      await kubectl(args, stdin);
-    } catch (e) {
-      return (e as { stderr: string }).stderr;
-    }
-    throw new Error(`kubectl ${args.join(' ')} succeeded`);
-  }
-
-  async function getJSON(args: string[]): Promise<Obj> {
-    return JSON.parse(await kubectl([...args, '-o', 'json'])) as Obj;
-  }
+  const { kubectl, kubectlFails, kubectlJSON } = kubectlFor(() => ({ srv, cacheDir }));
+  const getJSON = (args: string[]) => kubectlJSON<Obj>(args);
 
   async function readyWorkspace(name: string, parent = 'root'): Promise<Obj> {
     const ready = await eventually(async () => {

@@ -3,16 +3,14 @@
  * consumers would: kubectl applies a schema and an export in a provider workspace and bindings in
  * consumer workspaces, and the provider reads and writes through the endpoint slice's URL.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
+import { bindingTo, cowboysExport, inCluster as clusterFlags, kubectlFor } from '../support/kubectl.js';
 import { eventually, raw, start, WatchStream, type TestEvent } from '../support/server.js';
 
-const run = promisify(execFile);
 const MERGE = { 'Content-Type': 'application/merge-patch+json' };
 const COWBOYS = '/apis/wildwest.dev/v1alpha1';
 
@@ -35,36 +33,23 @@ spec:
         spec: {type: object, properties: {intent: {type: string}}}
         status: {type: object, properties: {result: {type: string}}}
 ---
-apiVersion: apis.kcp.io/v1alpha2
-kind: APIExport
-metadata: {name: wildwest}
-spec:
-  resources:
-  - {name: cowboys, group: wildwest.dev, schema: v1.cowboys.wildwest.dev, storage: {crd: {}}}
-  permissionClaims:
-  - {group: '', resource: configmaps, verbs: ['*']}
+${cowboysExport(
+  'wildwest',
+  `  - {group: '', resource: configmaps, verbs: ['*']}
   - {group: '', resource: secrets, verbs: ['*']}
   - {group: '', resource: serviceaccounts, verbs: [get, list]}
----
-apiVersion: apis.kcp.io/v1alpha2
-kind: APIExport
-metadata: {name: plain}
-spec:
-  resources:
-  - {name: cowboys, group: wildwest.dev, schema: v1.cowboys.wildwest.dev, storage: {crd: {}}}
-`;
+`,
+)}---
+${cowboysExport('plain')}`;
 
-const BINDING = `
-apiVersion: apis.kcp.io/v1alpha2
-kind: APIBinding
-metadata: {name: wildwest}
-spec:
-  reference: {export: {path: 'root:vw-provider', name: wildwest}}
-  permissionClaims:
-  - {group: '', resource: configmaps, verbs: ['*'], selector: {matchAll: true}, state: Accepted}
+const BINDING = bindingTo(
+  'root:vw-provider',
+  'wildwest',
+  `  - {group: '', resource: configmaps, verbs: ['*'], selector: {matchAll: true}, state: Accepted}
   - {group: '', resource: secrets, verbs: ['*'], selector: {matchLabels: {share: 'yes'}}, state: Accepted}
   - {group: '', resource: serviceaccounts, verbs: [get, list, watch], selector: {matchAll: true}, state: Accepted}
-`;
+`,
+);
 
 /** The fields of kcp objects these tests read. */
 interface KcpObject {
@@ -76,13 +61,7 @@ interface KcpObject {
   };
 }
 
-const PLAIN_BINDING = `
-apiVersion: apis.kcp.io/v1alpha2
-kind: APIBinding
-metadata: {name: plain}
-spec:
-  reference: {export: {path: 'root:vw-provider', name: plain}}
-`;
+const PLAIN_BINDING = bindingTo('root:vw-provider', 'plain');
 
 describe('conformance: APIExport virtual workspace', () => {
   let srv: RunningServer;
@@ -97,13 +76,9 @@ describe('conformance: APIExport virtual workspace', () => {
   /** `/services/apiexport/<provider>/wildwest` as the endpoint slice publishes it (path part). */
   let base: string;
 
-  async function kubectl(args: string[], stdin?: string): Promise<string> {
-    const p = run('kubectl', ['--kubeconfig', srv.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 30_000 });
-    if (stdin !== undefined) p.child.stdin!.end(stdin);
-    return (await p).stdout;
-  }
-  const inCluster = (cluster: string) => ['--server', `${srv.url}/clusters/${cluster}`];
-  const getJSON = async (cluster: string, what: string[]) => JSON.parse(await kubectl([...inCluster(cluster), 'get', ...what, '-o', 'json'])) as KcpObject;
+  const { kubectl, kubectlJSON } = kubectlFor(() => ({ srv, cacheDir }));
+  const inCluster = (cluster: string) => clusterFlags(srv, cluster);
+  const getJSON = (cluster: string, what: string[]) => kubectlJSON<KcpObject>([...inCluster(cluster), 'get', ...what]);
   const vw = (x: string, rest: string) => `${base}/clusters/${x === '*' ? '%2A' : x}${rest}`;
 
   async function bind(cluster: string, manifest: string, name: string): Promise<void> {

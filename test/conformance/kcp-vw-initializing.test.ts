@@ -4,17 +4,14 @@
  * LogicalCluster and status with the "remove only your own initializer" rule, and the proxy into
  * an initializing cluster.
  */
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
+import { kubectlFor } from '../support/kubectl.js';
 import { eventually, raw, start, WatchStream } from '../support/server.js';
-
-const run = promisify(execFile);
 
 /** kcp's hashed initializer label (`initializer.internal.kcp.io/<hash[0:35]>=<hash>`). */
 function initializerLabel(initializer: string): [string, string] {
@@ -154,16 +151,10 @@ describe('conformance: initializing-workspaces virtual workspace (WorkspaceType 
     if (cacheDir) fs.rmSync(cacheDir, { recursive: true, force: true });
   });
 
-  async function kubectl(args: string[], stdin?: string): Promise<string> {
-    const child = run('kubectl', ['--kubeconfig', srv.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 30_000 });
-    if (stdin !== undefined) {
-      child.child.stdin!.end(stdin);
-    }
-    return (await child).stdout;
-  }
+  const { kubectl, kubectlJSON } = kubectlFor(() => ({ srv, cacheDir }));
 
   async function workspace(name: string): Promise<Record<string, unknown>> {
-    return JSON.parse(await kubectl(['get', 'workspace', name, '-o', 'json'])) as Record<string, unknown>;
+    return kubectlJSON<Record<string, unknown>>(['get', 'workspace', name]);
   }
 
   it('an initializer removing itself makes its cluster leave (DELETED) and the workspace Ready; removing another is 422', async () => {

@@ -3,16 +3,14 @@
  * shard's VW serves that shard's logical clusters only, in that shard's resourceVersion space, so a
  * provider must watch every endpoint URL to see every cluster.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
+import { bindingTo, cowboysExport, inCluster as clusterFlags, kubectlFor } from '../support/kubectl.js';
 import { eventually, raw, start, WatchStream } from '../support/server.js';
 
-const run = promisify(execFile);
 const COWBOYS = '/apis/wildwest.dev/v1alpha1';
 
 const PROVIDER = `
@@ -26,21 +24,9 @@ spec:
   versions:
   - {name: v1alpha1, served: true, storage: true, schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
 ---
-apiVersion: apis.kcp.io/v1alpha2
-kind: APIExport
-metadata: {name: wildwest}
-spec:
-  resources:
-  - {name: cowboys, group: wildwest.dev, schema: v1.cowboys.wildwest.dev, storage: {crd: {}}}
-`;
+${cowboysExport('wildwest')}`;
 
-const BINDING = `
-apiVersion: apis.kcp.io/v1alpha2
-kind: APIBinding
-metadata: {name: wildwest}
-spec:
-  reference: {export: {path: 'root:shards-provider', name: wildwest}}
-`;
+const BINDING = bindingTo('root:shards-provider', 'wildwest');
 
 describe('conformance: APIExport virtual workspace on two shards', () => {
   let srv: RunningServer;
@@ -51,12 +37,8 @@ describe('conformance: APIExport virtual workspace on two shards', () => {
   let b: string;
   const on = (i: number): RunningServer => ({ ...srv, url: srv.shardURLs[i]! });
 
-  async function kubectl(args: string[], stdin?: string): Promise<string> {
-    const p = run('kubectl', ['--kubeconfig', srv.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 30_000 });
-    if (stdin !== undefined) p.child.stdin!.end(stdin);
-    return (await p).stdout;
-  }
-  const inCluster = (c: string) => ['--server', `${srv.url}/clusters/${c}`];
+  const { kubectl } = kubectlFor(() => ({ srv, cacheDir }));
+  const inCluster = (c: string) => clusterFlags(srv, c);
 
   before(async function () {
     srv = await start({ shards: 2 });
@@ -130,8 +112,7 @@ describe('conformance: APIExport virtual workspace on two shards', () => {
   });
 
   it('a shard without bindings to the export answers an empty list and a silent watch', async () => {
-    const only0 = `apiVersion: apis.kcp.io/v1alpha2\nkind: APIExport\nmetadata: {name: lonely}\nspec:\n  resources:\n  - {name: cowboys, group: wildwest.dev, schema: v1.cowboys.wildwest.dev, storage: {crd: {}}}\n`;
-    await kubectl([...inCluster(provider), 'apply', '-f', '-'], only0);
+    await kubectl([...inCluster(provider), 'apply', '-f', '-'], cowboysExport('lonely'));
     const vw = `/services/apiexport/${provider}/lonely/clusters/%2A${COWBOYS}/cowboys`;
     const list = await eventually(async () => {
       const r = await raw(on(1), 'GET', vw);

@@ -1,0 +1,83 @@
+/**
+ * The real kubectl against a reference server, as the conformance tests drive it: the server's
+ * admin kubeconfig and a discovery cache of the test's own (so that no test reads another server's
+ * cached discovery), run with execFile (no shell) and a deadline. Plus the apis.kcp.io manifests
+ * that several of those tests apply alike.
+ */
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { RunningServer } from '../../src/server/index.js';
+
+const run = promisify(execFile);
+
+/** What the runner needs; a getter, because tests start the server and make the cache dir in `before`. */
+export interface KubectlTarget {
+  srv: Pick<RunningServer, 'kubeconfigPath'>;
+  cacheDir: string;
+}
+
+/** kubectl bound to one server and cache dir. */
+export interface Kubectl {
+  /** Runs kubectl (with `stdin` piped in when given) and resolves with its stdout; rejects when it fails. */
+  kubectl(args: string[], stdin?: string): Promise<string>;
+  /** kubectl's stderr when it fails, for checking refusals; throws when it succeeds. */
+  kubectlFails(args: string[], stdin?: string): Promise<string>;
+  /** The JSON kubectl prints for `args` with `-o json`. */
+  kubectlJSON<T>(args: string[]): Promise<T>;
+}
+
+/** kubectl for the server and cache dir `target` returns at the time of each call. */
+export function kubectlFor(target: () => KubectlTarget): Kubectl {
+  async function kubectl(args: string[], stdin?: string): Promise<string> {
+    const { srv, cacheDir } = target();
+    const child = run('kubectl', ['--kubeconfig', srv.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 30_000 });
+    if (stdin !== undefined) child.child.stdin!.end(stdin);
+    return (await child).stdout;
+  }
+  async function kubectlFails(args: string[], stdin?: string): Promise<string> {
+    try {
+      await kubectl(args, stdin);
+    } catch (e) {
+      return (e as { stderr: string }).stderr;
+    }
+    throw new Error(`kubectl ${args.join(' ')} succeeded`);
+  }
+  async function kubectlJSON<T>(args: string[]): Promise<T> {
+    return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
+  }
+  return { kubectl, kubectlFails, kubectlJSON };
+}
+
+/** The flags that point kubectl at one logical cluster (name or workspace path) of the server. */
+export function inCluster(srv: Pick<RunningServer, 'url'>, cluster: string): string[] {
+  return ['--server', `${srv.url}/clusters/${cluster}`];
+}
+
+/** YAML list lines (indented two spaces) under `  permissionClaims:`, or nothing for none. */
+function claimsBlock(lines: string): string {
+  return lines ? `  permissionClaims:\n${lines}` : '';
+}
+
+/**
+ * An APIExport `name` of the cowboys resource over the `v1.cowboys.wildwest.dev` schema;
+ * `permissionClaims` are YAML list lines for `spec.permissionClaims`, none when empty.
+ */
+export function cowboysExport(name: string, permissionClaims = ''): string {
+  return `apiVersion: apis.kcp.io/v1alpha2
+kind: APIExport
+metadata: {name: ${name}}
+spec:
+  resources:
+  - {name: cowboys, group: wildwest.dev, schema: v1.cowboys.wildwest.dev, storage: {crd: {}}}
+${claimsBlock(permissionClaims)}`;
+}
+
+/** An APIBinding named like the export it binds, to `exportPath:exportName`, with claims as in `cowboysExport`. */
+export function bindingTo(exportPath: string, exportName: string, permissionClaims = ''): string {
+  return `apiVersion: apis.kcp.io/v1alpha2
+kind: APIBinding
+metadata: {name: ${exportName}}
+spec:
+  reference: {export: {path: '${exportPath}', name: ${exportName}}}
+${claimsBlock(permissionClaims)}`;
+}
