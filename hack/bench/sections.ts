@@ -1,7 +1,8 @@
 /** Every benchmark section, in the order `npm run bench` runs them. Add new sections here. */
 import { informerSection } from './informer.js';
+import { kcpSection } from './kcp.js';
 import type { BenchSection } from './types.js';
 import { watchSection } from './watch.js';
 import { writesSection } from './writes.js';
 
-export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection];
+export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection, kcpSection];
