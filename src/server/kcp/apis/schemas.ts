@@ -35,31 +35,32 @@ const maximalPermissionPolicy = (): Schema => obj({ local: obj({}) });
 const exportReference = (): Schema => obj({ path: pattern(PATH_PATTERN), name: str() }, ['name']);
 const virtualWorkspaces = (): Schema => atomic(obj({ url: str() }, ['url']));
 
-/** v1alpha2 PermissionClaim (export side). */
-const claimV2 = (): Schema =>
-  obj(
-    {
-      group: pattern(GROUP_PATTERN),
-      resource: pattern(RESOURCE_PATTERN),
-      verbs: set(str()),
-      identityHash: str(),
-      defaultSelector: claimSelector(),
-    },
-    ['resource', 'verbs'],
-  );
+/** The fields of a v1alpha2 PermissionClaim; a binding's AcceptablePermissionClaim embeds them. */
+const claimV2Fields = (): Record<string, Schema> => ({
+  group: pattern(GROUP_PATTERN),
+  resource: pattern(RESOURCE_PATTERN),
+  verbs: set(str()),
+  identityHash: str(),
+  defaultSelector: claimSelector(),
+});
 
-/** v1alpha1 PermissionClaim: `all` or `resourceSelector`, no verbs. */
-const claimV1 = (): Schema =>
-  obj(
-    {
-      group: pattern(GROUP_PATTERN),
-      resource: str(),
-      all: bool(),
-      resourceSelector: atomic(obj({ name: str(), namespace: str() })),
-      identityHash: str(),
-    },
-    ['resource'],
-  );
+/** v1alpha2 PermissionClaim (export side). */
+const claimV2 = (): Schema => obj(claimV2Fields(), ['resource', 'verbs']);
+
+/** The fields of a v1alpha1 PermissionClaim (`all` or `resourceSelector`, no verbs); embedded like v1alpha2's. */
+const claimV1Fields = (): Record<string, Schema> => ({
+  group: pattern(GROUP_PATTERN),
+  resource: str(),
+  all: bool(),
+  resourceSelector: atomic(obj({ name: str(), namespace: str() })),
+  identityHash: str(),
+});
+
+/** v1alpha1 PermissionClaim. */
+const claimV1 = (): Schema => obj(claimV1Fields(), ['resource']);
+
+/** A binding's answer to a claim. */
+const claimState = (): Schema => enumOf('Accepted', 'Rejected');
 
 const boundResources = (): Schema =>
   map(
@@ -186,79 +187,46 @@ export const apiExportEndpointSliceSchema: Schema = kindSchema(
   ['spec'],
 );
 
+/**
+ * An APIBinding: both versions have the same reference and status and differ only in how claims
+ * are written (the binding's own in `spec.permissionClaims`, the applied and the export's in status).
+ */
+const bindingSchema = (claims: { spec: Schema; applied: Schema; exported: Schema }): Schema =>
+  kindSchema(
+    {
+      spec: obj({ reference: obj({ export: exportReference() }), permissionClaims: claims.spec }, ['reference']),
+      status: obj({
+        apiExportClusterName: str(),
+        boundResources: boundResources(),
+        phase: enumOf('', 'Binding', 'Bound'),
+        conditions: kcpConditionsSchema,
+        appliedPermissionClaims: claims.applied,
+        exportPermissionClaims: claims.exported,
+      }),
+    },
+    ['spec'],
+  );
+
 /** APIBinding v1alpha2 (the stored version). */
-export const apiBindingV2Schema: Schema = kindSchema(
-  {
-    spec: obj(
-      {
-        reference: obj({ export: exportReference() }),
-        permissionClaims: map(
-          obj(
-            {
-              group: pattern(GROUP_PATTERN),
-              resource: pattern(RESOURCE_PATTERN),
-              verbs: set(str()),
-              identityHash: str(),
-              defaultSelector: claimSelector(),
-              selector: claimSelector(),
-              state: enumOf('Accepted', 'Rejected'),
-            },
-            ['resource', 'selector', 'state', 'verbs'],
-          ),
-          'group',
-          'resource',
-          'identityHash',
-        ),
-      },
-      ['reference'],
-    ),
-    status: obj({
-      apiExportClusterName: str(),
-      boundResources: boundResources(),
-      phase: enumOf('', 'Binding', 'Bound'),
-      conditions: kcpConditionsSchema,
-      appliedPermissionClaims: map(
-        obj({ group: str(), resource: str(), verbs: set(str()), identityHash: str(), defaultSelector: claimSelector(), selector: claimSelector() }, ['resource']),
-        'group',
-        'resource',
-        'identityHash',
-      ),
-      exportPermissionClaims: atomic(claimV2()),
-    }),
-  },
-  ['spec'],
-);
+export const apiBindingV2Schema: Schema = bindingSchema({
+  spec: map(
+    obj({ ...claimV2Fields(), selector: claimSelector(), state: claimState() }, ['resource', 'selector', 'state', 'verbs']),
+    'group',
+    'resource',
+    'identityHash',
+  ),
+  applied: map(
+    obj({ group: str(), resource: str(), verbs: set(str()), identityHash: str(), defaultSelector: claimSelector(), selector: claimSelector() }, ['resource']),
+    'group',
+    'resource',
+    'identityHash',
+  ),
+  exported: atomic(claimV2()),
+});
 
 /** APIBinding v1alpha1. */
-export const apiBindingV1Schema: Schema = kindSchema(
-  {
-    spec: obj(
-      {
-        reference: obj({ export: exportReference() }),
-        permissionClaims: atomic(
-          obj(
-            {
-              group: pattern(GROUP_PATTERN),
-              resource: str(),
-              all: bool(),
-              resourceSelector: atomic(obj({ name: str(), namespace: str() })),
-              identityHash: str(),
-              state: enumOf('Accepted', 'Rejected'),
-            },
-            ['resource', 'state'],
-          ),
-        ),
-      },
-      ['reference'],
-    ),
-    status: obj({
-      apiExportClusterName: str(),
-      boundResources: boundResources(),
-      phase: enumOf('', 'Binding', 'Bound'),
-      conditions: kcpConditionsSchema,
-      appliedPermissionClaims: atomic(claimV1()),
-      exportPermissionClaims: atomic(claimV1()),
-    }),
-  },
-  ['spec'],
-);
+export const apiBindingV1Schema: Schema = bindingSchema({
+  spec: atomic(obj({ ...claimV1Fields(), state: claimState() }, ['resource', 'state'])),
+  applied: atomic(claimV1()),
+  exported: atomic(claimV1()),
+});
