@@ -2,6 +2,7 @@ import { expect } from 'chai';
 import { recordUpdate, serverSideApply } from '../../src/server/apply.js';
 import { ApiError } from '../../src/server/errors.js';
 import type { Json, JsonObject, KubeObject, ManagedFieldsEntry, Schema } from '../../src/server/types.js';
+import { apiErrorWith } from '../support/api-error.js';
 
 const str: Schema = { type: 'string' };
 const container: Schema = {
@@ -87,18 +88,7 @@ function update(before: KubeObject | undefined, after: KubeObject, manager: stri
   return recordUpdate({ before: before && frozen(before), after: frozen(after), manager, schema, apiVersion: 'v1', now, subresource });
 }
 
-function conflictOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(ApiError);
-    const err = e as ApiError;
-    expect(err.code).to.equal(409);
-    expect(err.reason).to.equal('Conflict');
-    return err;
-  }
-  return expect.fail('expected a conflict');
-}
+const conflictOf = (fn: () => unknown) => apiErrorWith(fn, 409, 'Conflict');
 
 function entry(o: KubeObject, manager: string, operation: 'Apply' | 'Update' = 'Apply'): ManagedFieldsEntry | undefined {
   return o.metadata.managedFields?.find((e) => e.manager === manager && e.operation === operation);

@@ -1,16 +1,6 @@
 import { expect } from 'chai';
-import { ApiError } from '../../src/server/errors.js';
 import { checkClusterSegment, isClusterName, isClusterPath, splitPath } from '../../src/server/names.js';
-
-function refusal(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error('expected an ApiError');
-}
+import { apiErrorOf as refusal } from '../support/api-error.js';
 
 describe('server names', () => {
   describe('splitPath', () => {

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
-import { ApiError } from '../../src/server/errors.js';
 import { jsonEqual, jsonPatch, mergePatch, strategicMergePatch } from '../../src/server/patch.js';
 import type { Json, JsonObject, Schema } from '../../src/server/types.js';
+import { apiErrorOf as errorOf } from '../support/api-error.js';
 
 /** Freezes a value deeply so that any mutation by the code under test throws (ESM is strict). */
 function frozen<T extends Json>(v: T): T {
@@ -10,16 +10,6 @@ function frozen<T extends Json>(v: T): T {
     Object.freeze(v);
   }
   return v;
-}
-
-function errorOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(ApiError);
-    return e as ApiError;
-  }
-  return expect.fail('expected an ApiError');
 }
 
 /** Every key anywhere in a value, to check that no directive leaked into a result. */

@@ -1,7 +1,7 @@
 /** Decoding of Kubernetes protobuf request bodies (what typed Go clients and `kubectl create <kind>` send). */
 import { expect } from 'chai';
-import { ApiError } from '../../src/server/errors.js';
 import { decodeProtobufDeleteOptions, decodeProtobufObject } from '../../src/server/protobuf.js';
+import { apiErrorOf as apiError } from '../support/api-error.js';
 
 // A minimal protobuf encoder, enough to write the messages the decoder reads.
 function varint(n: bigint | number): Buffer {
@@ -24,16 +24,6 @@ const msg = (...parts: Buffer[]) => Buffer.concat(parts);
 const entry = (num: number, key: string, value: Buffer | string) => bytes(num, msg(bytes(1, key), bytes(2, value)));
 const envelope = (apiVersion: string, kind: string, raw: Buffer) =>
   Buffer.concat([Buffer.from('k8s\0', 'latin1'), bytes(1, msg(bytes(1, apiVersion), bytes(2, kind))), bytes(2, raw), bytes(3, ''), bytes(4, '')]);
-
-function apiError(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error('expected an ApiError');
-}
 
 describe('protobuf request bodies', () => {
   it('decodes the bytes kubectl v1.33 sends for `kubectl create configmap lit -n demo --from-literal=k=v`', () => {

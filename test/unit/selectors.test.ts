@@ -1,5 +1,4 @@
 import { expect } from 'chai';
-import { ApiError } from '../../src/server/errors.js';
 import {
   fieldsOf,
   formatFieldSelector,
@@ -12,19 +11,9 @@ import {
   parseLabelSelector,
 } from '../../src/server/selectors.js';
 import type { KubeObject } from '../../src/server/types.js';
+import { apiErrorWith } from '../support/api-error.js';
 
-function badRequestOf(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).to.be.instanceOf(ApiError);
-    const err = e as ApiError;
-    expect(err.code).to.equal(400);
-    expect(err.reason).to.equal('BadRequest');
-    return err;
-  }
-  expect.fail('expected a BadRequest');
-}
+const badRequestOf = (fn: () => unknown) => apiErrorWith(fn, 400, 'BadRequest');
 
 const matches = (sel: string, labels: Record<string, string> | undefined): boolean => matchesLabels(parseLabelSelector(sel), labels);
 

@@ -1,9 +1,9 @@
 import { expect } from 'chai';
 import { BUILTIN_RESOURCES, resourceSchemaFromOpenAPI } from '../../src/server/builtins.js';
-import { ApiError } from '../../src/server/errors.js';
 import { normalizeObject, validateName } from '../../src/server/validation.js';
 import type { FieldValidation } from '../../src/server/validation.js';
 import type { Json, Schema } from '../../src/server/types.js';
+import { apiErrorOf as thrown } from '../support/api-error.js';
 
 const widgetSchema = resourceSchemaFromOpenAPI({
   type: 'object',
@@ -33,16 +33,6 @@ const opts = (fieldValidation: FieldValidation = 'Ignore') => ({ fieldValidation
 
 function widget(spec: Json, extra: Record<string, Json> = {}): Json {
   return { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'w' }, spec, ...extra };
-}
-
-function thrown(fn: () => unknown): ApiError {
-  try {
-    fn();
-  } catch (e) {
-    if (e instanceof ApiError) return e;
-    throw e;
-  }
-  throw new Error('expected an ApiError');
 }
 
 function schemaOf(group: string, resource: string): Schema {
