@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import { isObject } from '../../json.js';
 import type { Json, JsonObject, KubeObject } from '../../types.js';
+import { bigText, sha224 } from '../hash.js';
 
 /** The apis.kcp.io group. */
 export const APIS_GROUP = 'apis.kcp.io';
@@ -31,22 +32,9 @@ export const BINDING_FINALIZER = 'apis.kcp.io/apibinding-finalizer';
 /** Namespace of the generated identity secrets. */
 export const IDENTITY_NAMESPACE = 'kcp-system';
 
-const BASE62 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
-
 /** Go's `big.Int.Text(62)` of a big-endian byte string, the way kcp prints its SHA-224 sums. */
 export function base62(bytes: Uint8Array): string {
-  let n = BigInt('0x' + (Buffer.from(bytes).toString('hex') || '0'));
-  if (n === 0n) return '0';
-  let s = '';
-  while (n > 0n) {
-    s = BASE62[Number(n % 62n)]! + s;
-    n /= 62n;
-  }
-  return s;
-}
-
-function sha224(s: string): Buffer {
-  return createHash('sha224').update(s).digest();
+  return bigText(bytes, 62);
 }
 
 /** base62(SHA-224("<cluster>:<export>")): the export label value and the claim label key suffix. */

@@ -2,7 +2,8 @@
  * kcp's tenancy names and keys: annotation and label keys, the hashes kcp derives names and labels
  * from (SHA-224 rendered as hex, base36 or base62), and generated logical cluster names.
  */
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { bigText, sha224 } from '../hash.js';
 
 /** Annotation: the canonical workspace path of a logical cluster (and of some kcp objects). */
 export const PATH_ANNOTATION = 'kcp.io/path';
@@ -28,25 +29,6 @@ export const LOGICAL_CLUSTER_FINALIZER = 'core.kcp.io/logicalcluster-deletion';
 export const APIBINDINGS_INITIALIZER = 'system:apibindings';
 /** The initializer of the `universal` type in root (root's cluster name is its path). */
 export const UNIVERSAL_INITIALIZER = 'root:universal';
-
-const BASE62 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ';
-
-function sha224(s: string | Buffer): Buffer {
-  return createHash('sha224').update(s).digest();
-}
-
-/** The bytes as one big-endian number in base 36 or 62, as Go's big.Int Text and base36.EncodeBytes write it. */
-function bigText(bytes: Buffer, base: 36 | 62): string {
-  let n = BigInt('0x' + (bytes.toString('hex') || '0'));
-  if (n === 0n) return '0';
-  const b = BigInt(base);
-  let out = '';
-  while (n > 0n) {
-    out = BASE62[Number(n % b)]! + out;
-    n /= b;
-  }
-  return out;
-}
 
 /** The 56-hex SHA-224 of a string. */
 export function sha224Hex(s: string): string {
