@@ -4,7 +4,7 @@
  */
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
-import { eventually, raw, start } from '../support/server.js';
+import { eventually, raw, serves, start } from '../support/server.js';
 
 const COWBOYS = '/apis/wildwest.dev/v1alpha1';
 
@@ -35,8 +35,7 @@ describe('conformance: APIExport virtual workspace claims by identity and on eve
 
   before(async function () {
     srv = await start();
-    const served = await raw(srv, 'GET', '/clusters/root/apis/apis.kcp.io/v1alpha2');
-    if (!((served.json['resources'] as { name: string }[] | undefined) ?? []).some((r) => r.name === 'apiexports')) {
+    if (!(await serves(srv, 'apis.kcp.io/v1alpha2', 'apiexports'))) {
       await srv.stop();
       this.skip();
     }

@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
 import { kubectlFor } from '../support/kubectl.js';
-import { eventually, raw, start, WatchStream } from '../support/server.js';
+import { eventually, raw, serves, start, WatchStream } from '../support/server.js';
 
 /** kcp's hashed initializer label (`initializer.internal.kcp.io/<hash[0:35]>=<hash>`). */
 function initializerLabel(initializer: string): [string, string] {
@@ -137,9 +137,7 @@ describe('conformance: initializing-workspaces virtual workspace (WorkspaceType 
 
   before(async function () {
     srv = await start();
-    const served = await raw(srv, 'GET', '/clusters/root/apis/tenancy.kcp.io/v1alpha1');
-    const names = ((served.json['resources'] as { name: string }[] | undefined) ?? []).map((r) => r.name);
-    if (!names.includes('workspacetypes') || !names.includes('workspaces')) {
+    if (!(await serves(srv, 'tenancy.kcp.io/v1alpha1', 'workspacetypes', 'workspaces'))) {
       // Tenancy is a separate layer of the reference server; these run once it serves both kinds.
       await srv.stop();
       this.skip();

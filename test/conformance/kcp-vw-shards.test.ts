@@ -8,22 +8,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
-import { bindingTo, cowboysExport, inCluster as clusterFlags, kubectlFor } from '../support/kubectl.js';
-import { eventually, raw, start, WatchStream } from '../support/server.js';
+import { bindingTo, cowboysExport, cowboysSchema, inCluster as clusterFlags, kubectlFor } from '../support/kubectl.js';
+import { eventually, raw, serves, start, WatchStream } from '../support/server.js';
 
 const COWBOYS = '/apis/wildwest.dev/v1alpha1';
 
-const PROVIDER = `
-apiVersion: apis.kcp.io/v1alpha1
-kind: APIResourceSchema
-metadata: {name: v1.cowboys.wildwest.dev}
-spec:
-  group: wildwest.dev
-  names: {plural: cowboys, singular: cowboy, kind: Cowboy, listKind: CowboyList}
-  scope: Namespaced
-  versions:
-  - {name: v1alpha1, served: true, storage: true, schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
----
+const PROVIDER = `${cowboysSchema(`  - {name: v1alpha1, served: true, storage: true, schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`)}---
 ${cowboysExport('wildwest')}`;
 
 const BINDING = bindingTo('root:shards-provider', 'wildwest');
@@ -42,9 +33,7 @@ describe('conformance: APIExport virtual workspace on two shards', () => {
 
   before(async function () {
     srv = await start({ shards: 2 });
-    const served = await raw(srv, 'GET', '/clusters/root/apis/apis.kcp.io/v1alpha2');
-    const names = ((served.json['resources'] as { name: string }[] | undefined) ?? []).map((r) => r.name);
-    if (!names.includes('apiexports') || !names.includes('apibindings')) {
+    if (!(await serves(srv, 'apis.kcp.io/v1alpha2', 'apiexports', 'apibindings'))) {
       // The apis.kcp.io layer is separate; these run once it serves exports and bindings.
       await srv.stop();
       this.skip();

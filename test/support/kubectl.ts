@@ -53,6 +53,22 @@ export function inCluster(srv: Pick<RunningServer, 'url'>, cluster: string): str
   return ['--server', `${srv.url}/clusters/${cluster}`];
 }
 
+/**
+ * The APIResourceSchema `v1.cowboys.wildwest.dev` (namespaced Cowboys of wildwest.dev) that
+ * `cowboysExport` exports; `versions` are its YAML list lines for `spec.versions` (indented two spaces).
+ */
+export function cowboysSchema(versions: string): string {
+  return `apiVersion: apis.kcp.io/v1alpha1
+kind: APIResourceSchema
+metadata: {name: v1.cowboys.wildwest.dev}
+spec:
+  group: wildwest.dev
+  names: {plural: cowboys, singular: cowboy, kind: Cowboy, listKind: CowboyList}
+  scope: Namespaced
+  versions:
+${versions}`;
+}
+
 /** YAML list lines (indented two spaces) under `  permissionClaims:`, or nothing for none. */
 function claimsBlock(lines: string): string {
   return lines ? `  permissionClaims:\n${lines}` : '';

@@ -75,6 +75,16 @@ export async function raw(
   return { status: res.statusCode ?? 0, json, text, headers: res.headers };
 }
 
+/**
+ * Whether root's discovery of `groupVersion` (e.g. `apis.kcp.io/v1alpha2`) lists every one of
+ * `resources`: suites for a layer of the server that may not be installed skip themselves on it.
+ */
+export async function serves(srv: RunningServer, groupVersion: string, ...resources: string[]): Promise<boolean> {
+  const served = await raw(srv, 'GET', `/clusters/root/apis/${groupVersion}`);
+  const names = ((served.json['resources'] as { name: string }[] | undefined) ?? []).map((r) => r.name);
+  return resources.every((r) => names.includes(r));
+}
+
 /** Polls `check` until it returns a truthy value or the deadline passes. */
 export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
