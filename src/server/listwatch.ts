@@ -250,27 +250,38 @@ export function serveWatch(
     clearTimeout(timeout);
     clearInterval(ticker);
     settings.open.delete(close);
+    flush();
     res.end();
   };
   settings.open.add(close);
   res.on('close', close);
 
-  // Lines written in one turn of the event loop leave in one socket write: the response stays
-  // corked until the check phase, after every commit of this turn has been delivered.
-  let corked = false;
-  const uncork = () => {
-    corked = false;
-    if (!closed) res.uncork();
+  // The lines of one turn of the event loop leave as one chunk in one socket write, in the check
+  // phase after every commit of this turn has been delivered (or at once when the watch closes).
+  let pending: Buffer[] = [];
+  let pendingBytes = 0;
+  let scheduled = false;
+  function flush(): void {
+    if (pending.length === 0 || res.destroyed) return;
+    const lines = pending;
+    pending = [];
+    pendingBytes = 0;
+    res.write(lines.length === 1 ? lines[0]! : Buffer.concat(lines));
+  }
+  const flushLater = () => {
+    scheduled = false;
+    if (!closed) flush();
   };
   const write = (line: string | Buffer) => {
     if (closed) return;
-    if (!corked) {
-      corked = true;
-      res.cork();
-      setImmediate(uncork);
+    const bytes = typeof line === 'string' ? Buffer.from(line) : line;
+    pending.push(bytes);
+    pendingBytes += bytes.length;
+    if (!scheduled) {
+      scheduled = true;
+      setImmediate(flushLater);
     }
-    res.write(line);
-    if (res.writableLength > settings.maxBufferedBytes) close();
+    if (res.writableLength + pendingBytes > settings.maxBufferedBytes) close();
   };
   const eventLine = (type: string, o: KubeObject): string | Buffer => {
     if (!render && sameShape(o)) return sharedEventLine(type, o);
