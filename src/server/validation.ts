@@ -189,35 +189,35 @@ function regexError(msg: string, fmt: string, ...examples: string[]): string {
 
 const maxLenError = (n: number): string => `must be no more than ${n} characters`;
 
-function dns1123Subdomain(value: string): string[] {
+/** kube's two checks of a DNS name or label value, each reported on its own: length, then format. */
+function lengthAndFormat(value: string, maxLen: number, re: RegExp, msg: string, fmt: string, ...examples: string[]): string[] {
   const errs: string[] = [];
-  if (value.length > 253) errs.push(maxLenError(253));
-  if (!DNS1123_SUBDOMAIN_RE.test(value)) {
-    errs.push(
-      regexError(
-        "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
-        DNS1123_SUBDOMAIN_FMT,
-        'example.com',
-      ),
-    );
-  }
+  if (value.length > maxLen) errs.push(maxLenError(maxLen));
+  if (!re.test(value)) errs.push(regexError(msg, fmt, ...examples));
   return errs;
 }
 
+function dns1123Subdomain(value: string): string[] {
+  return lengthAndFormat(
+    value,
+    253,
+    DNS1123_SUBDOMAIN_RE,
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must start and end with an alphanumeric character",
+    DNS1123_SUBDOMAIN_FMT,
+    'example.com',
+  );
+}
+
 function dns1123Label(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
-  if (!DNS1123_LABEL_RE.test(value)) {
-    errs.push(
-      regexError(
-        "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
-        DNS1123_LABEL_FMT,
-        'my-name',
-        '123-abc',
-      ),
-    );
-  }
-  return errs;
+  return lengthAndFormat(
+    value,
+    63,
+    DNS1123_LABEL_RE,
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and end with an alphanumeric character",
+    DNS1123_LABEL_FMT,
+    'my-name',
+    '123-abc',
+  );
 }
 
 const QUALIFIED_NAME_MSG =
@@ -248,20 +248,16 @@ function qualifiedName(value: string): string[] {
 }
 
 function labelValue(value: string): string[] {
-  const errs: string[] = [];
-  if (value.length > 63) errs.push(maxLenError(63));
-  if (!LABEL_VALUE_RE.test(value)) {
-    errs.push(
-      regexError(
-        "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
-        LABEL_VALUE_FMT,
-        'MyValue',
-        'my_value',
-        '12345',
-      ),
-    );
-  }
-  return errs;
+  return lengthAndFormat(
+    value,
+    63,
+    LABEL_VALUE_RE,
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character",
+    LABEL_VALUE_FMT,
+    'MyValue',
+    'my_value',
+    '12345',
+  );
 }
 
 function pathSegment(value: string): string[] {
