@@ -67,7 +67,9 @@ export function createServingCert(hosts: readonly string[], days = 365): Serving
   const name = seq(tlv(0x31, seq(oid('2.5.4.3'), tlv(0x0c, Buffer.from('kcp-reference-server')))));
   const sigAlg = seq(oid('1.2.840.10045.4.3.2'));
   const serial = randomBytes(16);
-  serial[0]! &= 0x7f;
+  // DER integers are minimal and positive: top bit clear, and a non-zero first byte (a leading
+  // 0x00 before a byte below 0x80 is an encoding OpenSSL refuses).
+  serial[0] = (serial[0]! & 0x7f) | 0x40;
   const now = Date.now();
   const san = hosts.map((h) => (isIP(h) ? tlv(0x87, ipBytes(h)) : tlv(0x82, Buffer.from(h, 'ascii'))));
   const keyId = createHash('sha1').update(spki).digest();
