@@ -12,6 +12,7 @@
  *   map-typed (not struct) fields.
  */
 import { ApiError, cause, invalid, badRequest } from './errors.js';
+import { shallowCopy } from './json.js';
 import { getOwn, isJsonObject, jsonEqual, setOwn } from './patch.js';
 import type { Json, JsonObject, KubeObject, ManagedFieldsEntry, Schema } from './types.js';
 
@@ -582,7 +583,7 @@ function encodeEntries(entries: Entry[]): ManagedFieldsEntry[] {
 /** The object with `entries` as its managedFields (the key is dropped when there are none). */
 function withManagedFields(obj: JsonObject, entries: Entry[]): KubeObject {
   const encoded = encodeEntries(entries);
-  const md = { ...(getOwn(obj, 'metadata') as JsonObject) };
+  const md = shallowCopy(getOwn(obj, 'metadata') as JsonObject);
   if (encoded.length > 0) md['managedFields'] = encoded;
   else delete md['managedFields'];
   return { ...obj, metadata: md } as unknown as KubeObject;

@@ -20,6 +20,24 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   return true;
 }
 
+/**
+ * `{ ...o }` for a JSON value, built key by key (own enumerable keys, `__proto__` kept as data).
+ * Use it for copies that get new keys afterwards: on Node 20's V8 every object made by spread
+ * that then receives a key it did not have gets a hidden class of its own (about 0.8 µs per key,
+ * and megamorphic property access wherever the object goes later), which the server used to do
+ * to the metadata of every object it stored.
+ */
+export function shallowCopy<T extends object>(o: T | null | undefined): T {
+  const out: Record<string, unknown> = {};
+  if (o === null || o === undefined) return out as T;
+  const src = o as Record<string, unknown>;
+  for (const k of Object.keys(src)) {
+    if (k === '__proto__') Object.defineProperty(out, k, { value: src[k], writable: true, enumerable: true, configurable: true });
+    else out[k] = src[k];
+  }
+  return out as T;
+}
+
 /** Whether a JSON value is a non-array object. */
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -15,7 +15,7 @@ import {
   notFound,
   unsupportedMediaType,
 } from './errors.js';
-import { deepEqual, isObject } from './json.js';
+import { deepEqual, isObject, shallowCopy } from './json.js';
 import { randomSuffix } from './names.js';
 import { jsonPatch, mergePatch, setOwn, strategicMergePatch } from './patch.js';
 import type { Registry } from './registry.js';
@@ -238,7 +238,9 @@ export class ObjectService {
   }
 
   private stamp(ctx: RequestContext, obj: KubeObject): void {
-    obj.metadata.annotations = { ...(obj.metadata.annotations ?? {}), [CLUSTER_ANNOTATION]: ctx.cluster };
+    const annotations = shallowCopy(obj.metadata.annotations);
+    annotations[CLUSTER_ANNOTATION] = ctx.cluster;
+    obj.metadata.annotations = annotations;
   }
 
   /** POST on a collection. */
@@ -380,11 +382,15 @@ export class ObjectService {
     if (subresource === 'status' && !def.statusSubresource) throw notFoundSubresource(def, subresource);
     let merged: KubeObject;
     if (subresource === 'status') {
-      merged = { ...old, metadata: { ...old.metadata, managedFields: next.metadata.managedFields ?? old.metadata.managedFields } };
+      // Copies built with shallowCopy, not spread: keys are added to them below.
+      merged = shallowCopy(old);
+      merged.metadata = shallowCopy(old.metadata);
+      merged.metadata.managedFields = next.metadata.managedFields ?? old.metadata.managedFields;
       if (next['status'] === undefined) delete merged['status'];
       else merged['status'] = next['status'];
     } else {
-      merged = { ...next, metadata: { ...next.metadata } };
+      merged = shallowCopy(next);
+      merged.metadata = shallowCopy(next.metadata);
       if (def.statusSubresource) {
         if (old['status'] === undefined) delete merged['status'];
         else merged['status'] = old['status'];

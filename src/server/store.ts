@@ -4,6 +4,7 @@
  * snapshots for `continue` and `resourceVersionMatch=Exact`, and synchronous watch fan-out so that a
  * write's event is queued to every watcher before the write is answered.
  */
+import { shallowCopy } from './json.js';
 import type { KubeObject } from './types.js';
 
 /** Which objects a list or watch covers inside one storage bucket. */
@@ -287,7 +288,7 @@ export class Store {
     const namespace = object.metadata.namespace ?? '';
     const name = object.metadata.name ?? '';
     const rv = this.rv + 1;
-    const stored: KubeObject = { ...object, metadata: { ...object.metadata, resourceVersion: String(rv) } };
+    const stored = withResourceVersion(object, rv);
     this.journal?.append({ rv, op: 'put', storage, cluster, namespace, name, object: stored });
     this.apply(rv, 'put', storage, cluster, namespace, name, stored);
     return stored;
@@ -361,7 +362,7 @@ export class Store {
       cb.sorted = undefined;
       if (cb.objects.size === 0) this.buckets.get(storage)?.delete(cluster);
       const base = object ?? prev;
-      const last: KubeObject = { ...base, metadata: { ...base.metadata, resourceVersion: String(rv) } };
+      const last = withResourceVersion(base, rv);
       event = { rv, type: 'DELETED', storage, cluster, namespace, name, object: last, prev };
     }
     this.record(event);
@@ -443,6 +444,15 @@ function lowerBound(keys: readonly string[], key: string): number {
     else hi = mid;
   }
   return lo;
+}
+
+/** `{ ...o, metadata: { ...o.metadata, resourceVersion } }`, without spread (see shallowCopy). */
+function withResourceVersion(o: KubeObject, rv: number): KubeObject {
+  const metadata = shallowCopy(o.metadata);
+  metadata.resourceVersion = String(rv);
+  const out = shallowCopy(o);
+  out.metadata = metadata;
+  return out;
 }
 
 /** The logical cluster an object was stored under (stamped by the API layer). */
