@@ -108,6 +108,11 @@ export function forbidden(resource: string, group: string, name: string, why: st
   return new ApiError(403, 'Forbidden', `${subject} is forbidden: ${why}`, { name: name || undefined, group, kind: resource });
 }
 
+/** kcp's 403 for a non-resource path the caller may not use (e.g. one that resolves to no virtual workspace). */
+export function forbiddenPath(user: { name: string }, verb: string, path: string, reason: string): ApiError {
+  return new ApiError(403, 'Forbidden', `forbidden: User "${user.name}" cannot ${verb} path "${path}"${reason ? `: ${reason}` : ''}`);
+}
+
 /** 405 MethodNotAllowed. */
 export function methodNotAllowed(suffix = ''): ApiError {
   return new ApiError(405, 'MethodNotAllowed', `the server does not allow this method on the requested resource${suffix}`);

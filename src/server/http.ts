@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveAPIRoot, type ApiView } from './apiroot.js';
-import { ApiError, methodNotAllowed, noSuchPath } from './errors.js';
+import { ApiError, forbiddenPath, methodNotAllowed, noSuchPath } from './errors.js';
 import { checkClusterSegment, splitPath } from './names.js';
 import type { RequestContext, UserInfo } from './objects.js';
 import type { JsonObject } from './types.js';
@@ -63,7 +63,17 @@ export class Front {
     // The raw path is split before decoding: URL parsers would resolve `..` and `%2e%2e` first.
     const rawPath = qi < 0 ? url : url.slice(0, qi);
     const query = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1));
-    let segs = splitPath(rawPath);
+    let segs: string[];
+    // Under /services/ a path that cannot be split resolves to no virtual workspace: kcp's 403,
+    // once the caller is known.
+    let unresolvedService = false;
+    try {
+      segs = splitPath(rawPath);
+    } catch (e) {
+      if (!rawPath.startsWith('/services/')) throw e;
+      segs = ['services'];
+      unresolvedService = true;
+    }
     let clusterSeg = 'root';
     if (segs[0] === 'clusters') {
       if (segs.length < 2) throw noSuchPath();
@@ -90,7 +100,9 @@ export class Front {
     if (segs[0] === '_reference' && clusterSeg === 'root' && !rawPath.startsWith('/clusters/')) return this.testHook(req, res, segs, who);
     if (segs[0] === 'services' && !rawPath.startsWith('/clusters/')) {
       const handler = segs[1] ? this.opts.services.get(segs[1]) : undefined;
-      if (!handler) throw noSuchPath();
+      if (!handler || unresolvedService) {
+        throw forbiddenPath(who, (req.method ?? 'GET').toLowerCase(), rawPath, 'Path not resolved to a valid virtual workspace');
+      }
       return handler(req, res, segs.slice(2), query, who);
     }
     const { view, cluster } = this.opts.locate(clusterSeg, who);

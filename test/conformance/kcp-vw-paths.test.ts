@@ -28,6 +28,12 @@ describe('conformance: virtual workspace paths', () => {
     '/services/initializingworkspaces/root:example/clusters/root:org/api',
     '/services/initializingworkspaces/root:example/api',
     '/services/initializingworkspaces/root:example',
+    // An empty segment, or one that decodes to a slash, names no virtual workspace either.
+    '/services/apiexport/root//clusters/*/api',
+    '/services/apiexport/root/some-export/clusters//api',
+    '/services/apiexport/root/some%2Fexport/clusters/*/api',
+    // An unknown virtual workspace kind.
+    '/services/nosuchworkspace/x/clusters/*/api',
   ];
   for (const path of unresolvedPaths) {
     it(`403 "Path not resolved to a valid virtual workspace": ${path}`, async () => {

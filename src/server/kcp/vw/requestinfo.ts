@@ -3,7 +3,7 @@
  * resource request, and its verb, group, resource, subresource, namespace and name. The virtual
  * workspaces authorize on these before anything is served, as kcp's authorizers do.
  */
-import { ApiError, forbidden } from '../../errors.js';
+import { ApiError, forbidden, forbiddenPath } from '../../errors.js';
 import type { UserInfo } from '../../objects.js';
 
 /** What a request asks for. */
@@ -78,7 +78,4 @@ export function authzDenied(user: UserInfo, info: RequestInfo, path: string, rea
   return forbidden(info.resource, info.group, info.name, `User "${user.name}" cannot ${info.verb} resource "${res}" in API group "${info.group}" ${where}${suffix}`);
 }
 
-/** The 403 of a path no authorizer resolved (`forbidden: User ... cannot get path ...`). */
-export function forbiddenPath(user: UserInfo, verb: string, path: string, reason: string): ApiError {
-  return new ApiError(403, 'Forbidden', `forbidden: User "${user.name}" cannot ${verb} path "${path}"${reason ? `: ${reason}` : ''}`);
-}
+export { forbiddenPath };
