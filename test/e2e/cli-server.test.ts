@@ -59,6 +59,13 @@ describe('kcp-mc server (e2e)', function () {
     proc = undefined;
   });
 
+  it('kcp-mc demo starts the server, prints commands that work, and stops by itself', async () => {
+    const { stdout } = await run(process.execPath, [CLI, 'demo', '--port', '0', '--seconds', '1']);
+    expect(stdout).to.match(/ready at https:\/\/127\.0\.0\.1:\d+\/clusters\/root/);
+    expect(stdout).to.contain('/clusters/root:team');
+    expect(stdout).to.contain('kubectl --kubeconfig');
+  });
+
   it('refuses a bad port with a clear error', async () => {
     try {
       await run(process.execPath, [CLI, 'server', '--port', 'nope', '--root-dir', dir]);
