@@ -83,6 +83,7 @@ export class WatchCounter {
   count = 0;
   /** Lines received in total (including bookmarks and events that did not match). */
   lines = 0;
+  /** Characters received (bytes, for the ASCII JSON the benchmark writes). */
   bytes = 0;
   /** Events whose resourceVersion was not greater than the previous one's. */
   outOfOrder = 0;
