@@ -1,0 +1,16 @@
+/** The package's public entry points load and expose the library by its public names. */
+import { expect } from 'chai';
+
+describe('package exports', () => {
+  it('exposes the client and the informer engine from the main entry, and the server from ./testing', async () => {
+    // Through the package's own name, as users import it (a variable keeps tsc from resolving the
+    // self-reference before dist/ exists).
+    const main = 'kcp-multicluster-provider';
+    const lib = (await import(main)) as Record<string, unknown>;
+    for (const name of ['Transport', 'ClusterClient', 'Discovery', 'isNotFound', 'listWatch', 'SharedInformer', 'InformerFactory', 'ScopedReader', 'Store']) {
+      expect(lib, name).to.have.property(name);
+    }
+    const testing = (await import(`${main}/testing`)) as Record<string, unknown>;
+    expect(testing['startServer']).to.be.a('function');
+  });
+});
