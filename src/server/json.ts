@@ -16,7 +16,8 @@ export function deepEqual(a: unknown, b: unknown): boolean {
   const ak = Object.keys(ao).filter((k) => ao[k] !== undefined);
   const bk = Object.keys(bo).filter((k) => bo[k] !== undefined);
   if (ak.length !== bk.length) return false;
-  for (const k of ak) if (!deepEqual(ao[k], bo[k])) return false;
+  // Own properties only: a key like `constructor` must not match something inherited.
+  for (const k of ak) if (!Object.hasOwn(bo, k) || !deepEqual(ao[k], bo[k])) return false;
   return true;
 }
 
@@ -31,11 +32,19 @@ export function shallowCopy<T extends object>(o: T | null | undefined): T {
   const out: Record<string, unknown> = {};
   if (o === null || o === undefined) return out as T;
   const src = o as Record<string, unknown>;
-  for (const k of Object.keys(src)) {
-    if (k === '__proto__') Object.defineProperty(out, k, { value: src[k], writable: true, enumerable: true, configurable: true });
-    else out[k] = src[k];
-  }
+  for (const k of Object.keys(src)) setOwn(out, k, src[k]);
   return out as T;
+}
+
+/** Reads an own property only, so keys such as `__proto__` never reach the prototype chain. */
+export function getOwn(o: JsonObject, k: string): Json | undefined {
+  return Object.hasOwn(o, k) ? o[k] : undefined;
+}
+
+/** Sets an own property; plain assignment of `__proto__` would replace the prototype instead. */
+export function setOwn<V>(o: Record<string, V>, k: string, v: V): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
+  else o[k] = v;
 }
 
 /** Whether a JSON value is a non-array object. */

@@ -10,36 +10,11 @@
  *   uses for such failures followed by the specific reason.
  */
 import { ApiError, badRequest } from './errors.js';
+import { deepEqual, getOwn, isObject, setOwn } from './json.js';
 import type { Json, JsonObject, Schema } from './types.js';
 
-/** Whether a JSON value is an object (neither an array nor null). */
-export function isJsonObject(v: Json | undefined): v is JsonObject {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
-
-/** Reads an own property only, so keys such as `__proto__` never reach the prototype chain. */
-export function getOwn(o: JsonObject, k: string): Json | undefined {
-  return Object.hasOwn(o, k) ? o[k] : undefined;
-}
-
-/** Sets an own property; plain assignment of `__proto__` would replace the prototype instead. */
-export function setOwn(o: JsonObject, k: string, v: Json): void {
-  if (k === '__proto__') Object.defineProperty(o, k, { value: v, writable: true, enumerable: true, configurable: true });
-  else o[k] = v;
-}
-
-/** Structural equality of JSON values; object key order does not matter. */
-export function jsonEqual(a: Json | undefined, b: Json | undefined): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  if (Array.isArray(a) || Array.isArray(b)) {
-    if (!Array.isArray(a) || !Array.isArray(b) || a.length !== b.length) return false;
-    return a.every((x, i) => jsonEqual(x, b[i]));
-  }
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  return ka.every((k) => Object.hasOwn(b, k) && jsonEqual(a[k], b[k]));
-}
+// The JSON helpers patching needs live in json.ts; these names stay for apply.ts and the tests.
+export { isObject as isJsonObject, deepEqual as jsonEqual, getOwn, setOwn };
 
 /** 422 for a patch that is well-formed but does not apply to the object. */
 function notApplicable(why: string): ApiError {
@@ -51,8 +26,8 @@ function notApplicable(why: string): ApiError {
 
 /** Applies an RFC 7386 JSON merge patch: objects merge recursively, `null` deletes, anything else replaces. */
 export function mergePatch(target: Json, patch: Json): Json {
-  if (!isJsonObject(patch)) return patch;
-  const out: JsonObject = isJsonObject(target) ? { ...target } : {};
+  if (!isObject(patch)) return patch;
+  const out: JsonObject = isObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
     else setOwn(out, k, mergePatch(getOwn(out, k) ?? null, v));
@@ -90,7 +65,7 @@ function parsePointer(p: string): string[] {
 function decodeOps(ops: Json): Op[] {
   if (!Array.isArray(ops)) throw badRequest('invalid JSON patch: the patch must be a JSON array of operations');
   return ops.map((raw, i) => {
-    if (!isJsonObject(raw)) throw badRequest(`invalid JSON patch: operation ${i} is not an object`);
+    if (!isObject(raw)) throw badRequest(`invalid JSON patch: operation ${i} is not an object`);
     const op = getOwn(raw, 'op');
     const path = getOwn(raw, 'path');
     if (typeof op !== 'string' || !['add', 'remove', 'replace', 'move', 'copy', 'test'].includes(op)) {
@@ -123,7 +98,7 @@ function getAt(doc: Json, path: readonly string[]): Json | undefined {
     if (Array.isArray(cur)) {
       const i = arrayIndex(tok);
       cur = i !== undefined && i < cur.length ? cur[i] : undefined;
-    } else if (isJsonObject(cur)) {
+    } else if (isObject(cur)) {
       cur = getOwn(cur, tok);
     } else {
       return undefined;
@@ -149,7 +124,7 @@ function editParent(doc: Json, path: readonly string[], edit: (parent: Json, las
     copy[i] = child;
     return copy;
   }
-  if (isJsonObject(doc)) {
+  if (isObject(doc)) {
     const cur = getOwn(doc, head);
     if (cur === undefined) return undefined;
     const child = editParent(cur, rest, edit);
@@ -171,7 +146,7 @@ function addAt(doc: Json, path: string[], value: Json, what: string, text: strin
       copy.splice(i, 0, value);
       return copy;
     }
-    if (isJsonObject(parent)) {
+    if (isObject(parent)) {
       const copy = { ...parent };
       setOwn(copy, last, value);
       return copy;
@@ -193,7 +168,7 @@ function removeAt(doc: Json, path: string[], what: string, text: string): Json {
       copy.splice(i, 1);
       return copy;
     }
-    if (isJsonObject(parent) && Object.hasOwn(parent, last)) {
+    if (isObject(parent) && Object.hasOwn(parent, last)) {
       const copy = { ...parent };
       delete copy[last];
       return copy;
@@ -214,7 +189,7 @@ function replaceAt(doc: Json, path: string[], value: Json, text: string): Json {
       copy[i] = value;
       return copy;
     }
-    if (isJsonObject(parent) && Object.hasOwn(parent, last)) {
+    if (isObject(parent) && Object.hasOwn(parent, last)) {
       const copy = { ...parent };
       setOwn(copy, last, value);
       return copy;
@@ -262,7 +237,7 @@ export function jsonPatch(target: Json, ops: Json): Json {
       }
       case 'test': {
         const actual = getAt(doc, op.path);
-        if (actual === undefined || !jsonEqual(actual, op.value)) {
+        if (actual === undefined || !deepEqual(actual, op.value)) {
           throw notApplicable(`testing value ${JSON.stringify(op.pathText)} failed: test failed`);
         }
         break;
@@ -304,9 +279,9 @@ function patchDirective(m: JsonObject): 'replace' | 'delete' | 'merge' | undefin
 
 /** Applies a Kubernetes strategic merge patch guided by `schema`; free-form parts behave like a merge patch. */
 export function strategicMergePatch(target: Json, patch: Json, schema: Schema): Json {
-  if (!isJsonObject(patch)) throw badRequest('a strategic merge patch must be a JSON object');
+  if (!isObject(patch)) throw badRequest('a strategic merge patch must be a JSON object');
   const s = schema.type === 'object' ? schema : undefined;
-  return smpMap(isJsonObject(target) ? target : undefined, patch, s) ?? {};
+  return smpMap(isObject(target) ? target : undefined, patch, s) ?? {};
 }
 
 /** Merges a patch map into an original map; undefined means the map itself is deleted. */
@@ -337,7 +312,7 @@ function smpMap(original: JsonObject | undefined, patch: JsonObject, schema: Obj
     const field = k.slice(DELETE_FROM_PRIMITIVE_LIST.length);
     if (!Array.isArray(v)) throw badRequest(`invalid patch format of primitive list: ${k} must be a list`);
     const cur = getOwn(out, field);
-    if (Array.isArray(cur)) setOwn(out, field, cur.filter((x) => !v.some((d) => jsonEqual(d, x))));
+    if (Array.isArray(cur)) setOwn(out, field, cur.filter((x) => !v.some((d) => deepEqual(d, x))));
   }
 
   for (const [k, v] of Object.entries(patch)) {
@@ -367,8 +342,8 @@ function smpMap(original: JsonObject | undefined, patch: JsonObject, schema: Obj
 
 /** Merges one patch value into an original value; undefined means "delete this value". */
 function smpValue(original: Json | undefined, patch: Json, schema: Schema | undefined): Json | undefined {
-  if (isJsonObject(patch)) {
-    return smpMap(isJsonObject(original) ? original : undefined, patch, schema?.type === 'object' ? schema : undefined);
+  if (isObject(patch)) {
+    return smpMap(isObject(original) ? original : undefined, patch, schema?.type === 'object' ? schema : undefined);
   }
   if (Array.isArray(patch)) {
     if (schema?.type !== 'array' || schema.listType === 'atomic') return cleanList(patch, schema?.type === 'array' ? schema.items : undefined);
@@ -384,7 +359,7 @@ function smpValue(original: Json | undefined, patch: Json, schema: Schema | unde
 function cleanList(list: Json[], itemSchema: Schema | undefined): Json[] {
   const out: Json[] = [];
   for (const item of list) {
-    if (isJsonObject(item) || Array.isArray(item)) {
+    if (isObject(item) || Array.isArray(item)) {
       const v = smpValue(undefined, item, itemSchema);
       if (v !== undefined) out.push(v);
     } else {
@@ -395,7 +370,7 @@ function cleanList(list: Json[], itemSchema: Schema | undefined): Json[] {
 }
 
 function isReplaceMarker(item: Json): boolean {
-  return isJsonObject(item) && getOwn(item, PATCH) === 'replace';
+  return isObject(item) && getOwn(item, PATCH) === 'replace';
 }
 
 function mergeKeyedList(original: Json[], patch: Json[], schema: ArraySchema): Json[] {
@@ -404,9 +379,9 @@ function mergeKeyedList(original: Json[], patch: Json[], schema: ArraySchema): J
   if (patch.some(isReplaceMarker)) return cleanList(patch.filter((i) => !isReplaceMarker(i)), schema.items);
   const out = original.slice();
   for (const item of patch) {
-    if (!isJsonObject(item)) {
+    if (!isObject(item)) {
       // Primitives in a keyed list have no key; keep them set-like rather than fail.
-      if (!out.some((o) => jsonEqual(o, item))) out.push(item);
+      if (!out.some((o) => deepEqual(o, item))) out.push(item);
       continue;
     }
     const directive = patchDirective(item);
@@ -416,7 +391,7 @@ function mergeKeyedList(original: Json[], patch: Json[], schema: ArraySchema): J
       throw notApplicable(`map: ${JSON.stringify(item)} does not contain declared merge key: ${keys[0]}`);
     }
     const present = keys.filter((k) => getOwn(item, k) !== undefined);
-    const matches = (o: Json): boolean => isJsonObject(o) && present.every((k) => jsonEqual(getOwn(o, k), getOwn(item, k)));
+    const matches = (o: Json): boolean => isObject(o) && present.every((k) => deepEqual(getOwn(o, k), getOwn(item, k)));
     if (directive === 'delete') {
       for (let i = out.length - 1; i >= 0; i--) if (matches(out[i]!)) out.splice(i, 1);
       continue;
@@ -436,7 +411,7 @@ function mergeKeyedList(original: Json[], patch: Json[], schema: ArraySchema): J
 function mergeSetList(original: Json[], patch: Json[], schema: ArraySchema): Json[] {
   if (patch.some(isReplaceMarker)) return cleanList(patch.filter((i) => !isReplaceMarker(i)), schema.items);
   const out = original.slice();
-  for (const item of cleanList(patch, schema.items)) if (!out.some((o) => jsonEqual(o, item))) out.push(item);
+  for (const item of cleanList(patch, schema.items)) if (!out.some((o) => deepEqual(o, item))) out.push(item);
   return out;
 }
 
@@ -449,17 +424,17 @@ function applyElementOrder(merged: Json[], order: Json[], original: Json[], keys
   let same: (a: Json, b: Json) => boolean;
   if (keys.length > 0) {
     for (const o of order) {
-      if (!isJsonObject(o) || getOwn(o, keys[0]!) === undefined) {
+      if (!isObject(o) || getOwn(o, keys[0]!) === undefined) {
         throw badRequest(`invalid patch format of setElementOrder list: ${directive} entries must name the merge key ${keys[0]}`);
       }
     }
     same = (ord, item) =>
-      isJsonObject(ord) && isJsonObject(item) && keys.every((k) => getOwn(ord, k) === undefined || jsonEqual(getOwn(ord, k), getOwn(item, k)));
+      isObject(ord) && isObject(item) && keys.every((k) => getOwn(ord, k) === undefined || deepEqual(getOwn(ord, k), getOwn(item, k)));
   } else {
-    same = (ord, item) => jsonEqual(ord, item);
+    same = (ord, item) => deepEqual(ord, item);
   }
   const orderIndex = (item: Json): number => order.findIndex((o) => same(o, item));
-  const originalIndex = (item: Json): number => original.findIndex((o) => (keys.length > 0 ? keyedEqual(o, item, keys) : jsonEqual(o, item)));
+  const originalIndex = (item: Json): number => original.findIndex((o) => (keys.length > 0 ? keyedEqual(o, item, keys) : deepEqual(o, item)));
 
   const patchSide = merged.filter((i) => orderIndex(i) >= 0).sort((a, b) => orderIndex(a) - orderIndex(b));
   const serverOnly = merged.filter((i) => orderIndex(i) < 0);
@@ -480,5 +455,5 @@ function applyElementOrder(merged: Json[], order: Json[], original: Json[], keys
 }
 
 function keyedEqual(a: Json, b: Json, keys: readonly string[]): boolean {
-  return isJsonObject(a) && isJsonObject(b) && keys.every((k) => jsonEqual(getOwn(a, k), getOwn(b, k)));
+  return isObject(a) && isObject(b) && keys.every((k) => deepEqual(getOwn(a, k), getOwn(b, k)));
 }
