@@ -8,7 +8,7 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import type { Subscription } from 'rxjs';
 import { Discovery, Transport, UnknownResourceError, type ResourceInfo } from '../client/index.js';
-import { Backoff, InformerFactory, type Cached, type KubeObject, type Log } from '../informer/index.js';
+import { Backoff, InformerFactory, type Cached, type EntryKey, type KubeObject, type Log } from '../informer/index.js';
 
 /** Options of `kcp-mc watch`. */
 export interface WatchCommandOptions {
@@ -49,9 +49,9 @@ function loadKubeConfig(file: string | undefined): KubeConfig {
   return kc;
 }
 
-function textLine(cluster: string, obj: Cached<KubeObject>, type?: string): string {
-  const m = obj.metadata;
-  const cols = [cluster, m?.namespace || '-', m?.name ?? '', m?.resourceVersion ?? ''];
+/** The text form needs only the key fields, so it never decodes an object. */
+function textLine(cluster: string, key: EntryKey, type?: string): string {
+  const cols = [cluster, key.namespace || '-', key.name, key.resourceVersion];
   return (type ? `${type} ` : '') + cols.join(' ') + '\n';
 }
 
@@ -59,8 +59,8 @@ function jsonLine(server: string, cluster: string, obj: Cached<KubeObject>, type
   return JSON.stringify({ type, server, cluster, object: obj }) + '\n';
 }
 
-const compareObjects = ([ca, a]: [string, Cached<KubeObject>], [cb, b]: [string, Cached<KubeObject>]): number =>
-  ca.localeCompare(cb) || (a.metadata?.namespace ?? '').localeCompare(b.metadata?.namespace ?? '') || (a.metadata?.name ?? '').localeCompare(b.metadata?.name ?? '');
+const compareEntries = ([ca, a]: [string, EntryKey], [cb, b]: [string, EntryKey]): number =>
+  ca.localeCompare(cb) || a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name);
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
@@ -117,15 +117,15 @@ export async function runWatch(resource: string, o: WatchCommandOptions, io: Wat
           inf.synced$.subscribe((s) => {
             if (!s || synced) return;
             synced = true;
-            const all = [...inf.store.entries()].sort(compareObjects);
-            io.out(all.map(([c, obj]) => (json ? jsonLine(url, c, obj, 'INITIAL') : textLine(c, obj))).join(''));
+            const all = [...inf.store.entryPairs()].sort(compareEntries);
+            io.out(all.map(([c, e]) => (json ? jsonLine(url, c, e.object, 'INITIAL') : textLine(c, e))).join(''));
             io.err(`kcp-mc watch: ${url}: synced, ${all.length} ${info.resource}\n`);
           }),
         );
         subs.push(
           inf.events$.subscribe((d) => {
             if (!synced) return; // part of the initial state, printed once synced
-            io.out(json ? jsonLine(url, d.cluster, d.object, d.type) : textLine(d.cluster, d.object, d.type));
+            io.out(json ? jsonLine(url, d.cluster, d.object, d.type) : textLine(d.cluster, d, d.type));
           }),
         );
       }),

@@ -43,6 +43,8 @@ export interface RawResponse {
   body: Readable;
   /** Reads the whole body as UTF-8. */
   text(): Promise<string>;
+  /** Reads the whole body as bytes. */
+  bytes(): Promise<Buffer>;
   /** Reads the whole body and parses it as JSON. */
   json<T>(): Promise<T>;
 }
@@ -62,10 +64,14 @@ const MAX_ATTEMPTS_ON_429 = 5;
 /** Longest Retry-After `requestJSON` waits out; a longer one is returned to the caller as the error. */
 const MAX_RETRY_AFTER_SECONDS = 60;
 
-async function readAll(body: Readable): Promise<string> {
+async function readBytes(body: Readable): Promise<Buffer> {
   const chunks: Buffer[] = [];
   for await (const c of body) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return Buffer.concat(chunks).toString('utf8');
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+}
+
+async function readAll(body: Readable): Promise<string> {
+  return (await readBytes(body)).toString('utf8');
 }
 
 function abortError(signal: AbortSignal): Error {
@@ -146,13 +152,16 @@ export class Transport {
    * 429 TooManyRequests is retried after its Retry-After (default 1 s), a bounded number of times.
    */
   async requestJSON<T>(o: RequestOptions): Promise<T> {
+    const body = await this.requestBytes(o);
+    // 204 and empty bodies have no JSON; callers asking for void get undefined.
+    return (body.length > 0 ? JSON.parse(body.toString('utf8')) : undefined) as T;
+  }
+
+  /** As `requestJSON`, returning the 2xx body's bytes undecoded. */
+  async requestBytes(o: RequestOptions): Promise<Buffer> {
     for (let attempt = 1; ; attempt++) {
       const res = await this.request(o);
-      if (res.status >= 200 && res.status < 300) {
-        const text = await res.text();
-        // 204 and empty bodies have no JSON; callers asking for void get undefined.
-        return (text ? JSON.parse(text) : undefined) as T;
-      }
+      if (res.status >= 200 && res.status < 300) return res.bytes();
       const err = apiErrorFromResponse(res.status, await res.text(), res.headers, {
         method: (o.method ?? 'GET').toUpperCase(),
         path: new URL(this.urlOf(o)).pathname,
@@ -230,6 +239,7 @@ export class Transport {
           headers: r.headers,
           body: r,
           text: () => readAll(r),
+          bytes: () => readBytes(r),
           json: async <T>() => JSON.parse(await readAll(r)) as T,
         });
       });

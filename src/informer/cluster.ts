@@ -31,6 +31,13 @@ export function urlCluster(baseURL: string): URLCluster {
   return seg === '*' ? { wildcard: true, cluster: '' } : { wildcard: false, cluster: seg };
 }
 
+/** What the report of a skipped object says about it. */
+export interface ObjectAbout {
+  namespace?: string;
+  name?: string;
+  resourceVersion?: string;
+}
+
 /** Bound on remembered unannotated objects, so that a hostile stream cannot grow memory. */
 const REMEMBERED = 1000;
 
@@ -53,15 +60,21 @@ export class ClusterResolver {
   /** The object's cluster, or undefined when it must be skipped. */
   clusterOf(obj: KubeObject): string | undefined {
     const c = obj.metadata?.annotations?.[CLUSTER_ANNOTATION];
-    if (typeof c === 'string' && c !== '') return c;
+    const m = obj.metadata;
+    return this.clusterFor(typeof c === 'string' ? c : undefined, { namespace: m?.namespace, name: m?.name, resourceVersion: m?.resourceVersion }, obj.kind);
+  }
+
+  /** As `clusterOf`, from the annotation's value and the object's key (for the report). */
+  clusterFor(annotation: string | undefined, about: ObjectAbout, kind?: string): string | undefined {
+    if (annotation !== undefined && annotation !== '') return annotation;
     if (!this.url.wildcard) return this.url.cluster;
     this.skipped++;
-    this.report(obj);
+    this.report(about, kind);
     return undefined;
   }
 
-  private report(obj: KubeObject): void {
-    const key = `${obj.metadata?.namespace ?? ''}/${obj.metadata?.name ?? ''}`;
+  private report(about: ObjectAbout, kind: string | undefined): void {
+    const key = `${about.namespace ?? ''}/${about.name ?? ''}`;
     if (this.reported.has(key)) return;
     if (this.reported.size >= REMEMBERED) {
       if (!this.suppressedReported) {
@@ -75,10 +88,10 @@ export class ClusterResolver {
       level: 'warn',
       msg: `object without ${CLUSTER_ANNOTATION} annotation on a wildcard endpoint; skipped`,
       ...this.context,
-      namespace: obj.metadata?.namespace,
-      name: obj.metadata?.name,
-      kind: obj.kind,
-      resourceVersion: obj.metadata?.resourceVersion,
+      namespace: about.namespace || undefined,
+      name: about.name,
+      kind,
+      resourceVersion: about.resourceVersion,
     });
   }
 }

@@ -3,14 +3,15 @@
  * arrive (page by page, so a relist never holds two full copies of the data), DELETED at the end for
  * every object the list did not mention.
  */
+import type { Entry } from './entry.js';
 import type { Store } from './store.js';
-import type { Cached, Delta, KubeObject } from './types.js';
+import type { Delta, KubeObject } from './types.js';
 
 /** One relist against a store. */
 export class Relist<T extends KubeObject = KubeObject> {
-  // Objects confirmed by this list, by reference: no key strings are built. Not needed when the
+  // Entries confirmed by this list, by reference: no key strings are built. Not needed when the
   // store was empty at the start, the common case of an initial list.
-  private readonly seen: Set<Cached<T>> | undefined;
+  private readonly seen: Set<Entry<T>> | undefined;
 
   constructor(private readonly store: Store<T>) {
     this.seen = store.size > 0 ? new Set() : undefined;
@@ -18,9 +19,14 @@ export class Relist<T extends KubeObject = KubeObject> {
 
   /** Applies one listed item; returns its delta, or undefined when the store already had it. */
   apply(cluster: string, obj: T): Delta<T> | undefined {
-    const d = this.store.upsert(cluster, obj);
+    return this.applyEntry(cluster, this.store.objectEntry(obj));
+  }
+
+  /** As `apply`, for an entry made by the store (e.g. from an item's text). */
+  applyEntry(cluster: string, entry: Entry<T>): Delta<T> | undefined {
+    const d = this.store.upsertEntry(cluster, entry);
     if (this.seen) {
-      const stored = d ? d.object : this.store.get(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+      const stored = d ? entry : this.store.getEntry(cluster, entry.namespace, entry.name);
       if (stored) this.seen.add(stored);
     }
     return d;
@@ -29,11 +35,11 @@ export class Relist<T extends KubeObject = KubeObject> {
   /** Ends the relist: removes what the list did not contain and returns those DELETED deltas. */
   finish(): Delta<T>[] {
     if (!this.seen) return [];
-    const gone: [string, Cached<T>][] = [];
-    for (const [cluster, obj] of this.store.entries()) if (!this.seen.has(obj)) gone.push([cluster, obj]);
+    const gone: [string, Entry<T>][] = [];
+    for (const [cluster, entry] of this.store.entryPairs()) if (!this.seen.has(entry)) gone.push([cluster, entry]);
     const out: Delta<T>[] = [];
-    for (const [cluster, obj] of gone) {
-      const d = this.store.delete(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+    for (const [cluster, entry] of gone) {
+      const d = this.store.delete(cluster, entry.namespace, entry.name);
       if (d) out.push(d);
     }
     this.seen.clear();

@@ -2,6 +2,9 @@
 export { listWatch, type ListWatchOptions } from './listwatch.js';
 export { Store, keyOf, type StoreOptions, type StoreReader, type IndexFunc } from './store.js';
 export { Relist } from './delta.js';
+export { Entry, type EntryKey, type TypeMeta } from './entry.js';
+export { scanList, scanObject, scanWatchEvent, type ScannedList, type ScannedObject, type ScannedEvent } from './scan.js';
+export { ByteLineSplitter } from './lines.js';
 export { LineSplitter, DEFAULT_MAX_LINE_BYTES, type LineSplitterOptions } from './lines.js';
 export { decodeWatchLine, type WatchEvent, type MalformedLine } from './decode.js';
 export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
@@ -16,6 +19,7 @@ export {
   type Cached,
   type DeepReadonly,
   type Delta,
+  type DeltaKey,
   type ListWatchEvent,
   type ResourceRef,
 } from './types.js';

@@ -6,6 +6,7 @@
  */
 import { BehaviorSubject, Observable, Subject, defer, filter, finalize, from, interval, merge, share, switchMap, takeUntil, type Subscription } from 'rxjs';
 import type { Transport } from '../client/index.js';
+import { addedDelta, modifiedDelta } from './entry.js';
 import { listWatch, type ListWatchOptions } from './listwatch.js';
 import { jsonLineLog, type Log } from './log.js';
 import { ScopedReader } from './reader.js';
@@ -18,7 +19,7 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends Omit
   indexers?: Readonly<Record<string, IndexFunc<T>>>;
   /** Deep-freeze cached objects. Default: yes unless NODE_ENV=production. */
   freeze?: boolean;
-  /** Applied to every object before it is cached. */
+  /** Applied to every object before it is cached; for objects held as text, when they are decoded. */
   transform?: (obj: T) => T;
   /** Re-deliver every cached object as MODIFIED (old === new) this often, once synced. Off by default. */
   resyncPeriodMs?: number;
@@ -82,7 +83,13 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     this.server = transport.server;
     this.key = informerKey(transport.server, path, opts.labelSelector, opts.fieldSelector);
     this.log = opts.log ?? jsonLineLog;
-    this.cache = new Store<T>({ freeze: opts.freeze, indexers: opts.indexers, transform: opts.transform });
+    this.cache = new Store<T>({
+      freeze: opts.freeze,
+      indexers: opts.indexers,
+      transform: opts.transform,
+      onDecodeError: (err, key) =>
+        this.log({ level: 'error', msg: `cached object does not decode: ${err.message}`, event: 'malformed', server: this.server, path: this.path, namespace: key.namespace || undefined, name: key.name }),
+    });
     this.synced$ = this.syncedState.asObservable();
 
     this.shared$ = defer(() => {
@@ -90,8 +97,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       const changes$ = listWatch<T>(transport, { ...opts, path, store: this.cache }).pipe(
         filter((e): e is Delta<T> => {
           if (isDelta(e)) {
-            const rv = e.object.metadata?.resourceVersion;
-            if (rv) this.lastRV = rv;
+            if (e.resourceVersion) this.lastRV = e.resourceVersion;
             return true;
           }
           this.lastRV = e.resourceVersion;
@@ -119,7 +125,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     this.events$ = new Observable<Delta<T>>((sub) => {
       this.count++;
       // Synchronous: nothing can change the cache between this replay and the subscription below.
-      for (const [cluster, object] of this.cache.entries()) sub.next({ type: 'ADDED', cluster, object });
+      for (const [cluster, entry] of this.cache.entryPairs()) sub.next(addedDelta(cluster, entry));
       const inner = this.shared$.pipe(takeUntil(this.stopAll$)).subscribe(sub);
       return () => {
         this.count--;
@@ -175,7 +181,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
         else if (d.type === 'MODIFIED') handlers.onUpdate?.(d.old, d.object, d.cluster);
         else handlers.onDelete?.(d.object, d.cluster);
       } catch (e) {
-        this.log({ level: 'error', msg: `event handler threw: ${(e as Error).message}`, event: 'handler-error', server: this.server, path: this.path, cluster: d.cluster, name: d.object.metadata?.name, namespace: d.object.metadata?.namespace });
+        this.log({ level: 'error', msg: `event handler threw: ${(e as Error).message}`, event: 'handler-error', server: this.server, path: this.path, cluster: d.cluster, name: d.name, namespace: d.namespace || undefined });
       }
     });
   }
@@ -198,7 +204,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   }
 
   private *resyncDeltas(): Generator<Delta<T>> {
-    for (const [cluster, object] of this.cache.entries()) yield { type: 'MODIFIED', cluster, object, old: object };
+    for (const [cluster, entry] of this.cache.entryPairs()) yield modifiedDelta(cluster, entry, entry);
   }
 }
 

@@ -18,8 +18,11 @@ export interface LineSplitterOptions {
   onOversize?: (bytes: number) => void;
 }
 
-/** Turns byte chunks into complete UTF-8 lines (without the newline; a trailing `\r` is dropped). */
-export class LineSplitter {
+/**
+ * Turns byte chunks into complete lines, handed over as byte ranges (without the newline; a
+ * trailing `\r` is dropped). The range is valid only during the call.
+ */
+export class ByteLineSplitter {
   // Pieces of the unfinished line, concatenated once, when its newline arrives: a line spread
   // over many chunks costs one copy, not one per chunk.
   private parts: Buffer[] = [];
@@ -28,7 +31,7 @@ export class LineSplitter {
   private readonly maxLineBytes: number;
 
   constructor(
-    private readonly onLine: (line: string) => void,
+    private readonly onLine: (buf: Buffer, start: number, end: number) => void,
     private readonly opts: LineSplitterOptions = {},
   ) {
     this.maxLineBytes = opts.maxLineBytes ?? DEFAULT_MAX_LINE_BYTES;
@@ -94,6 +97,13 @@ export class LineSplitter {
   private emit(buf: Buffer, start: number, end: number): void {
     if (end > start && buf[end - 1] === CR) end--;
     if (end <= start) return;
-    this.onLine(buf.toString('utf8', start, end));
+    this.onLine(buf, start, end);
+  }
+}
+
+/** Turns byte chunks into complete UTF-8 lines (without the newline; a trailing `\r` is dropped). */
+export class LineSplitter extends ByteLineSplitter {
+  constructor(onLine: (line: string) => void, opts: LineSplitterOptions = {}) {
+    super((buf, start, end) => onLine(buf.toString('utf8', start, end)), opts);
   }
 }

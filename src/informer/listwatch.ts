@@ -17,10 +17,12 @@ import {
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { ClusterResolver, urlCluster } from './cluster.js';
 import { decodeWatchLine } from './decode.js';
+import type { TypeMeta } from './entry.js';
 import { Relist } from './delta.js';
 import { jsonLineLog, type Log } from './log.js';
 import { Store } from './store.js';
 import { resourcePath, type KubeObject, type ListWatchEvent, type ResourceRef } from './types.js';
+import { scanList, scanWatchEvent, utf8, type ScannedObject } from './scan.js';
 import { readWatchBody, type WatchEnd } from './watchstream.js';
 
 /** What to list and watch, and how. */
@@ -158,14 +160,31 @@ class ListWatchRun<T extends KubeObject> {
     let rv: string | undefined;
     let items = 0;
     do {
-      const page = await this.transport.requestJSON<ListPage<T>>({
+      const body = await this.transport.requestBytes({
         url: this.path,
         query: { ...this.query(), limit: pageSize > 0 ? pageSize : undefined, continue: cont },
         signal: this.signal,
         timeoutMs: this.opts.listTimeoutMs ?? 60_000,
       });
+      // The items are kept as their text and decoded when read; a body the scan does not
+      // understand is parsed whole instead, which also reports what is wrong with it.
+      const scanned = scanList(body);
+      const page: ListPage<T> = scanned ? { metadata: { resourceVersion: scanned.resourceVersion, continue: scanned.continue } } : (JSON.parse(body.toString('utf8')) as ListPage<T>);
       rv ??= page.metadata?.resourceVersion ?? '';
-      // List items carry no apiVersion/kind on Kubernetes; watch events do. Make them agree.
+      if (scanned) {
+        // List items carry no apiVersion/kind on Kubernetes; watch events do. Make them agree.
+        const kind = scanned.kind.endsWith('List') ? scanned.kind.slice(0, -4) : '';
+        const typeMeta: TypeMeta | undefined = scanned.apiVersion && kind ? { apiVersion: scanned.apiVersion, kind } : undefined;
+        for (const item of scanned.items) {
+          const cluster = this.clusterOfScanned(item, kind);
+          if (cluster === undefined) continue;
+          items++;
+          const d = relist.applyEntry(cluster, this.store.textEntry(item, utf8(body, item.start, item.end), item.typed ? undefined : typeMeta));
+          if (d) this.sub.next(d);
+        }
+        cont = scanned.continue || undefined;
+        continue;
+      }
       const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -4) : undefined;
       for (const item of page.items ?? []) {
         if (item === null || typeof item !== 'object') continue;
@@ -227,8 +246,16 @@ class ListWatchRun<T extends KubeObject> {
         abort: () => local.abort(),
         signal: this.signal,
         onOversize: (bytes) => this.log({ level: 'warn', msg: 'watch line over the size cap; dropped', event: 'malformed', ...this.ctx, bytes }),
-        onLine: (line) => {
-          const ev = decodeWatchLine(line);
+        onLine: (buf, start, end) => {
+          // The common case, an object event, is scanned for its key and kept as text; anything
+          // else (bookmarks, errors, lines the scan does not understand) is parsed whole.
+          const scanned = scanWatchEvent(buf, start, end);
+          if (scanned && (scanned.type === 'ADDED' || scanned.type === 'MODIFIED' || scanned.type === 'DELETED')) {
+            events++;
+            this.applyScanned(scanned.type, scanned.object, buf);
+            return true;
+          }
+          const ev = decodeWatchLine(buf.toString('utf8', start, end));
           switch (ev.type) {
             case 'MALFORMED':
               if (++malformed <= MAX_MALFORMED_LOGGED) this.log({ level: 'warn', msg: `malformed watch line skipped: ${ev.reason}`, event: 'malformed', ...this.ctx, excerpt: ev.excerpt });
@@ -273,6 +300,19 @@ class ListWatchRun<T extends KubeObject> {
   private advance(obj: KubeObject): void {
     const rv = obj.metadata?.resourceVersion;
     if (rv) this.rv = rv;
+  }
+
+  private clusterOfScanned(o: ScannedObject, kind?: string): string | undefined {
+    return this.clusters.clusterFor(o.cluster, o, kind);
+  }
+
+  private applyScanned(type: 'ADDED' | 'MODIFIED' | 'DELETED', o: ScannedObject, buf: Buffer): void {
+    if (o.resourceVersion) this.rv = o.resourceVersion;
+    const cluster = this.clusterOfScanned(o);
+    if (cluster === undefined) return;
+    const entry = this.store.textEntry(o, utf8(buf, o.start, o.end));
+    const d = type === 'DELETED' ? this.store.delete(cluster, o.namespace, o.name, entry) : this.store.upsertEntry(cluster, entry);
+    if (d) this.sub.next(d);
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {

@@ -1,10 +1,11 @@
 /**
  * The multi-cluster object cache: objects keyed by (cluster, namespace, name), with a cluster and a
  * cluster+namespace index for free (they are the nesting of the maps) and optional custom indexes,
- * always scoped by cluster. Objects are stored as received, frozen unless configured otherwise, and
- * never copied on read.
+ * always scoped by cluster. Objects are stored as received (or as their JSON text, decoded on first
+ * read: see `Entry`), frozen unless configured otherwise, and never copied on read.
  */
-import { deepFreeze, freezeByDefault } from './freeze.js';
+import { addedDelta, deletedDelta, Entry, modifiedDelta, type Codec, type EntryKey, type TypeMeta } from './entry.js';
+import { freezeByDefault } from './freeze.js';
 import type { Cached, Delta, KubeObject, ClusterObjectKey } from './types.js';
 
 /** Values an object is indexed under (e.g. a field value, an owner UID). */
@@ -16,8 +17,10 @@ export interface StoreOptions<T extends KubeObject = KubeObject> {
   freeze?: boolean;
   /** Custom indexes by name. */
   indexers?: Readonly<Record<string, IndexFunc<T>>>;
-  /** Applied to every object before it is stored (e.g. drop managedFields to save memory). */
+  /** Applied to every object before it is cached; for objects held as text, when they are decoded. */
   transform?: (obj: T) => T;
+  /** Told when a stored text fails to decode (a broken server); the object then has its key fields only. */
+  onDecodeError?: (err: Error, key: EntryKey) => void;
 }
 
 /** The read side of a store, as informers hand it out. */
@@ -38,12 +41,16 @@ export interface StoreReader<T extends KubeObject = KubeObject> {
   byIndex(name: string, value: string, cluster?: string): Cached<T>[];
   /** (cluster, object) pairs, for a full walk without building an array. */
   entries(): IterableIterator<[string, Cached<T>]>;
+  /** One object's entry: its key fields, and the object decoded on first read. */
+  getEntry(cluster: string, namespace: string, name: string): Entry<T> | undefined;
+  /** (cluster, entry) pairs: a walk that decodes nothing. */
+  entryPairs(): IterableIterator<[string, Entry<T>]>;
 }
 
-type Names<T extends KubeObject> = Map<string, Cached<T>>;
+type Names<T extends KubeObject> = Map<string, Entry<T>>;
 type Namespaces<T extends KubeObject> = Map<string, Names<T>>;
-// value → cluster → objects, one per index. Sets hold object references, so no key strings are built.
-type Index<T extends KubeObject> = Map<string, Map<string, Set<Cached<T>>>>;
+// value → cluster → entries, one per index. Sets hold entry references, so no key strings are built.
+type Index<T extends KubeObject> = Map<string, Map<string, Set<Entry<T>>>>;
 
 // A throwing index function must not leave the maps half-updated: it indexes the object nowhere,
 // both when adding and when removing, so the index stays consistent.
@@ -60,19 +67,22 @@ export function keyOf(cluster: string, obj: KubeObject | Cached<KubeObject>): Cl
   return { cluster, namespace: obj.metadata?.namespace ?? '', name: obj.metadata?.name ?? '' };
 }
 
+function objects<T extends KubeObject>(entries: Iterable<Entry<T>>, out: Cached<T>[] = []): Cached<T>[] {
+  for (const e of entries) out.push(e.object);
+  return out;
+}
+
 /** A multi-cluster object cache with indexes. */
 export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> {
   private readonly byCluster = new Map<string, Namespaces<T>>();
   private readonly clusterCounts = new Map<string, number>();
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indices = new Map<string, Index<T>>();
-  private readonly freeze: boolean;
-  private readonly transform: ((obj: T) => T) | undefined;
+  private readonly codec: Codec<T>;
   private count = 0;
 
   constructor(opts: StoreOptions<T> = {}) {
-    this.freeze = opts.freeze ?? freezeByDefault();
-    this.transform = opts.transform;
+    this.codec = { freeze: opts.freeze ?? freezeByDefault(), transform: opts.transform, onDecodeError: opts.onDecodeError };
     if (opts.indexers) this.addIndexers(opts.indexers);
   }
 
@@ -88,7 +98,7 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
       this.indexers.set(name, fn);
       const idx: Index<T> = new Map();
       this.indices.set(name, idx);
-      for (const [cluster, obj] of this.entries()) this.indexOne(idx, fn, cluster, obj);
+      for (const [cluster, entry] of this.entryPairs()) this.indexOne(idx, fn, cluster, entry);
     }
   }
 
@@ -99,7 +109,22 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
 
   /** One object, or undefined. */
   get(cluster: string, namespace: string, name: string): Cached<T> | undefined {
+    return this.byCluster.get(cluster)?.get(namespace)?.get(name)?.object;
+  }
+
+  /** The entry of one object (key fields without decoding), or undefined. */
+  getEntry(cluster: string, namespace: string, name: string): Entry<T> | undefined {
     return this.byCluster.get(cluster)?.get(namespace)?.get(name);
+  }
+
+  /** An entry for an object's JSON text, decoded with this store's settings on first read. */
+  textEntry(key: EntryKey, text: string, typeMeta?: TypeMeta): Entry<T> {
+    return Entry.ofText(this.codec, key, text, typeMeta);
+  }
+
+  /** An entry for a decoded object (transformed and frozen now, as this store's settings say). */
+  objectEntry(obj: T): Entry<T> {
+    return Entry.ofObject(this.codec, obj);
   }
 
   /**
@@ -107,39 +132,46 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
    * undefined when the stored object already has this resourceVersion (a replayed event).
    */
   upsert(cluster: string, obj: T): Delta<T> | undefined {
-    const namespace = obj.metadata?.namespace ?? '';
-    const name = obj.metadata?.name ?? '';
+    const rv = obj.metadata?.resourceVersion;
+    if (rv) {
+      const old = this.getEntry(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
+      if (old && old.resourceVersion === rv) return undefined;
+    }
+    return this.upsertEntry(cluster, this.objectEntry(obj));
+  }
+
+  /** As `upsert`, for an entry (see `textEntry`). */
+  upsertEntry(cluster: string, entry: Entry<T>): Delta<T> | undefined {
     let nss = this.byCluster.get(cluster);
     if (!nss) {
       nss = new Map();
       this.byCluster.set(cluster, nss);
     }
-    let names = nss.get(namespace);
+    let names = nss.get(entry.namespace);
     if (!names) {
       names = new Map();
-      nss.set(namespace, names);
+      nss.set(entry.namespace, names);
     }
-    const old = names.get(name);
-    const rv = obj.metadata?.resourceVersion;
-    if (old && rv !== undefined && rv !== '' && old.metadata?.resourceVersion === rv) return undefined;
-    const stored = this.prepare(obj);
-    names.set(name, stored);
+    const old = names.get(entry.name);
+    const rv = entry.resourceVersion;
+    if (old && rv !== '' && old.resourceVersion === rv) return undefined;
+    names.set(entry.name, entry);
     if (old) {
       this.unindex(cluster, old);
-      this.index(cluster, stored);
-      return { type: 'MODIFIED', cluster, object: stored, old };
+      this.index(cluster, entry);
+      return modifiedDelta(cluster, entry, old);
     }
     this.count++;
     this.clusterCounts.set(cluster, (this.clusterCounts.get(cluster) ?? 0) + 1);
-    this.index(cluster, stored);
-    return { type: 'ADDED', cluster, object: stored };
+    this.index(cluster, entry);
+    return addedDelta(cluster, entry);
   }
 
   /**
    * Removes an object. The delta carries `last` (the state the server sent with the deletion, which
    * has the deletion's resourceVersion) when given, else the cached object; undefined if absent.
    */
-  delete(cluster: string, namespace: string, name: string, last?: T): Delta<T> | undefined {
+  delete(cluster: string, namespace: string, name: string, last?: T | Entry<T>): Delta<T> | undefined {
     const nss = this.byCluster.get(cluster);
     const names = nss?.get(namespace);
     const old = names?.get(name);
@@ -155,7 +187,8 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
       this.clusterCounts.set(cluster, left);
     }
     this.unindex(cluster, old);
-    return { type: 'DELETED', cluster, object: last ? this.prepare(last) : old };
+    const final = last === undefined ? old : last instanceof Entry ? last : this.objectEntry(last);
+    return deletedDelta(cluster, final);
   }
 
   /** Removes everything (indexes stay defined, empty). */
@@ -169,7 +202,7 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
   /** Every object of every cluster. */
   list(): Cached<T>[] {
     const out: Cached<T>[] = [];
-    for (const nss of this.byCluster.values()) for (const names of nss.values()) for (const o of names.values()) out.push(o);
+    for (const nss of this.byCluster.values()) for (const names of nss.values()) objects(names.values(), out);
     return out;
   }
 
@@ -177,9 +210,9 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
   listCluster(cluster: string, namespace?: string): Cached<T>[] {
     const nss = this.byCluster.get(cluster);
     if (!nss) return [];
-    if (namespace !== undefined) return [...(nss.get(namespace)?.values() ?? [])];
+    if (namespace !== undefined) return objects(nss.get(namespace)?.values() ?? []);
     const out: Cached<T>[] = [];
-    for (const names of nss.values()) for (const o of names.values()) out.push(o);
+    for (const names of nss.values()) objects(names.values(), out);
     return out;
   }
 
@@ -199,29 +232,29 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
     if (!idx) throw new Error(`no index "${name}" (have: ${this.indexNames().join(', ') || 'none'})`);
     const hit = idx.get(value);
     if (!hit) return [];
-    if (cluster !== undefined) return [...(hit.get(cluster) ?? [])];
+    if (cluster !== undefined) return objects(hit.get(cluster) ?? []);
     const out: Cached<T>[] = [];
-    for (const set of hit.values()) for (const o of set) out.push(o);
+    for (const set of hit.values()) objects(set, out);
     return out;
   }
 
   /** (cluster, object) pairs, for a full walk without building an array. */
   *entries(): IterableIterator<[string, Cached<T>]> {
-    for (const [cluster, nss] of this.byCluster) for (const names of nss.values()) for (const o of names.values()) yield [cluster, o];
+    for (const [cluster, entry] of this.entryPairs()) yield [cluster, entry.object];
   }
 
-  private prepare(obj: T): Cached<T> {
-    const o = this.transform ? this.transform(obj) : obj;
-    return (this.freeze ? deepFreeze(o) : o) as Cached<T>;
+  /** (cluster, entry) pairs: a walk that decodes nothing. */
+  *entryPairs(): IterableIterator<[string, Entry<T>]> {
+    for (const [cluster, nss] of this.byCluster) for (const names of nss.values()) for (const e of names.values()) yield [cluster, e];
   }
 
-  private index(cluster: string, obj: Cached<T>): void {
+  private index(cluster: string, entry: Entry<T>): void {
     if (this.indexers.size === 0) return;
-    for (const [name, fn] of this.indexers) this.indexOne(this.indices.get(name)!, fn, cluster, obj);
+    for (const [name, fn] of this.indexers) this.indexOne(this.indices.get(name)!, fn, cluster, entry);
   }
 
-  private indexOne(idx: Index<T>, fn: IndexFunc<T>, cluster: string, obj: Cached<T>): void {
-    for (const value of valuesOf(fn, obj)) {
+  private indexOne(idx: Index<T>, fn: IndexFunc<T>, cluster: string, entry: Entry<T>): void {
+    for (const value of valuesOf(fn, entry.object)) {
       let byCluster = idx.get(value);
       if (!byCluster) {
         byCluster = new Map();
@@ -232,19 +265,19 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
         set = new Set();
         byCluster.set(cluster, set);
       }
-      set.add(obj);
+      set.add(entry);
     }
   }
 
-  private unindex(cluster: string, obj: Cached<T>): void {
+  private unindex(cluster: string, entry: Entry<T>): void {
     if (this.indexers.size === 0) return;
     for (const [name, fn] of this.indexers) {
       const idx = this.indices.get(name)!;
-      for (const value of valuesOf(fn, obj)) {
+      for (const value of valuesOf(fn, entry.object)) {
         const byCluster = idx.get(value);
         const set = byCluster?.get(cluster);
         if (!set) continue;
-        set.delete(obj);
+        set.delete(entry);
         if (set.size === 0) {
           byCluster!.delete(cluster);
           if (byCluster!.size === 0) idx.delete(value);

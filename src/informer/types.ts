@@ -27,11 +27,25 @@ export interface ClusterObjectKey {
   name: string;
 }
 
-/** A change applied to a store: what a watch or a relist did to one object. */
+/** What every delta says about the object it concerns, without decoding the object. */
+export interface DeltaKey {
+  readonly cluster: string;
+  /** Empty for cluster-scoped objects. */
+  readonly namespace: string;
+  readonly name: string;
+  /** The resourceVersion of `object` ('' when the server sent none). */
+  readonly resourceVersion: string;
+}
+
+/**
+ * A change applied to a store: what a watch or a relist did to one object. The key fields are
+ * always at hand; `object` (and `old`) are decoded from the wire text on first read and then kept,
+ * so a consumer that only needs keys (a controller enqueueing requests) never pays for decoding.
+ */
 export type Delta<T extends KubeObject = KubeObject> =
-  | { type: 'ADDED'; cluster: string; object: Cached<T> }
-  | { type: 'MODIFIED'; cluster: string; object: Cached<T>; old: Cached<T> }
-  | { type: 'DELETED'; cluster: string; object: Cached<T> };
+  | (DeltaKey & { readonly type: 'ADDED'; readonly object: Cached<T> })
+  | (DeltaKey & { readonly type: 'MODIFIED'; readonly object: Cached<T>; readonly old: Cached<T> })
+  | (DeltaKey & { readonly type: 'DELETED'; readonly object: Cached<T> });
 
 /**
  * What `listWatch` emits: deltas; SYNCED after every complete (re)list; BOOKMARK when the server

@@ -5,7 +5,7 @@
  * queues up in memory beyond one chunk and one unfinished line.
  */
 import type { Readable } from 'node:stream';
-import { LineSplitter } from './lines.js';
+import { ByteLineSplitter } from './lines.js';
 
 /** How a watch body ended. */
 export type WatchEnd =
@@ -22,8 +22,8 @@ export type WatchEnd =
 export interface ReadWatchOptions {
   /** Gives up after this long without a byte. */
   inactivityMs: number;
-  /** Called for each complete line; return false to stop reading. */
-  onLine: (line: string) => boolean;
+  /** Called for each complete line (a byte range valid during the call); return false to stop reading. */
+  onLine: (buf: Buffer, start: number, end: number) => boolean;
   /** Called for a line over the size cap (it is dropped). */
   onOversize?: (bytes: number) => void;
   /** Aborts the underlying request (the caller's abort controller for this watch). */
@@ -50,10 +50,10 @@ export function readWatchBody(body: Readable, opts: ReadWatchOptions): Promise<W
       if (!body.destroyed) body.destroy();
       resolve(end);
     };
-    const splitter = new LineSplitter(
-      (line) => {
+    const splitter = new ByteLineSplitter(
+      (buf, start, end) => {
         if (stopped) return;
-        if (!opts.onLine(line)) stopped = true;
+        if (!opts.onLine(buf, start, end)) stopped = true;
       },
       { onOversize: opts.onOversize },
     );

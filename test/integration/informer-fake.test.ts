@@ -88,7 +88,7 @@ describe('informer: listWatch against a scripted server', function () {
     transport = transportFor((await api.listen()) + urlSuffix);
     const events: ListWatchEvent[] = [];
     const logs: LogEntry[] = [];
-    const store = new Store();
+    const store = opts.store ?? new Store();
     sub = listWatch(transport, {
       path: '/api/v1/configmaps',
       store,
@@ -231,6 +231,34 @@ describe('informer: listWatch against a scripted server', function () {
     // list items get the list's apiVersion and kind when they lack them
     const added = events.find((e) => e.type === 'ADDED');
     expect(added && 'object' in added && added.object.kind).to.equal('ConfigMap');
+  });
+
+  it('keeps listed and watched objects as text until read: consumers of keys never decode, readers decode once', async () => {
+    const { events, store } = await run((_req, res, q) => {
+      if (q.get('watch') !== 'true') return json(res, 200, list('10', [{ metadata: { name: 'listed', namespace: 'default', resourceVersion: '5', annotations: { 'kcp.io/cluster': 'c1' } } }]));
+      res.writeHead(200);
+      res.write(line('ADDED', cm('watched', '11', 'c2')) + line('MODIFIED', { ...cm('listed', '12', 'c1'), data: { k: 'v' } }));
+    });
+    await eventually(() => events.filter((e) => e.type === 'ADDED' || e.type === 'MODIFIED').length === 3, 'list and both events applied');
+    const keys = events.flatMap((e) => (e.type === 'SYNCED' || e.type === 'BOOKMARK' ? [] : [`${e.type} ${e.cluster}/${e.namespace}/${e.name}@${e.resourceVersion}`]));
+    expect(keys).to.deep.equal(['ADDED c1/default/listed@5', 'ADDED c2/default/watched@11', 'MODIFIED c1/default/listed@12']);
+    const entries = [...store.entryPairs()];
+    expect(entries.map(([, e]) => e.decoded)).to.deep.equal([false, false]);
+    expect(store.get('c1', 'default', 'listed')).to.deep.include({ apiVersion: 'v1', kind: 'ConfigMap', data: { k: 'v' } });
+    expect(store.getEntry('c1', 'default', 'listed')!.decoded).to.equal(true);
+    expect(store.getEntry('c2', 'default', 'watched')!.decoded).to.equal(false);
+  });
+
+  it('a listed item without apiVersion/kind gets the list\'s; a line that scans but does not parse is cached by key and reported when read', async () => {
+    const logs: LogEntry[] = [];
+    const { events, store } = await run((_req, res, q) => {
+      if (q.get('watch') !== 'true') return json(res, 200, list('10', []));
+      res.writeHead(200);
+      res.write('{"type":"ADDED","object":{"metadata":{"name":"odd","namespace":"default","resourceVersion":"11","annotations":{"kcp.io/cluster":"c1"}},"data":{"k":tru}}}\n');
+    }, { store: new Store({ onDecodeError: (err, k) => logs.push({ level: 'error', msg: err.message, name: k.name }) }) });
+    await eventually(() => events.some((e) => e.type === 'ADDED'), 'odd line applied');
+    expect(store.get('c1', 'default', 'odd')).to.deep.equal({ metadata: { name: 'odd', namespace: 'default', resourceVersion: '11' } });
+    expect(logs.map((l) => l['name'])).to.deep.equal(['odd']);
   });
 
   it('unsubscribing aborts the open watch request', async () => {

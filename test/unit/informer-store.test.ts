@@ -147,3 +147,69 @@ describe('informer: ScopedReader', () => {
     expect(() => r.list({ labelSelector: 'a in (' })).to.throw(/invalid label selector/);
   });
 });
+
+describe('informer: entries held as JSON text', () => {
+  const text = (name: string, rv: string, extra: Record<string, unknown> = {}): string =>
+    JSON.stringify({ metadata: { name, namespace: 'default', resourceVersion: rv }, data: { k: name }, ...extra });
+  const key = (name: string, rv: string) => ({ namespace: 'default', name, resourceVersion: rv });
+
+  it('are keyed, counted and diffed without decoding; the object is decoded once, on first read', () => {
+    const s = new Store<ConfigMap>({ freeze: true });
+    const added = s.upsertEntry('c', s.textEntry(key('a', '1'), text('a', '1'), { apiVersion: 'v1', kind: 'ConfigMap' }));
+    expect(added).to.deep.include({ type: 'ADDED', cluster: 'c', namespace: 'default', name: 'a', resourceVersion: '1' });
+    expect(s.upsertEntry('c', s.textEntry(key('a', '1'), text('a', '1')))).to.equal(undefined);
+    const mod = s.upsertEntry('c', s.textEntry(key('a', '2'), text('a', '2', { apiVersion: 'v1', kind: 'ConfigMap' })));
+    expect(mod).to.deep.include({ type: 'MODIFIED', name: 'a', resourceVersion: '2' });
+    const entry = s.getEntry('c', 'default', 'a')!;
+    expect(entry.decoded).to.equal(false);
+    expect(s.size).to.equal(1);
+    expect([...s.entryPairs()].map(([c, e]) => `${c}/${e.namespace}/${e.name}@${e.resourceVersion}`)).to.deep.equal(['c/default/a@2']);
+    expect(entry.decoded).to.equal(false);
+
+    const obj = s.get('c', 'default', 'a')!;
+    expect(entry.decoded).to.equal(true);
+    expect(obj).to.deep.equal({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'a', namespace: 'default', resourceVersion: '2' }, data: { k: 'a' } });
+    expect(s.get('c', 'default', 'a')).to.equal(obj); // the same object every time
+    expect(mod!.object).to.equal(obj);
+    expect(Object.isFrozen(obj.data)).to.equal(true);
+    // The old object of the MODIFIED decodes on its own, with the list's apiVersion/kind filled in.
+    expect(mod!.type === 'MODIFIED' && mod!.old).to.deep.include({ apiVersion: 'v1', kind: 'ConfigMap' });
+    expect(JSON.parse(JSON.stringify(mod))).to.deep.include({ type: 'MODIFIED', cluster: 'c' });
+  });
+
+  it('apply transform when decoded, and index (which needs the object) at once', () => {
+    let transformed = 0;
+    const s = new Store<ConfigMap>({
+      indexers: { byData: (o) => [o.data?.['k'] ?? ''] },
+      transform: (o) => {
+        transformed++;
+        return { ...o, metadata: { ...o.metadata, managedFields: undefined } };
+      },
+    });
+    s.upsertEntry('c', s.textEntry(key('a', '1'), text('a', '1')));
+    expect(transformed).to.equal(1);
+    expect(s.byIndex('byData', 'a', 'c').map((o) => o.metadata?.name)).to.deep.equal(['a']);
+    const plain = new Store<ConfigMap>({ transform: (o) => (transformed++, o) });
+    plain.upsertEntry('c', plain.textEntry(key('b', '1'), text('b', '1')));
+    expect(transformed).to.equal(1);
+    plain.get('c', 'default', 'b');
+    expect(transformed).to.equal(2);
+  });
+
+  it('a text that does not decode yields its key fields and a report, never a throw', () => {
+    const reports: string[] = [];
+    const s = new Store<ConfigMap>({ onDecodeError: (err, k) => reports.push(`${k.name}: ${err.name}`) });
+    s.upsertEntry('c', s.textEntry(key('a', '7'), '{"metadata":{"name":"a"},"data":{"k":tru}}'));
+    expect(s.get('c', 'default', 'a')).to.deep.equal({ metadata: { name: 'a', namespace: 'default', resourceVersion: '7' } });
+    expect(reports).to.deep.equal(['a: SyntaxError']);
+  });
+
+  it('a relist over text entries reports changes and the DELETED difference without decoding', () => {
+    const s = new Store<ConfigMap>();
+    for (const n of ['keep', 'change', 'gone']) s.upsertEntry('c', s.textEntry(key(n, '1'), text(n, '1')));
+    const r = new Relist(s);
+    const deltas = [r.applyEntry('c', s.textEntry(key('keep', '1'), text('keep', '1'))), r.applyEntry('c', s.textEntry(key('change', '2'), text('change', '2'))), ...r.finish()];
+    expect(deltas.filter(Boolean).map((d) => `${d!.type} ${d!.name}`)).to.deep.equal(['MODIFIED change', 'DELETED gone']);
+    expect([...s.entryPairs()].every(([, e]) => !e.decoded)).to.equal(true);
+  });
+});
