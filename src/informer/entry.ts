@@ -1,10 +1,12 @@
 /**
  * One cached object: the key fields a cache and its consumers need, and the object itself, held as
- * the JSON text it arrived as until someone reads it. Decoding happens once, on first read; the
- * text is then dropped. A cache of objects nobody reads costs a string each, not a tree of them, and
- * an event stream nobody inspects is never parsed.
+ * the JSON bytes it arrived as (see chunks.ts) until someone reads it. Decoding happens once, on
+ * first read; the bytes are then let go. A cache of objects nobody reads costs a byte range each,
+ * not a tree of objects, and an event stream nobody inspects is never parsed.
  */
+import type { Chunk, ChunkTracker } from './chunks.js';
 import { deepFreeze } from './freeze.js';
+import { utf8 } from './scan.js';
 import type { Cached, Delta, DeltaKey, KubeObject } from './types.js';
 
 /** How a store turns objects and wire text into cached objects; shared by all its entries. */
@@ -13,6 +15,8 @@ export interface Codec<T extends KubeObject = KubeObject> {
   transform: ((obj: T) => T) | undefined;
   /** Told when an entry's text does not parse; the entry then holds an object with its key fields only. */
   onDecodeError: ((err: Error, entry: Entry<T>) => void) | undefined;
+  /** The memory accounting of the store's entries. */
+  chunks: ChunkTracker;
 }
 
 /** apiVersion and kind for objects that arrive without them (list items). */
@@ -30,8 +34,12 @@ export interface EntryKey {
 
 /** A cached object, decoded on first read. */
 export class Entry<T extends KubeObject = KubeObject> implements EntryKey {
-  private text: string | undefined;
   private value: Cached<T> | undefined;
+  // The undecoded text: `length` bytes at `offset` of `chunk`; counted in the tracker while held.
+  private chunk: Chunk | undefined;
+  private offset = 0;
+  private length = 0;
+  private counted = false;
 
   private constructor(
     readonly namespace: string,
@@ -49,10 +57,15 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey {
     return e;
   }
 
-  /** An entry for an object's JSON text, decoded on first read. */
-  static ofText<T extends KubeObject>(codec: Codec<T>, key: EntryKey, text: string, typeMeta?: TypeMeta): Entry<T> {
+  /**
+   * An entry for the JSON text at [start, end) of `buf`, decoded on first read. The bytes are not
+   * copied: `buf` must not be written afterwards.
+   */
+  static ofBytes<T extends KubeObject>(codec: Codec<T>, key: EntryKey, buf: Buffer, start: number, end: number, typeMeta?: TypeMeta): Entry<T> {
     const e = new Entry<T>(key.namespace, key.name, key.resourceVersion, codec, typeMeta);
-    e.text = text;
+    e.chunk = codec.chunks.chunkOf(buf);
+    e.offset = buf.byteOffset - e.chunk.buf.byteOffset + start;
+    e.length = end - start;
     return e;
   }
 
@@ -61,19 +74,57 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey {
     return this.value !== undefined;
   }
 
+  /** Bytes of undecoded text this entry holds (0 once decoded). */
+  get textBytes(): number {
+    return this.chunk ? this.length : 0;
+  }
+
   /** The object; decodes it on the first call. */
   get object(): Cached<T> {
     if (this.value === undefined) {
       this.value = prepare(this.codec, this.decode());
-      this.text = undefined;
+      this.release();
+      this.chunk = undefined;
     }
     return this.value;
+  }
+
+  /** The store now holds this entry: count its bytes. */
+  hold(): void {
+    if (this.chunk && !this.counted) {
+      this.codec.chunks.hold(this.chunk, this.length);
+      this.counted = true;
+    }
+  }
+
+  /** The store let go of this entry: stop counting its bytes (they stay readable for whoever still has it). */
+  release(): void {
+    if (this.counted) {
+      this.codec.chunks.release(this.chunk!, this.length);
+      this.counted = false;
+    }
+  }
+
+  /** Whether a compaction should move this entry's bytes. */
+  get movable(): boolean {
+    return this.counted && this.codec.chunks.isSparse(this.chunk!);
+  }
+
+  /** Copies the bytes to `target` at `offset` (a compaction) and points there; returns the offset past them. */
+  moveTo(target: Chunk, offset: number): number {
+    const from = this.chunk!;
+    from.buf.copy(target.buf, offset, this.offset, this.offset + this.length);
+    this.release();
+    this.chunk = target;
+    this.offset = offset;
+    this.hold();
+    return offset + this.length;
   }
 
   private decode(): T {
     let obj: T;
     try {
-      obj = JSON.parse(this.text!) as T;
+      obj = JSON.parse(utf8(this.chunk!.buf, this.offset, this.offset + this.length)) as T;
     } catch (e) {
       // The text was scanned as a balanced JSON object, so this takes a broken server; keep the key.
       obj = { metadata: { name: this.name, namespace: this.namespace || undefined, resourceVersion: this.resourceVersion } } as T;

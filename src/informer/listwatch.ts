@@ -22,7 +22,7 @@ import { Relist } from './delta.js';
 import { jsonLineLog, type Log } from './log.js';
 import { Store } from './store.js';
 import { resourcePath, type KubeObject, type ListWatchEvent, type ResourceRef } from './types.js';
-import { scanList, scanWatchEvent, utf8, type ScannedObject } from './scan.js';
+import { scanList, scanWatchEvent, type ScannedObject } from './scan.js';
 import { readWatchBody, type WatchEnd } from './watchstream.js';
 
 /** What to list and watch, and how. */
@@ -179,7 +179,7 @@ class ListWatchRun<T extends KubeObject> {
           const cluster = this.clusterOfScanned(item, kind);
           if (cluster === undefined) continue;
           items++;
-          const d = relist.applyEntry(cluster, this.store.textEntry(item, utf8(body, item.start, item.end), item.typed ? undefined : typeMeta));
+          const d = relist.applyEntry(cluster, this.store.bytesEntry(item, body, item.start, item.end, item.typed ? undefined : typeMeta));
           if (d) this.sub.next(d);
         }
         cont = scanned.continue || undefined;
@@ -310,7 +310,7 @@ class ListWatchRun<T extends KubeObject> {
     if (o.resourceVersion) this.rv = o.resourceVersion;
     const cluster = this.clusterOfScanned(o);
     if (cluster === undefined) return;
-    const entry = this.store.textEntry(o, utf8(buf, o.start, o.end));
+    const entry = this.store.bytesEntry(o, buf, o.start, o.end);
     const d = type === 'DELETED' ? this.store.delete(cluster, o.namespace, o.name, entry) : this.store.upsertEntry(cluster, entry);
     if (d) this.sub.next(d);
   }

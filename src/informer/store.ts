@@ -4,6 +4,7 @@
  * always scoped by cluster. Objects are stored as received (or as their JSON text, decoded on first
  * read: see `Entry`), frozen unless configured otherwise, and never copied on read.
  */
+import { ChunkTracker } from './chunks.js';
 import { addedDelta, deletedDelta, Entry, modifiedDelta, type Codec, type EntryKey, type TypeMeta } from './entry.js';
 import { freezeByDefault } from './freeze.js';
 import type { Cached, Delta, KubeObject, ClusterObjectKey } from './types.js';
@@ -48,7 +49,10 @@ export interface StoreReader<T extends KubeObject = KubeObject> {
 }
 
 type Names<T extends KubeObject> = Map<string, Entry<T>>;
-type Namespaces<T extends KubeObject> = Map<string, Names<T>>;
+/** One cluster's objects by namespace, with their count (so that counting costs no extra map). */
+class Namespaces<T extends KubeObject> extends Map<string, Names<T>> {
+  count = 0;
+}
 // value → cluster → entries, one per index. Sets hold entry references, so no key strings are built.
 type Index<T extends KubeObject> = Map<string, Map<string, Set<Entry<T>>>>;
 
@@ -75,14 +79,13 @@ function objects<T extends KubeObject>(entries: Iterable<Entry<T>>, out: Cached<
 /** A multi-cluster object cache with indexes. */
 export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> {
   private readonly byCluster = new Map<string, Namespaces<T>>();
-  private readonly clusterCounts = new Map<string, number>();
   private readonly indexers = new Map<string, IndexFunc<T>>();
   private readonly indices = new Map<string, Index<T>>();
   private readonly codec: Codec<T>;
   private count = 0;
 
   constructor(opts: StoreOptions<T> = {}) {
-    this.codec = { freeze: opts.freeze ?? freezeByDefault(), transform: opts.transform, onDecodeError: opts.onDecodeError };
+    this.codec = { freeze: opts.freeze ?? freezeByDefault(), transform: opts.transform, onDecodeError: opts.onDecodeError, chunks: new ChunkTracker() };
     if (opts.indexers) this.addIndexers(opts.indexers);
   }
 
@@ -119,7 +122,21 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
 
   /** An entry for an object's JSON text, decoded with this store's settings on first read. */
   textEntry(key: EntryKey, text: string, typeMeta?: TypeMeta): Entry<T> {
-    return Entry.ofText(this.codec, key, text, typeMeta);
+    const b = Buffer.from(text, 'utf8');
+    return Entry.ofBytes(this.codec, key, b, 0, b.length, typeMeta);
+  }
+
+  /**
+   * An entry for the JSON text at [start, end) of `buf`, decoded on first read. The bytes are not
+   * copied, so `buf` must never be written again (true of buffers Node's HTTP client hands over).
+   */
+  bytesEntry(key: EntryKey, buf: Buffer, start: number, end: number, typeMeta?: TypeMeta): Entry<T> {
+    return Entry.ofBytes(this.codec, key, buf, start, end, typeMeta);
+  }
+
+  /** Bytes of undecoded object text the cache holds, and bytes of buffer memory that keeps in use. */
+  textMemory(): { live: number; held: number } {
+    return { live: this.codec.chunks.live, held: this.codec.chunks.held };
   }
 
   /** An entry for a decoded object (transformed and frozen now, as this store's settings say). */
@@ -144,7 +161,7 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
   upsertEntry(cluster: string, entry: Entry<T>): Delta<T> | undefined {
     let nss = this.byCluster.get(cluster);
     if (!nss) {
-      nss = new Map();
+      nss = new Namespaces();
       this.byCluster.set(cluster, nss);
     }
     let names = nss.get(entry.namespace);
@@ -156,13 +173,16 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
     const rv = entry.resourceVersion;
     if (old && rv !== '' && old.resourceVersion === rv) return undefined;
     names.set(entry.name, entry);
+    entry.hold();
     if (old) {
+      old.release();
       this.unindex(cluster, old);
       this.index(cluster, entry);
+      this.compactIfWasteful();
       return modifiedDelta(cluster, entry, old);
     }
     this.count++;
-    this.clusterCounts.set(cluster, (this.clusterCounts.get(cluster) ?? 0) + 1);
+    nss.count++;
     this.index(cluster, entry);
     return addedDelta(cluster, entry);
   }
@@ -179,22 +199,42 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
     names!.delete(name);
     if (names!.size === 0) nss!.delete(namespace);
     this.count--;
-    const left = (this.clusterCounts.get(cluster) ?? 1) - 1;
-    if (left === 0) {
-      this.clusterCounts.delete(cluster);
-      this.byCluster.delete(cluster);
-    } else {
-      this.clusterCounts.set(cluster, left);
-    }
+    if (--nss!.count === 0) this.byCluster.delete(cluster);
+    old.release();
     this.unindex(cluster, old);
+    this.compactIfWasteful();
     const final = last === undefined ? old : last instanceof Entry ? last : this.objectEntry(last);
     return deletedDelta(cluster, final);
   }
 
+  /**
+   * Copies the texts still held in mostly-dead buffers into one new buffer, when the buffers in
+   * memory hold more than twice the live text (see chunks.ts). Returns the bytes moved.
+   */
+  compact(): number {
+    const movable: Entry<T>[] = [];
+    let bytes = 0;
+    for (const [, e] of this.entryPairs()) {
+      if (e.movable) {
+        movable.push(e);
+        bytes += e.textBytes;
+      }
+    }
+    if (bytes === 0) return 0;
+    const target = this.codec.chunks.newChunk(bytes);
+    let at = 0;
+    for (const e of movable) at = e.moveTo(target, at);
+    return bytes;
+  }
+
+  private compactIfWasteful(): void {
+    if (this.codec.chunks.wantsCompaction()) this.compact();
+  }
+
   /** Removes everything (indexes stay defined, empty). */
   clear(): void {
+    for (const [, e] of this.entryPairs()) e.release();
     this.byCluster.clear();
-    this.clusterCounts.clear();
     for (const idx of this.indices.values()) idx.clear();
     this.count = 0;
   }
@@ -223,7 +263,7 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
 
   /** Number of objects in one cluster. */
   clusterSize(cluster: string): number {
-    return this.clusterCounts.get(cluster) ?? 0;
+    return this.byCluster.get(cluster)?.count ?? 0;
   }
 
   /** Objects whose index `name` yields `value`, in one cluster or in all. */

@@ -261,6 +261,17 @@ describe('informer: listWatch against a scripted server', function () {
     expect(logs.map((l) => l['name'])).to.deep.equal(['odd']);
   });
 
+  it('JSON with whitespace between tokens (not what Kubernetes writes) is parsed whole and cached the same', async () => {
+    const { events, store } = await run((_req, res, q) => {
+      if (q.get('watch') !== 'true') return json(res, 200, JSON.stringify(JSON.parse(list('10', [cm('spaced', '5', 'c1')])), null, 2) + '\n');
+      res.writeHead(200);
+      res.write(JSON.stringify({ type: 'ADDED', object: cm('pretty', '11', 'c1') }, null, 1).replace(/\n/g, ' ') + '\n');
+    });
+    await eventually(() => events.filter((e) => e.type === 'ADDED').length === 2, 'both applied');
+    expect(store.get('c1', 'default', 'spaced')).to.deep.include({ kind: 'ConfigMap' });
+    expect(store.get('c1', 'default', 'pretty')?.metadata?.resourceVersion).to.equal('11');
+  });
+
   it('unsubscribing aborts the open watch request', async () => {
     let closed = false;
     await run((req, res, q) => {
