@@ -28,22 +28,20 @@ const MIN_COMPACT_BYTES = 8 * 1024 * 1024;
 /** Counts live and held bytes per block for one store. */
 export class ChunkTracker {
   private readonly byBlock = new WeakMap<ArrayBufferLike, Chunk>();
-  private lastBlock: ArrayBufferLike | undefined;
-  private lastChunk: Chunk | undefined;
   private liveBytes = 0;
   private heldBytes = 0;
 
-  /** The chunk of the block `b` views; offsets into it are `b.byteOffset + i`. */
+  /**
+   * The chunk of the block `b` views; offsets into it are `b.byteOffset + i`. (Held weakly here:
+   * a block no entry points into any more is freed.)
+   */
   chunkOf(b: Buffer): Chunk {
     const block = b.buffer;
-    if (block === this.lastBlock) return this.lastChunk!;
     let c = this.byBlock.get(block);
     if (!c) {
       c = new Chunk(b.byteOffset === 0 && b.byteLength === block.byteLength ? b : Buffer.from(block));
       this.byBlock.set(block, c);
     }
-    this.lastBlock = block;
-    this.lastChunk = c;
     return c;
   }
 

@@ -58,13 +58,14 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey {
   }
 
   /**
-   * An entry for the JSON text at [start, end) of `buf`, decoded on first read. The bytes are not
-   * copied: `buf` must not be written afterwards.
+   * An entry for the JSON text at [start, end) of `buf`, decoded on first read; `chunk` is
+   * `codec.chunks.chunkOf(buf)` (callers with many entries in one buffer look it up once). The
+   * bytes are not copied: `buf` must not be written afterwards.
    */
-  static ofBytes<T extends KubeObject>(codec: Codec<T>, key: EntryKey, buf: Buffer, start: number, end: number, typeMeta?: TypeMeta): Entry<T> {
+  static ofBytes<T extends KubeObject>(codec: Codec<T>, key: EntryKey, buf: Buffer, start: number, end: number, typeMeta?: TypeMeta, chunk?: Chunk): Entry<T> {
     const e = new Entry<T>(key.namespace, key.name, key.resourceVersion, codec, typeMeta);
-    e.chunk = codec.chunks.chunkOf(buf);
-    e.offset = buf.byteOffset - e.chunk.buf.byteOffset + start;
+    e.chunk = chunk ?? codec.chunks.chunkOf(buf);
+    e.offset = buf.byteOffset + start;
     e.length = end - start;
     return e;
   }

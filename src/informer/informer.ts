@@ -8,7 +8,7 @@ import { BehaviorSubject, Observable, Subject, defer, filter, finalize, from, in
 import type { Transport } from '../client/index.js';
 import { addedDelta, modifiedDelta } from './entry.js';
 import { listWatch, type ListWatchOptions } from './listwatch.js';
-import { jsonLineLog, type Log } from './log.js';
+import { jsonLineLog, logDecodeErrors, type Log } from './log.js';
 import { ScopedReader } from './reader.js';
 import { Store, type IndexFunc, type StoreReader } from './store.js';
 import { resourcePath, type Cached, type Delta, type KubeObject, type ListWatchEvent } from './types.js';
@@ -87,8 +87,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       freeze: opts.freeze,
       indexers: opts.indexers,
       transform: opts.transform,
-      onDecodeError: (err, key) =>
-        this.log({ level: 'error', msg: `cached object does not decode: ${err.message}`, event: 'malformed', server: this.server, path: this.path, namespace: key.namespace || undefined, name: key.name }),
+      onDecodeError: logDecodeErrors(this.log, { server: this.server, path: this.path }),
     });
     this.synced$ = this.syncedState.asObservable();
 

@@ -17,9 +17,10 @@ import {
 import { Backoff, type BackoffOptions } from './backoff.js';
 import { ClusterResolver, urlCluster } from './cluster.js';
 import { decodeWatchLine } from './decode.js';
+import type { Chunk } from './chunks.js';
 import type { TypeMeta } from './entry.js';
 import { Relist } from './delta.js';
-import { jsonLineLog, type Log } from './log.js';
+import { jsonLineLog, logDecodeErrors, type Log } from './log.js';
 import { Store } from './store.js';
 import { resourcePath, type KubeObject, type ListWatchEvent, type ResourceRef } from './types.js';
 import { scanList, scanWatchEvent, type ScannedObject } from './scan.js';
@@ -111,11 +112,11 @@ class ListWatchRun<T extends KubeObject> {
     private readonly sub: Subscriber<ListWatchEvent<T>>,
     private readonly signal: AbortSignal,
   ) {
-    this.store = opts.store ?? new Store<T>();
     this.log = opts.log ?? jsonLineLog;
     this.random = opts.random ?? Math.random;
     this.backoff = new Backoff(opts.backoff, this.random);
     this.ctx = { server: transport.server, path };
+    this.store = opts.store ?? new Store<T>({ onDecodeError: logDecodeErrors(this.log, this.ctx) });
     this.clusters = new ClusterResolver(urlCluster(transport.server), this.log, this.ctx);
   }
 
@@ -175,11 +176,12 @@ class ListWatchRun<T extends KubeObject> {
         // List items carry no apiVersion/kind on Kubernetes; watch events do. Make them agree.
         const kind = scanned.kind.endsWith('List') ? scanned.kind.slice(0, -4) : '';
         const typeMeta: TypeMeta | undefined = scanned.apiVersion && kind ? { apiVersion: scanned.apiVersion, kind } : undefined;
+        const chunk = this.store.chunkOf(body);
         for (const item of scanned.items) {
           const cluster = this.clusterOfScanned(item, kind);
           if (cluster === undefined) continue;
           items++;
-          const d = relist.applyEntry(cluster, this.store.bytesEntry(item, body, item.start, item.end, item.typed ? undefined : typeMeta));
+          const d = relist.applyEntry(cluster, this.store.bytesEntry(item, body, item.start, item.end, item.typed ? undefined : typeMeta, chunk));
           if (d) this.sub.next(d);
         }
         cont = scanned.continue || undefined;
@@ -219,6 +221,8 @@ class ListWatchRun<T extends KubeObject> {
     let expired = false;
     let errorEvent = false;
     let malformed = 0;
+    let lastBuf: Buffer | undefined;
+    let lastChunk: Chunk | undefined;
     try {
       const res = await this.transport.request({
         url: this.path,
@@ -252,7 +256,12 @@ class ListWatchRun<T extends KubeObject> {
           const scanned = scanWatchEvent(buf, start, end);
           if (scanned && (scanned.type === 'ADDED' || scanned.type === 'MODIFIED' || scanned.type === 'DELETED')) {
             events++;
-            this.applyScanned(scanned.type, scanned.object, buf);
+            // Many lines share a socket read: look its block up once (and hold it only for this watch).
+            if (buf !== lastBuf) {
+              lastBuf = buf;
+              lastChunk = this.store.chunkOf(buf);
+            }
+            this.applyScanned(scanned.type, scanned.object, buf, lastChunk!);
             return true;
           }
           const ev = decodeWatchLine(buf.toString('utf8', start, end));
@@ -306,11 +315,11 @@ class ListWatchRun<T extends KubeObject> {
     return this.clusters.clusterFor(o.cluster, o, kind);
   }
 
-  private applyScanned(type: 'ADDED' | 'MODIFIED' | 'DELETED', o: ScannedObject, buf: Buffer): void {
+  private applyScanned(type: 'ADDED' | 'MODIFIED' | 'DELETED', o: ScannedObject, buf: Buffer, chunk: Chunk): void {
     if (o.resourceVersion) this.rv = o.resourceVersion;
     const cluster = this.clusterOfScanned(o);
     if (cluster === undefined) return;
-    const entry = this.store.bytesEntry(o, buf, o.start, o.end);
+    const entry = this.store.bytesEntry(o, buf, o.start, o.end, undefined, chunk);
     const d = type === 'DELETED' ? this.store.delete(cluster, o.namespace, o.name, entry) : this.store.upsertEntry(cluster, entry);
     if (d) this.sub.next(d);
   }

@@ -21,3 +21,8 @@ export const jsonLineLog: Log = (entry) => {
 
 /** Drops every entry. */
 export const silentLog: Log = () => undefined;
+
+/** A store's `onDecodeError` that reports to `log`, with `context` (server, path) in each entry. */
+export function logDecodeErrors(log: Log, context: Record<string, unknown>): (err: Error, key: { namespace: string; name: string }) => void {
+  return (err, key) => log({ level: 'error', msg: `cached object does not decode: ${err.message}`, event: 'malformed', ...context, namespace: key.namespace || undefined, name: key.name });
+}

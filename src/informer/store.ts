@@ -4,7 +4,7 @@
  * always scoped by cluster. Objects are stored as received (or as their JSON text, decoded on first
  * read: see `Entry`), frozen unless configured otherwise, and never copied on read.
  */
-import { ChunkTracker } from './chunks.js';
+import { ChunkTracker, type Chunk } from './chunks.js';
 import { addedDelta, deletedDelta, Entry, modifiedDelta, type Codec, type EntryKey, type TypeMeta } from './entry.js';
 import { freezeByDefault } from './freeze.js';
 import type { Cached, Delta, KubeObject, ClusterObjectKey } from './types.js';
@@ -130,8 +130,13 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
    * An entry for the JSON text at [start, end) of `buf`, decoded on first read. The bytes are not
    * copied, so `buf` must never be written again (true of buffers Node's HTTP client hands over).
    */
-  bytesEntry(key: EntryKey, buf: Buffer, start: number, end: number, typeMeta?: TypeMeta): Entry<T> {
-    return Entry.ofBytes(this.codec, key, buf, start, end, typeMeta);
+  bytesEntry(key: EntryKey, buf: Buffer, start: number, end: number, typeMeta?: TypeMeta, chunk?: Chunk): Entry<T> {
+    return Entry.ofBytes(this.codec, key, buf, start, end, typeMeta, chunk);
+  }
+
+  /** The memory block `buf` lies in, for `bytesEntry` calls that put many entries in one buffer. */
+  chunkOf(buf: Buffer): Chunk {
+    return this.codec.chunks.chunkOf(buf);
   }
 
   /** Bytes of undecoded object text the cache holds, and bytes of buffer memory that keeps in use. */

@@ -194,6 +194,11 @@ describe('informer: against the reference server', function () {
     const r = inf.reader('c042');
     expect(r.get('default', 'cm-7')?.data?.['i']).to.equal(String(7 * 100 + 42));
     expect(r.list({ labelSelector: 'app=test' })).to.have.length(100);
+    // Every cached text decodes to its own object (the buffers they point into were never reused).
+    for (const [cluster, o] of inf.store.entries()) {
+      const i = Number(/cm-(\d+)/.exec(o.metadata!.name!)![1]) * 100 + Number(cluster.slice(1));
+      expect(o.data?.['i'], `${cluster}/${o.metadata!.name}`).to.equal(String(i));
+    }
     await eventually(() => srv.openWatches() === 1, 'one watch open');
     console.log(`      (initial sync of 10,000 objects in ${ms} ms)`);
   });

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { Relist } from '../../src/informer/delta.js';
 import { ScopedReader } from '../../src/informer/reader.js';
 import { Store } from '../../src/informer/store.js';
-import type { KubeObject } from '../../src/informer/types.js';
+import type { Delta, KubeObject } from '../../src/informer/types.js';
 
 interface ConfigMap extends KubeObject {
   data?: Record<string, string>;
@@ -211,5 +211,85 @@ describe('informer: entries held as JSON text', () => {
     const deltas = [r.applyEntry('c', s.textEntry(key('keep', '1'), text('keep', '1'))), r.applyEntry('c', s.textEntry(key('change', '2'), text('change', '2'))), ...r.finish()];
     expect(deltas.filter(Boolean).map((d) => `${d!.type} ${d!.name}`)).to.deep.equal(['MODIFIED change', 'DELETED gone']);
     expect([...s.entryPairs()].every(([, e]) => !e.decoded)).to.equal(true);
+  });
+});
+
+describe('informer: memory of cached texts', () => {
+  /** One buffer holding `names.length` objects of about `pad` bytes, and their ranges. */
+  function block(names: string[], rv: string, pad: number): { buf: Buffer; ranges: [string, number, number][] } {
+    const texts = names.map((n) => JSON.stringify({ metadata: { name: n, namespace: 'default', resourceVersion: rv }, data: { v: `${n}@${rv}`, pad: 'x'.repeat(pad) } }));
+    const buf = Buffer.from(texts.join('\n'));
+    const ranges: [string, number, number][] = [];
+    let at = 0;
+    texts.forEach((t, i) => {
+      const len = Buffer.byteLength(t);
+      ranges.push([names[i]!, at, at + len]);
+      at += len + 1;
+    });
+    return { buf, ranges };
+  }
+  const key = (name: string, rv: string) => ({ namespace: 'default', name, resourceVersion: rv });
+
+  it('counts live and held bytes, and a compaction moves survivors out of mostly-dead buffers, readable after', () => {
+    const s = new Store<ConfigMap>({ freeze: false });
+    const names = (b: number) => Array.from({ length: 100 }, (_, i) => `o-${b}-${i}`);
+    const blocks = [0, 1, 2, 3].map((b) => block(names(b), '1', 200));
+    for (const { buf, ranges } of blocks) for (const [n, a, e] of ranges) s.upsertEntry('c', s.bytesEntry(key(n, '1'), buf, a, e));
+    const held0 = blocks.reduce((n, b) => n + b.buf.buffer.byteLength, 0);
+    expect(s.textMemory().held).to.be.at.least(held0 - 4 * 8192).and.at.most(held0 + 4 * 8192);
+    // Replace 90 of each block's 100 objects with texts in one new buffer.
+    const replaced = [0, 1, 2, 3].flatMap((b) => names(b).slice(10));
+    const fresh = block(replaced, '2', 200);
+    let oldSeen: Delta<ConfigMap> | undefined;
+    for (const [n, a, e] of fresh.ranges) oldSeen = s.upsertEntry('c', s.bytesEntry(key(n, '2'), fresh.buf, a, e)) ?? oldSeen;
+    const before = s.textMemory();
+    const moved = s.compact();
+    const after = s.textMemory();
+    // The 10 survivors of each original buffer moved; the fresh, full buffer stayed.
+    expect(moved).to.equal(blocks.reduce((n, b) => n + b.ranges.slice(0, 10).reduce((m, [, a, e]) => m + e - a, 0), 0));
+    expect(after.live).to.equal(before.live);
+    expect(after.held).to.be.lessThan(before.held);
+    expect(after.held).to.be.at.most(fresh.buf.buffer.byteLength + moved);
+    // Every object still decodes to itself; so does an old version a delta still holds.
+    for (const b of [0, 1, 2, 3]) for (const [i, n] of names(b).entries()) expect(s.get('c', 'default', n)?.data?.['v']).to.equal(`${n}@${i < 10 ? '1' : '2'}`);
+    expect(oldSeen?.type === 'MODIFIED' && oldSeen.old.data?.['v']).to.equal('o-3-99@1');
+  });
+
+  it('compacts by itself once the buffers in memory hold over twice the live text, and stays bounded', () => {
+    const s = new Store<ConfigMap>({ freeze: false });
+    const N = 3000;
+    const names = Array.from({ length: N }, (_, i) => `obj-${i}`);
+    // 3,000 objects of ~4 KiB, 100 per buffer: ~12 MiB of text.
+    for (let b = 0; b < N / 100; b++) {
+      const { buf, ranges } = block(names.slice(b * 100, b * 100 + 100), '1', 4000);
+      for (const [n, a, e] of ranges) s.upsertEntry('c', s.bytesEntry(key(n, '1'), buf, a, e));
+    }
+    let peak = 0;
+    // Rewrite a scattered 70% of the objects, twice, each update in a buffer of its own.
+    for (const round of [2, 3]) {
+      for (let i = 0; i < N; i++) {
+        if (i % 10 >= 7) continue;
+        const { buf, ranges } = block([names[i]!], String(round), 4000);
+        s.upsertEntry('c', s.bytesEntry(key(names[i]!, String(round)), buf, ranges[0]![1], ranges[0]![2]));
+        const m = s.textMemory();
+        peak = Math.max(peak, m.held / m.live);
+      }
+    }
+    const m = s.textMemory();
+    expect(m.held).to.be.at.most(2 * m.live + 8 * 1024 * 1024);
+    expect(peak).to.be.lessThan(2.2);
+    for (let i = 0; i < N; i += 97) expect(s.get('c', 'default', names[i]!)?.data?.['v']).to.equal(`${names[i]}@${i % 10 >= 7 ? '1' : '3'}`);
+  });
+
+  it('decoding and removal release the bytes; clear releases everything', () => {
+    const s = new Store<ConfigMap>({ freeze: false });
+    const { buf, ranges } = block(['a', 'b', 'c'], '1', 10);
+    for (const [n, a, e] of ranges) s.upsertEntry('c', s.bytesEntry(key(n, '1'), buf, a, e));
+    const live0 = s.textMemory().live;
+    s.get('c', 'default', 'a');
+    expect(s.textMemory().live).to.be.lessThan(live0);
+    s.delete('c', 'default', 'b');
+    s.clear();
+    expect(s.textMemory()).to.deep.equal({ live: 0, held: 0 });
   });
 });
