@@ -47,6 +47,24 @@ describe('informer: Store', () => {
     expect(s.clusters()).to.deep.equal([]);
   });
 
+  it('emptying a namespace or a cluster and writing to it again finds the new object (no stale bucket)', () => {
+    const s = new Store();
+    s.upsert('c', cm('a', '1'));
+    s.delete('c', 'default', 'a');
+    expect(s.clusters()).to.deep.equal([]);
+    s.upsert('c', cm('b', '2'));
+    expect(s.get('c', 'default', 'b')?.metadata?.name).to.equal('b');
+    expect(s.clusterSize('c')).to.equal(1);
+    s.upsert('c', cm('x', '3', { ns: 'other' }));
+    s.delete('c', 'other', 'x');
+    s.upsert('c', cm('y', '4', { ns: 'other' }));
+    expect(s.listCluster('c', 'other').map((o) => o.metadata?.name)).to.deep.equal(['y']);
+    s.clear();
+    s.upsert('c', cm('z', '5'));
+    expect(s.list().map((o) => o.metadata?.name)).to.deep.equal(['z']);
+    expect(s.size).to.equal(1);
+  });
+
   it('deep-freezes stored objects (so a reader that mutates one fails), unless told not to', () => {
     const s = new Store({ freeze: true });
     s.upsert('c', cm('a', '1', { data: { k: 'v' } }));
