@@ -70,6 +70,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly shared$: Observable<Delta<T>>;
   private readonly log: Log;
   private count = 0;
+  /** Subscribers that read every object (event handlers): while any is there, decode on arrival. */
+  private objectReaders = 0;
   private lastRV = '';
 
   constructor(
@@ -93,7 +95,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
     this.shared$ = defer(() => {
       this.lifecycle.onStart?.();
-      const changes$ = listWatch<T>(transport, { ...opts, path, store: this.cache }).pipe(
+      const changes$ = listWatch<T>(transport, { ...opts, path, store: this.cache, decodeEagerly: () => this.objectReaders > 0 || (opts.decodeEagerly?.() ?? false) }).pipe(
         filter((e): e is Delta<T> => {
           if (isDelta(e)) {
             if (e.resourceVersion) this.lastRV = e.resourceVersion;
@@ -172,9 +174,14 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     });
   }
 
-  /** Subscribes callbacks; unsubscribe the result to remove them (and to release the informer). */
+  /**
+   * Subscribes callbacks; unsubscribe the result to remove them (and to release the informer).
+   * Handlers receive every object decoded, so while any are subscribed the informer decodes
+   * objects as they arrive instead of keeping their text (see `ListWatchOptions.decodeEagerly`).
+   */
   addEventHandler(handlers: EventHandlers<T>): Subscription {
-    return this.events$.subscribe((d) => {
+    this.objectReaders++;
+    const sub = this.events$.subscribe((d) => {
       try {
         if (d.type === 'ADDED') handlers.onAdd?.(d.object, d.cluster);
         else if (d.type === 'MODIFIED') handlers.onUpdate?.(d.old, d.object, d.cluster);
@@ -183,6 +190,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
         this.log({ level: 'error', msg: `event handler threw: ${(e as Error).message}`, event: 'handler-error', server: this.server, path: this.path, cluster: d.cluster, name: d.name, namespace: d.namespace || undefined });
       }
     });
+    sub.add(() => this.objectReaders--);
+    return sub;
   }
 
   /** Adds cache indexes; indexes already present under the same name are kept as they are. */

@@ -55,6 +55,12 @@ export interface ListWatchOptions<T extends KubeObject = KubeObject> {
   log?: Log;
   /** Randomness for timeouts and jitter (tests). */
   random?: () => number;
+  /**
+   * Whether objects are wanted decoded as they arrive (asked per list page and per watch line):
+   * when every object will be read at once anyway, one JSON.parse is cheaper than scanning the
+   * text first and parsing it later. Default: no, objects are kept as text until read.
+   */
+  decodeEagerly?: () => boolean;
 }
 
 interface ListPage<T> {
@@ -169,7 +175,7 @@ class ListWatchRun<T extends KubeObject> {
       });
       // The items are kept as their text and decoded when read; a body the scan does not
       // understand is parsed whole instead, which also reports what is wrong with it.
-      const scanned = scanList(body);
+      const scanned = this.opts.decodeEagerly?.() ? undefined : scanList(body);
       const page: ListPage<T> = scanned ? { metadata: { resourceVersion: scanned.resourceVersion, continue: scanned.continue } } : (JSON.parse(body.toString('utf8')) as ListPage<T>);
       rv ??= page.metadata?.resourceVersion ?? '';
       if (scanned) {
@@ -253,7 +259,7 @@ class ListWatchRun<T extends KubeObject> {
         onLine: (buf, start, end) => {
           // The common case, an object event, is scanned for its key and kept as text; anything
           // else (bookmarks, errors, lines the scan does not understand) is parsed whole.
-          const scanned = scanWatchEvent(buf, start, end);
+          const scanned = this.opts.decodeEagerly?.() ? undefined : scanWatchEvent(buf, start, end);
           if (scanned && (scanned.type === 'ADDED' || scanned.type === 'MODIFIED' || scanned.type === 'DELETED')) {
             events++;
             // Many lines share a socket read: look its block up once (and hold it only for this watch).

@@ -203,6 +203,27 @@ describe('informer: against the reference server', function () {
     console.log(`      (initial sync of 10,000 objects in ${ms} ms)`);
   });
 
+  it('keeps objects as text for key-only subscribers, and decodes on arrival while an event handler is subscribed', async () => {
+    await setUp();
+    const c = srv.createLogicalCluster('lazy');
+    await writer.create(c, 'before');
+    const inf = configMaps();
+    subs.push(inf.events$.subscribe(() => undefined));
+    await inf.whenSynced(AbortSignal.timeout(10_000));
+    const entry = (name: string) => inf.store.getEntry(c, 'default', name);
+    expect(entry('before')!.decoded).to.equal(false);
+    // A handler that never looks at added objects: whatever is decoded was decoded on arrival.
+    const handler = inf.addEventHandler({ onDelete: () => undefined });
+    await writer.create(c, 'with-handler');
+    await eventually(() => entry('with-handler') !== undefined, 'object with a handler cached');
+    expect(entry('with-handler')!.decoded).to.equal(true);
+    handler.unsubscribe();
+    await writer.create(c, 'after');
+    await eventually(() => entry('after') !== undefined, 'object after the handler left cached');
+    expect(entry('after')!.decoded).to.equal(false);
+    expect(inf.reader(c).get('default', 'after')?.data).to.deep.equal({});
+  });
+
   it('keeps the same namespace/name in two clusters as two entries, and routes events by cluster', async () => {
     await setUp();
     const [a, b] = [srv.createLogicalCluster('alpha'), srv.createLogicalCluster('beta')];
