@@ -272,6 +272,27 @@ describe('informer: listWatch against a scripted server', function () {
     expect(store.get('c1', 'default', 'pretty')?.metadata?.resourceVersion).to.equal('11');
   });
 
+  it('memory stays bounded through a long stream of updates: old texts are compacted away, the latest decodes', async () => {
+    const names = 1000;
+    const rounds = 20;
+    const pad = 'p'.repeat(900);
+    const { store } = await run((_req, res, q) => {
+      if (q.get('watch') !== 'true') return json(res, 200, list('10', []));
+      res.writeHead(200);
+      // ~20 MB of ~1 KB events, written in uneven pieces so that lines straddle socket reads.
+      let rv = 10;
+      let out = '';
+      for (let r = 0; r < rounds; r++) for (let i = 0; i < names; i++) out += line(r === 0 ? 'ADDED' : 'MODIFIED', { ...cm(`o-${i}`, String(++rv), 'c1'), data: { r: String(r), pad } });
+      const bytes = Buffer.from(out);
+      for (let at = 0, n = 1; at < bytes.length; at += n, n = (n * 7919) % 65_536 || 1) res.write(bytes.subarray(at, at + n));
+    });
+    await eventually(() => store.getEntry('c1', 'default', `o-${names - 1}`)?.resourceVersion === String(10 + names * rounds), 'last update applied', 20_000);
+    const m = store.textMemory();
+    expect(m.live).to.be.greaterThan(names * 900);
+    expect(m.held, `held ${m.held} for ${m.live} live`).to.be.at.most(2 * m.live + 8 * 1024 * 1024);
+    for (let i = 0; i < names; i += 37) expect((store.get('c1', 'default', `o-${i}`) as { data?: unknown } | undefined)?.data).to.deep.equal({ r: String(rounds - 1), pad });
+  });
+
   it('unsubscribing aborts the open watch request', async () => {
     let closed = false;
     await run((req, res, q) => {
