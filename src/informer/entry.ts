@@ -32,8 +32,22 @@ export interface EntryKey {
   resourceVersion: string;
 }
 
-/** A cached object, decoded on first read. */
-export class Entry<T extends KubeObject = KubeObject> implements EntryKey {
+/** What readers of a store see of an entry: its key fields, and the object (decoded on first read). */
+export interface CachedEntry<T extends KubeObject = KubeObject> {
+  readonly namespace: string;
+  readonly name: string;
+  readonly resourceVersion: string;
+  /** The object; decoded on the first read, the same object afterwards. */
+  readonly object: Cached<T>;
+  /** Whether the object has been decoded yet. */
+  readonly decoded: boolean;
+}
+
+/**
+ * A cached object, decoded on first read. `hold`, `release` and `moveTo` are the owning store's
+ * bookkeeping; readers get the `CachedEntry` view.
+ */
+export class Entry<T extends KubeObject = KubeObject> implements EntryKey, CachedEntry<T> {
   private value: Cached<T> | undefined;
   // The undecoded text: `length` bytes at `offset` of `chunk`; counted in the tracker while held.
   private chunk: Chunk | undefined;

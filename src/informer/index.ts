@@ -2,7 +2,7 @@
 export { listWatch, type ListWatchOptions } from './listwatch.js';
 export { Store, keyOf, type StoreOptions, type StoreReader, type IndexFunc } from './store.js';
 export { Relist } from './delta.js';
-export { Entry, type EntryKey, type TypeMeta } from './entry.js';
+export { Entry, type CachedEntry, type EntryKey, type TypeMeta } from './entry.js';
 export { scanList, scanObject, scanWatchEvent, type ScannedList, type ScannedObject, type ScannedEvent } from './scan.js';
 export { ByteLineSplitter } from './lines.js';
 export { LineSplitter, DEFAULT_MAX_LINE_BYTES, type LineSplitterOptions } from './lines.js';

@@ -5,7 +5,7 @@
  * read: see `Entry`), frozen unless configured otherwise, and never copied on read.
  */
 import { ChunkTracker, type Chunk } from './chunks.js';
-import { addedDelta, deletedDelta, Entry, modifiedDelta, type Codec, type EntryKey, type TypeMeta } from './entry.js';
+import { addedDelta, deletedDelta, Entry, modifiedDelta, type CachedEntry, type Codec, type EntryKey, type TypeMeta } from './entry.js';
 import { freezeByDefault } from './freeze.js';
 import type { Cached, Delta, KubeObject, ClusterObjectKey } from './types.js';
 
@@ -43,9 +43,9 @@ export interface StoreReader<T extends KubeObject = KubeObject> {
   /** (cluster, object) pairs, for a full walk without building an array. */
   entries(): IterableIterator<[string, Cached<T>]>;
   /** One object's entry: its key fields, and the object decoded on first read. */
-  getEntry(cluster: string, namespace: string, name: string): Entry<T> | undefined;
+  getEntry(cluster: string, namespace: string, name: string): CachedEntry<T> | undefined;
   /** (cluster, entry) pairs: a walk that decodes nothing. */
-  entryPairs(): IterableIterator<[string, Entry<T>]>;
+  entryPairs(): IterableIterator<[string, CachedEntry<T>]>;
 }
 
 type Names<T extends KubeObject> = Map<string, Entry<T>>;
