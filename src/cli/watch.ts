@@ -6,7 +6,7 @@
 import * as fs from 'node:fs';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
-import type { Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import { Discovery, Transport, UnknownResourceError, type ResourceInfo } from '../client/index.js';
 import { Backoff, InformerFactory, type Cached, type EntryKey, type KubeObject, type Log } from '../informer/index.js';
 
@@ -17,6 +17,8 @@ export interface WatchCommandOptions {
   selector?: string;
   output?: string;
   verbose?: boolean;
+  /** How often a long initial sync reports its progress on stderr (default 2 s). */
+  progressIntervalMs?: number;
 }
 
 /** Where the command writes, and what stops it (tests pass their own). */
@@ -92,6 +94,9 @@ async function resolve(transport: Transport, url: string, name: string, io: Watc
   return undefined;
 }
 
+/** How often a long initial sync reports how far it got. */
+const PROGRESS_INTERVAL_MS = 2000;
+
 /** Runs the watch until `io.signal` aborts. */
 export async function runWatch(resource: string, o: WatchCommandOptions, io: WatchIO): Promise<void> {
   const json = o.output === 'json';
@@ -113,10 +118,21 @@ export async function runWatch(resource: string, o: WatchCommandOptions, io: Wat
         if (!info.verbs.includes('watch') && info.verbs.length > 0) throw new Error(`${url}: ${info.resource} cannot be watched`);
         const inf = factory.informer({ server: url, resource: info, labelSelector: o.selector });
         let synced = false;
+        // A long initial list (many pages, many clusters) reports its progress on stderr.
+        let reported = 0;
+        const progress = setInterval(() => {
+          const n = inf.store.size;
+          if (synced || n === reported) return;
+          reported = n;
+          io.err(`kcp-mc watch: ${url}: listing, ${n} ${info.resource} so far\n`);
+        }, o.progressIntervalMs ?? PROGRESS_INTERVAL_MS);
+        progress.unref();
+        subs.push(new Subscription(() => clearInterval(progress)));
         subs.push(
           inf.synced$.subscribe((s) => {
             if (!s || synced) return;
             synced = true;
+            clearInterval(progress);
             const all = [...inf.store.entryPairs()].sort(compareEntries);
             io.out(all.map(([c, e]) => (json ? jsonLine(url, c, e.object, 'INITIAL') : textLine(c, e))).join(''));
             io.err(`kcp-mc watch: ${url}: synced, ${all.length} ${info.resource}\n`);
