@@ -4,6 +4,17 @@
  * requeued after a delay when the reconciler asks.
  */
 
+/** The key of a cluster-scoped object in a loop: `<cluster>|<name>` (neither can contain `|`). */
+export function clusterKey(cluster: string, name: string): string {
+  return `${cluster}|${name}`;
+}
+
+/** The cluster and name of a `clusterKey`. */
+export function splitClusterKey(key: string): [cluster: string, name: string] {
+  const i = key.indexOf('|');
+  return [key.slice(0, i), key.slice(i + 1)];
+}
+
 /** What a reconcile returns: nothing (done), or a delay in ms before running the key again. */
 export type ReconcileResult = void | { requeueAfterMs: number };
 

@@ -9,7 +9,7 @@ import type { Shard } from '../../shard.js';
 import type { Topology } from '../../topology.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from '../../types.js';
 import { isServing } from './tracking.js';
-import { ReconcileLoop, type ReconcileResult } from '../loop.js';
+import { ReconcileLoop, splitClusterKey, type ReconcileResult } from '../loop.js';
 import { isFalse, markFalse, markTrue, mirrorReady, readConditions, type Condition } from './conditions.js';
 import { bindingRef, bindingsFor, defsFromSchema, exportedResources, findExport, findSchema, identityOf, resolveRefCluster } from './lookup.js';
 import { BINDINGS, BINDING_FINALIZER, clone, isBoundStorage, obj, objs, specOf, statusOf, str, strs } from './names.js';
@@ -43,7 +43,7 @@ export class BindingController {
 
   private reconcile(key: string): ReconcileResult {
     if (!isServing(this.topo)) return;
-    const [cluster, name] = key.split('|') as [string, string];
+    const [cluster, name] = splitClusterKey(key);
     const shard = this.topo.shardOf(cluster);
     const b = shard?.store.get(BINDINGS, cluster, '', name);
     if (!shard || !b) return;

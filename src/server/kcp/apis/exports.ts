@@ -11,7 +11,7 @@ import type { Shard } from '../../shard.js';
 import type { Topology } from '../../topology.js';
 import type { Json, JsonObject, KubeObject } from '../../types.js';
 import { isServing } from './tracking.js';
-import { ReconcileLoop } from '../loop.js';
+import { ReconcileLoop, splitClusterKey } from '../loop.js';
 import { markFalse, markTrue, readConditions, removeCondition } from './conditions.js';
 import {
   EXPORTS,
@@ -49,7 +49,7 @@ export class ExportController {
 
   private reconcile(key: string): void {
     if (!isServing(this.topo)) return;
-    const [cluster, name] = key.split('|') as [string, string];
+    const [cluster, name] = splitClusterKey(key);
     const shard = this.topo.shardOf(cluster);
     const exp = shard?.store.get(EXPORTS, cluster, '', name);
     if (!shard || !exp || exp.metadata.deletionTimestamp) return;

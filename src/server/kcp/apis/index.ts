@@ -6,6 +6,7 @@
  */
 import { LOGICAL_CLUSTERS } from '../../objects.js';
 import type { Topology } from '../../topology.js';
+import { clusterKey } from '../loop.js';
 import { apisAdmission } from './admission.js';
 import { BindingController } from './bindings.js';
 import { acceptedClaimsOf, claimKeyOf, claimsAdmission } from './claims.js';
@@ -16,7 +17,7 @@ import { BINDINGS, EXPORTS, IDENTITY_NAMESPACE, SCHEMAS, SLICES, exportHash, isB
 import { APIS_DEFS } from './resources.js';
 import { BoundServing } from './served.js';
 import { SliceController } from './slices.js';
-import { BindingTracker, bindingKey } from './tracking.js';
+import { BindingTracker } from './tracking.js';
 
 export * from './names.js';
 export { allExports, bindingRef, bindingsFor, claimedResourceDef, claimedResourceDefs, defsFromSchema, exportedResources, findExport, findSchema, identityOf, resolveRefCluster, resourceDefsForExport } from './lookup.js';
@@ -58,7 +59,7 @@ export function installApis(topo: Topology): ApisLayer {
     claims.enqueueBinding(key);
   };
   const exportChanged = (cluster: string, name: string): void => {
-    exportsCtl.loop.enqueue(`${cluster}|${name}`);
+    exportsCtl.loop.enqueue(clusterKey(cluster, name));
     slices.enqueueForExport(cluster, name);
     for (const k of tracker.bindings(exportHash(cluster, name))) bindingChanged(k);
   };
@@ -70,30 +71,30 @@ export function installApis(topo: Topology): ApisLayer {
       case EXPORTS:
         return exportChanged(cluster, name);
       case SLICES:
-        return slices.enqueue(bindingKey(cluster, name));
+        return slices.enqueue(clusterKey(cluster, name));
       case BINDINGS:
-        bindingChanged(bindingKey(cluster, name));
+        bindingChanged(clusterKey(cluster, name));
         if (event.type === 'DELETED') claims.enqueueRelabel(cluster, acceptedClaimsOf(object).map(claimKeyOf));
         return;
       case SCHEMAS:
         for (const e of shard.store.list(EXPORTS, { cluster, namespace: '' })) exportChanged(cluster, e.metadata.name ?? '');
         return;
       case 'core/secrets':
-        if (object.metadata.namespace === IDENTITY_NAMESPACE && shard.store.get(EXPORTS, cluster, '', name)) exportsCtl.loop.enqueue(`${cluster}|${name}`);
+        if (object.metadata.namespace === IDENTITY_NAMESPACE && shard.store.get(EXPORTS, cluster, '', name)) exportsCtl.loop.enqueue(clusterKey(cluster, name));
         return;
       case LOGICAL_CLUSTERS:
         // A workspace path appeared or moved: slices that name an export by path may resolve now.
         return slices.enqueueAll();
     }
     if (isBoundStorage(storage) && event.type !== 'ADDED') {
-      for (const b of bindingsFor(topo, cluster)) if (b.metadata.deletionTimestamp) bindings.loop.enqueue(bindingKey(cluster, b.metadata.name ?? ''));
+      for (const b of bindingsFor(topo, cluster)) if (b.metadata.deletionTimestamp) bindings.loop.enqueue(clusterKey(cluster, b.metadata.name ?? ''));
     }
   });
 
   // Objects that exist already (a restart from a data directory) are reconciled once.
   for (const shard of topo.shards) {
     for (const e of shard.store.entries()) {
-      const key = bindingKey(e.cluster, e.object.metadata.name ?? '');
+      const key = clusterKey(e.cluster, e.object.metadata.name ?? '');
       if (e.storage === EXPORTS) exportsCtl.loop.enqueue(key);
       else if (e.storage === SLICES) slices.enqueue(key);
       else if (e.storage === BINDINGS) bindingChanged(key);

@@ -7,7 +7,7 @@
  */
 import type { Topology } from '../../topology.js';
 import type { Json, JsonObject } from '../../types.js';
-import { ReconcileLoop, type ReconcileResult } from '../loop.js';
+import { ReconcileLoop, splitClusterKey, type ReconcileResult } from '../loop.js';
 import { markFalse, markTrue, readConditions } from './conditions.js';
 import { findExport, resolveRefCluster } from './lookup.js';
 import { SLICES, exportHash, obj, objs, specOf, statusOf, str } from './names.js';
@@ -55,7 +55,7 @@ export class SliceController {
 
   private reconcile(key: string): ReconcileResult {
     if (!isServing(this.topo)) return;
-    const [cluster, name] = key.split('|') as [string, string];
+    const [cluster, name] = splitClusterKey(key);
     const shard = this.topo.shardOf(cluster);
     const slice = shard?.store.get(SLICES, cluster, '', name);
     if (!shard || !slice) {

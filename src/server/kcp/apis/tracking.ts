@@ -6,12 +6,8 @@
 import type { Shard } from '../../shard.js';
 import type { Topology } from '../../topology.js';
 import type { KubeObject } from '../../types.js';
+import { clusterKey } from '../loop.js';
 import { BINDINGS, EXPORT_LABEL } from './names.js';
-
-/** A binding's key: `<cluster>|<name>`. */
-export function bindingKey(cluster: string, name: string): string {
-  return `${cluster}|${name}`;
-}
 
 /** Bindings grouped by the export they point at. */
 export class BindingTracker {
@@ -27,7 +23,7 @@ export class BindingTracker {
     }
     this.unsubscribe = topo.onCommit(({ shard, event }) => {
       if (event.storage !== BINDINGS) return;
-      const key = bindingKey(event.cluster, event.object.metadata.name ?? '');
+      const key = clusterKey(event.cluster, event.object.metadata.name ?? '');
       const before = this.hashOf.get(key);
       if (event.type === 'DELETED') this.untrack(key);
       else this.track(shard, event.cluster, event.object);
@@ -37,7 +33,7 @@ export class BindingTracker {
   }
 
   private track(shard: Shard, cluster: string, b: KubeObject): void {
-    const key = bindingKey(cluster, b.metadata.name ?? '');
+    const key = clusterKey(cluster, b.metadata.name ?? '');
     const hash = b.metadata.labels?.[EXPORT_LABEL];
     if (this.hashOf.get(key) === hash) return;
     this.untrack(key);

@@ -5,6 +5,7 @@
 import { LOGICAL_CLUSTERS } from '../../objects.js';
 import type { Topology } from '../../topology.js';
 import { isObject } from '../../json.js';
+import { clusterKey } from '../loop.js';
 import { TenancyAdmission } from './admission.js';
 import { bootstrapTenancy } from './bootstrap.js';
 import { LogicalClusterController } from './logicalclusters.js';
@@ -40,7 +41,7 @@ export function installTenancy(topo: Topology): Tenancy {
   const enqueueEverything = (): void => {
     for (const s of topo.shards) {
       for (const ws of s.store.list(WORKSPACES, { cluster: '*', namespace: '' })) {
-        workspaces.loop.enqueue(WorkspaceController.key(ws.metadata.annotations?.['kcp.io/cluster'] ?? '', ws.metadata.name ?? ''));
+        workspaces.loop.enqueue(clusterKey(ws.metadata.annotations?.['kcp.io/cluster'] ?? '', ws.metadata.name ?? ''));
       }
       for (const c of s.clusters()) clusters.loop.enqueue(c);
     }
@@ -50,18 +51,18 @@ export function installTenancy(topo: Topology): Tenancy {
   const unsubscribe = topo.onCommit(({ event }) => {
     switch (event.storage) {
       case WORKSPACES:
-        workspaces.loop.enqueue(WorkspaceController.key(event.cluster, event.name));
+        workspaces.loop.enqueue(clusterKey(event.cluster, event.name));
         return;
       case LOGICAL_CLUSTERS: {
         clusters.loop.enqueue(event.cluster);
         const owner = isObject(event.object['spec']) ? event.object['spec']['owner'] : undefined;
         if (isObject(owner) && typeof owner['cluster'] === 'string' && typeof owner['name'] === 'string') {
-          workspaces.loop.enqueue(WorkspaceController.key(owner['cluster'], owner['name']));
+          workspaces.loop.enqueue(clusterKey(owner['cluster'], owner['name']));
         }
         return;
       }
       case WORKSPACE_TYPES:
-        if (event.type !== 'DELETED') wsTypes.loop.enqueue(`${event.cluster}|${event.name}`);
+        if (event.type !== 'DELETED') wsTypes.loop.enqueue(clusterKey(event.cluster, event.name));
         return;
       case SHARDS:
         enqueueEverything();

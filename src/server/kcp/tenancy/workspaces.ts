@@ -10,7 +10,7 @@ import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '.
 import type { Shard } from '../../shard.js';
 import type { Topology } from '../../topology.js';
 import type { JsonObject, KubeObject } from '../../types.js';
-import { ReconcileLoop, type ReconcileResult } from '../loop.js';
+import { ReconcileLoop, splitClusterKey, type ReconcileResult } from '../loop.js';
 import { conditionsOf, sameConditions, setCondition } from './conditions.js';
 import {
   CLUSTER_NAME_ANNOTATION,
@@ -65,15 +65,8 @@ export class WorkspaceController {
     this.loop = new ReconcileLoop('workspaces', (key) => this.reconcile(key));
   }
 
-  /** The key of a Workspace. */
-  static key(parentCluster: string, name: string): string {
-    return `${parentCluster}|${name}`;
-  }
-
   private reconcile(key: string): ReconcileResult {
-    const i = key.indexOf('|');
-    const parent = key.slice(0, i);
-    const name = key.slice(i + 1);
+    const [parent, name] = splitClusterKey(key);
     const shard = this.topo.shardOf(parent);
     const ws = shard?.store.get(WORKSPACES, parent, '', name);
     if (!shard || !ws) return;

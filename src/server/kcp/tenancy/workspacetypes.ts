@@ -6,7 +6,7 @@
 import { isObject } from '../../json.js';
 import type { Topology } from '../../topology.js';
 import type { JsonObject } from '../../types.js';
-import { ReconcileLoop, type ReconcileResult } from '../loop.js';
+import { ReconcileLoop, clusterKey, splitClusterKey, type ReconcileResult } from '../loop.js';
 import { conditionsOf, sameConditions, setCondition } from './conditions.js';
 import { SHARDS, WORKSPACE_TYPES, WORKSPACE_TYPE_DEF } from './schemas.js';
 
@@ -22,15 +22,13 @@ export class WorkspaceTypeController {
   enqueueAll(): void {
     for (const s of this.topo.shards) {
       for (const t of s.store.list(WORKSPACE_TYPES, { cluster: '*', namespace: '' })) {
-        this.loop.enqueue(`${t.metadata.annotations?.['kcp.io/cluster'] ?? ''}|${t.metadata.name ?? ''}`);
+        this.loop.enqueue(clusterKey(t.metadata.annotations?.['kcp.io/cluster'] ?? '', t.metadata.name ?? ''));
       }
     }
   }
 
   private reconcile(key: string): ReconcileResult {
-    const i = key.indexOf('|');
-    const cluster = key.slice(0, i);
-    const name = key.slice(i + 1);
+    const [cluster, name] = splitClusterKey(key);
     const shard = this.topo.shardOf(cluster);
     const wt = shard?.store.get(WORKSPACE_TYPES, cluster, '', name);
     if (!shard || !wt) return;
