@@ -13,10 +13,8 @@
 
 /** One block of memory (an ArrayBuffer) with the live bytes counted in it. */
 export class Chunk {
-  /** Bytes of held entries in this block. */
+  /** Bytes of held entries in this block; the tracker counts the block as held while this is above 0. */
   live = 0;
-  /** Whether the tracker counts this block as held. */
-  tracked = false;
 
   /** `buf` views the whole block; entry offsets are relative to it. */
   constructor(readonly buf: Buffer) {}
@@ -47,10 +45,7 @@ export class ChunkTracker {
 
   /** `n` bytes of `c` are now held by a cached entry. */
   hold(c: Chunk, n: number): void {
-    if (!c.tracked) {
-      c.tracked = true;
-      this.heldBytes += c.buf.byteLength;
-    }
+    if (c.live === 0) this.heldBytes += c.buf.byteLength;
     c.live += n;
     this.liveBytes += n;
   }
@@ -59,10 +54,7 @@ export class ChunkTracker {
   release(c: Chunk, n: number): void {
     c.live -= n;
     this.liveBytes -= n;
-    if (c.live === 0 && c.tracked) {
-      c.tracked = false;
-      this.heldBytes -= c.buf.byteLength;
-    }
+    if (c.live === 0) this.heldBytes -= c.buf.byteLength;
   }
 
   /** Bytes of object text held by cached entries. */
@@ -82,10 +74,10 @@ export class ChunkTracker {
 
   /** Whether entries in `c` should move out in a compaction (the block is mostly dead). */
   isSparse(c: Chunk): boolean {
-    return c.tracked && c.live * 2 < c.buf.byteLength;
+    return c.live > 0 && c.live * 2 < c.buf.byteLength;
   }
 
-  /** A new block for compacted texts, tracked from the start. */
+  /** A new block for compacted texts (counted as held once entries move in). */
   newChunk(bytes: number): Chunk {
     const buf = Buffer.allocUnsafeSlow(bytes);
     const c = new Chunk(buf);

@@ -60,8 +60,10 @@ export class ClusterResolver {
   /** The object's cluster, or undefined when it must be skipped. */
   clusterOf(obj: KubeObject): string | undefined {
     const c = obj.metadata?.annotations?.[CLUSTER_ANNOTATION];
+    if (typeof c === 'string' && c !== '') return c;
+    // What the report needs is built only when there may be one.
     const m = obj.metadata;
-    return this.clusterFor(typeof c === 'string' ? c : undefined, { namespace: m?.namespace, name: m?.name, resourceVersion: m?.resourceVersion }, obj.kind);
+    return this.clusterFor(undefined, { namespace: m?.namespace, name: m?.name, resourceVersion: m?.resourceVersion }, obj.kind);
   }
 
   /** As `clusterOf`, from the annotation's value and the object's key (for the report). */

@@ -23,7 +23,7 @@ import { Relist } from './delta.js';
 import { jsonLineLog, logDecodeErrors, type Log } from './log.js';
 import { Store } from './store.js';
 import { resourcePath, type KubeObject, type ListWatchEvent, type ResourceRef } from './types.js';
-import { scanList, scanWatchEvent, type ScannedObject } from './scan.js';
+import { scanList, scanWatchEvent, type ScannedList, type ScannedObject } from './scan.js';
 import { readWatchBody, type WatchEnd } from './watchstream.js';
 
 /** What to list and watch, and how. */
@@ -71,6 +71,14 @@ interface ListPage<T> {
 }
 
 const MAX_MALFORMED_LOGGED = 10;
+
+/**
+ * The kind of a list's items (`ConfigMapList` → `ConfigMap`): list items carry no apiVersion/kind on
+ * Kubernetes while watch events do, and the cache makes them agree.
+ */
+function itemKind(listKind: string | undefined): string {
+  return listKind?.endsWith('List') ? listKind.slice(0, -4) : '';
+}
 
 /** The Observable of store deltas for one (base URL, resource, selectors); cold, one connection per subscription. */
 export function listWatch<T extends KubeObject = KubeObject>(transport: Transport, opts: ListWatchOptions<T>): Observable<ListWatchEvent<T>> {
@@ -176,35 +184,16 @@ class ListWatchRun<T extends KubeObject> {
       // The items are kept as their text and decoded when read; a body the scan does not
       // understand is parsed whole instead, which also reports what is wrong with it.
       const scanned = this.opts.decodeEagerly?.() ? undefined : scanList(body);
-      const page: ListPage<T> = scanned ? { metadata: { resourceVersion: scanned.resourceVersion, continue: scanned.continue } } : (JSON.parse(body.toString('utf8')) as ListPage<T>);
-      rv ??= page.metadata?.resourceVersion ?? '';
       if (scanned) {
-        // List items carry no apiVersion/kind on Kubernetes; watch events do. Make them agree.
-        const kind = scanned.kind.endsWith('List') ? scanned.kind.slice(0, -4) : '';
-        const typeMeta: TypeMeta | undefined = scanned.apiVersion && kind ? { apiVersion: scanned.apiVersion, kind } : undefined;
-        const chunk = this.store.chunkOf(body);
-        for (const item of scanned.items) {
-          const cluster = this.clusterOfScanned(item, kind);
-          if (cluster === undefined) continue;
-          items++;
-          const d = relist.applyEntry(cluster, this.store.bytesEntry(item, body, item.start, item.end, item.typed ? undefined : typeMeta, chunk));
-          if (d) this.sub.next(d);
-        }
+        rv ??= scanned.resourceVersion;
+        items += this.applyScannedPage(relist, scanned, body);
         cont = scanned.continue || undefined;
-        continue;
+      } else {
+        const page = JSON.parse(body.toString('utf8')) as ListPage<T>;
+        rv ??= page.metadata?.resourceVersion ?? '';
+        items += this.applyParsedPage(relist, page);
+        cont = page.metadata?.continue || undefined;
       }
-      const kind = page.kind?.endsWith('List') ? page.kind.slice(0, -4) : undefined;
-      for (const item of page.items ?? []) {
-        if (item === null || typeof item !== 'object') continue;
-        if (item.apiVersion === undefined && page.apiVersion) item.apiVersion = page.apiVersion;
-        if (item.kind === undefined && kind) item.kind = kind;
-        const cluster = this.clusters.clusterOf(item);
-        if (cluster === undefined) continue;
-        items++;
-        const d = relist.apply(cluster, item);
-        if (d) this.sub.next(d);
-      }
-      cont = page.metadata?.continue || undefined;
     } while (cont !== undefined && !this.signal.aborted);
     // An abandoned list proves nothing about what vanished: no DELETED from it.
     if (this.signal.aborted) return;
@@ -315,6 +304,39 @@ class ListWatchRun<T extends KubeObject> {
   private advance(obj: KubeObject): void {
     const rv = obj.metadata?.resourceVersion;
     if (rv) this.rv = rv;
+  }
+
+  /** Applies the items of a scanned list page, kept as text; returns how many were applied. */
+  private applyScannedPage(relist: Relist<T>, page: ScannedList, body: Buffer): number {
+    const kind = itemKind(page.kind);
+    const typeMeta: TypeMeta | undefined = page.apiVersion && kind ? { apiVersion: page.apiVersion, kind } : undefined;
+    const chunk = this.store.chunkOf(body);
+    let applied = 0;
+    for (const item of page.items) {
+      const cluster = this.clusterOfScanned(item, kind);
+      if (cluster === undefined) continue;
+      applied++;
+      const d = relist.applyEntry(cluster, this.store.bytesEntry(item, body, item.start, item.end, item.typed ? undefined : typeMeta, chunk));
+      if (d) this.sub.next(d);
+    }
+    return applied;
+  }
+
+  /** Applies the items of a parsed list page; returns how many were applied. */
+  private applyParsedPage(relist: Relist<T>, page: ListPage<T>): number {
+    const kind = itemKind(page.kind);
+    let applied = 0;
+    for (const item of page.items ?? []) {
+      if (item === null || typeof item !== 'object') continue;
+      if (item.apiVersion === undefined && page.apiVersion) item.apiVersion = page.apiVersion;
+      if (item.kind === undefined && kind) item.kind = kind;
+      const cluster = this.clusters.clusterOf(item);
+      if (cluster === undefined) continue;
+      applied++;
+      const d = relist.apply(cluster, item);
+      if (d) this.sub.next(d);
+    }
+    return applied;
   }
 
   private clusterOfScanned(o: ScannedObject, kind?: string): string | undefined {

@@ -48,10 +48,15 @@ export interface StoreReader<T extends KubeObject = KubeObject> {
   entryPairs(): IterableIterator<[string, CachedEntry<T>]>;
 }
 
-type Names<T extends KubeObject> = Map<string, Entry<T>>;
 /** One cluster's objects by namespace, with their count (so that counting costs no extra map). */
 class Namespaces<T extends KubeObject> extends Map<string, Names<T>> {
   count = 0;
+}
+/** One namespace's objects by name, with the cluster map they belong to (for its count). */
+class Names<T extends KubeObject> extends Map<string, Entry<T>> {
+  constructor(readonly cluster: Namespaces<T>) {
+    super();
+  }
 }
 // value → cluster → entries, one per index. Sets hold entry references, so no key strings are built.
 type Index<T extends KubeObject> = Map<string, Map<string, Set<Entry<T>>>>;
@@ -74,6 +79,11 @@ export function keyOf(cluster: string, obj: KubeObject | Cached<KubeObject>): Cl
 function objects<T extends KubeObject>(entries: Iterable<Entry<T>>, out: Cached<T>[] = []): Cached<T>[] {
   for (const e of entries) out.push(e.object);
   return out;
+}
+
+/** Whether storing resourceVersion `rv` over `old` replays what is already there. */
+function isReplay(old: { resourceVersion: string } | undefined, rv: string): boolean {
+  return old !== undefined && rv !== '' && old.resourceVersion === rv;
 }
 
 /** A multi-cluster object cache with indexes. */
@@ -154,29 +164,39 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
    * undefined when the stored object already has this resourceVersion (a replayed event).
    */
   upsert(cluster: string, obj: T): Delta<T> | undefined {
-    const rv = obj.metadata?.resourceVersion;
-    if (rv) {
-      const old = this.getEntry(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
-      if (old && old.resourceVersion === rv) return undefined;
-    }
-    return this.upsertEntry(cluster, this.objectEntry(obj));
+    const m = obj.metadata;
+    const names = this.namesOf(cluster, m?.namespace ?? '');
+    const old = names.get(m?.name ?? '');
+    // A replay is recognised before the object is transformed and frozen for nothing.
+    if (isReplay(old, m?.resourceVersion ?? '')) return undefined;
+    return this.put(cluster, names, old, this.objectEntry(obj));
   }
 
   /** As `upsert`, for an entry (see `textEntry`). */
   upsertEntry(cluster: string, entry: Entry<T>): Delta<T> | undefined {
+    const names = this.namesOf(cluster, entry.namespace);
+    const old = names.get(entry.name);
+    if (isReplay(old, entry.resourceVersion)) return undefined;
+    return this.put(cluster, names, old, entry);
+  }
+
+  /** The name map of (cluster, namespace), created with its parents if missing. */
+  private namesOf(cluster: string, namespace: string): Names<T> {
     let nss = this.byCluster.get(cluster);
     if (!nss) {
       nss = new Namespaces();
       this.byCluster.set(cluster, nss);
     }
-    let names = nss.get(entry.namespace);
+    let names = nss.get(namespace);
     if (!names) {
-      names = new Map();
-      nss.set(entry.namespace, names);
+      names = new Names(nss);
+      nss.set(namespace, names);
     }
-    const old = names.get(entry.name);
-    const rv = entry.resourceVersion;
-    if (old && rv !== '' && old.resourceVersion === rv) return undefined;
+    return names;
+  }
+
+  /** Stores `entry` in `names` (of `cluster`) in place of `old`, and says what changed. */
+  private put(cluster: string, names: Names<T>, old: Entry<T> | undefined, entry: Entry<T>): Delta<T> {
     names.set(entry.name, entry);
     entry.hold();
     if (old) {
@@ -187,10 +207,11 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
       return modifiedDelta(cluster, entry, old);
     }
     this.count++;
-    nss.count++;
+    names.cluster.count++;
     this.index(cluster, entry);
     return addedDelta(cluster, entry);
   }
+
 
   /**
    * Removes an object. The delta carries `last` (the state the server sent with the deletion, which
