@@ -1,7 +1,15 @@
 /**
- * kcp-multicluster-provider: the library. The REST client (`Transport`, `ClusterClient`, typed
- * errors, discovery) and the informer engine (`listWatch`, `SharedInformer`, `InformerFactory`,
- * `ScopedReader`). The reference kcp server for tests is `kcp-multicluster-provider/testing`.
+ * kcp-multicluster-provider: the library. Controllers that run across every logical cluster of a
+ * kcp installation (`Manager`, `APIExportProvider`, the controller builder, work queue, metrics),
+ * on top of the REST client (`Transport`, `ClusterClient`, typed errors, discovery) and the informer
+ * engine (`listWatch`, `SharedInformer`, `InformerFactory`, `ScopedReader`). The reference kcp
+ * server for tests is `kcp-multicluster-provider/testing`.
  */
 export * from './client/index.js';
 export * from './informer/index.js';
+export * from './log/index.js';
+export * from './queue/index.js';
+export * from './metrics/index.js';
+export * from './controller/index.js';
+export * from './provider/index.js';
+export * from './manager/index.js';

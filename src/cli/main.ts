@@ -2,14 +2,20 @@
 /** `kcp-mc`: the command-line entry point. */
 import { Command } from 'commander';
 import { registerDemo } from './demo.js';
+import { registerRun } from './run.js';
 import { registerServer } from './server.js';
 import { registerWatch } from './watch.js';
 
 const program = new Command();
 program.name('kcp-mc').description('kcp multicluster controllers for TypeScript').showHelpAfterError();
+// Bad flags and arguments are usage errors: exit code 2, as the run command promises.
+program.exitOverride((err) => {
+  process.exit(err.exitCode === 0 ? 0 : 2);
+});
 registerServer(program);
 registerDemo(program);
 registerWatch(program);
+registerRun(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`kcp-mc: ${(e as Error).message}\n`);

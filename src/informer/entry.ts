@@ -187,6 +187,11 @@ class EntryDelta<T extends KubeObject> implements DeltaKey {
     return this.prev?.object;
   }
 
+  /** The resourceVersion of `old`, without decoding it ('' for other deltas). */
+  get oldResourceVersion(): string {
+    return this.prev?.resourceVersion ?? '';
+  }
+
   toJSON(): Record<string, unknown> {
     const out: Record<string, unknown> = { type: this.type, cluster: this.cluster, object: this.object };
     if (this.prev) out['old'] = this.prev.object;

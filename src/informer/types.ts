@@ -44,7 +44,7 @@ export interface DeltaKey {
  */
 export type Delta<T extends KubeObject = KubeObject> =
   | (DeltaKey & { readonly type: 'ADDED'; readonly object: Cached<T> })
-  | (DeltaKey & { readonly type: 'MODIFIED'; readonly object: Cached<T>; readonly old: Cached<T> })
+  | (DeltaKey & { readonly type: 'MODIFIED'; readonly object: Cached<T>; readonly old: Cached<T>; readonly oldResourceVersion: string })
   | (DeltaKey & { readonly type: 'DELETED'; readonly object: Cached<T> });
 
 /**

@@ -1,0 +1,206 @@
+/**
+ * `kcp-mc run <controller>`: loads a controller module (a path, or the name of a bundled controller
+ * in `controllers/`), builds an APIExportProvider and a Manager from flags (each also `KCP_MC_*` in
+ * the environment), and runs until SIGINT/SIGTERM. Configuration mistakes are one clear line and
+ * exit code 2; an unreachable kcp is retried with backoff while `/readyz` says why.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Command, InvalidArgumentError, Option } from 'commander';
+import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
+import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
+import { APIExportProvider } from '../provider/index.js';
+
+/** What a controller module exports. */
+export interface ControllerModule {
+  /** Registers the module's controllers on the manager. */
+  default: (manager: Manager) => void | Promise<void>;
+  /** The endpoint slice to use when no `--endpointslice` is given. */
+  endpointSlice?: string;
+}
+
+/** A configuration mistake: reported as one line, exit code 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+/** Options of `kcp-mc run`, after flags and environment. */
+export interface RunOptions {
+  kubeconfig?: string;
+  context?: string;
+  endpointslice?: string;
+  metricsBindAddress: string;
+  healthProbeBindAddress: string;
+  leaderElect: boolean;
+  leaderElectionId?: string;
+  leaderElectionNamespace: string;
+  concurrency?: number;
+  logFormat: LogFormat;
+  logLevel: LogLevel;
+  gracefulShutdown?: number;
+}
+
+/** Folder of the bundled controllers (`dist/controllers` next to `dist/src`). */
+export function bundledControllersDir(): string {
+  return path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../controllers');
+}
+
+/** Names of the bundled controllers. */
+export function bundledControllers(): string[] {
+  const dir = bundledControllersDir();
+  if (!fs.existsSync(dir)) return [];
+  return fs.readdirSync(dir).filter((n) => fs.existsSync(path.join(dir, n, 'index.js'))).sort();
+}
+
+/** Resolves `<controller>` to a module file: an existing path, or a bundled controller's name. */
+export function resolveController(spec: string, cwd = process.cwd()): string {
+  const looksLikePath = spec.startsWith('.') || spec.startsWith('/') || spec.includes(path.sep) || /\.(c|m)?js$/.test(spec);
+  if (looksLikePath) {
+    const file = path.resolve(cwd, spec);
+    if (!fs.existsSync(file)) throw new UsageError(`controller module ${spec} not found (${file})`);
+    return fs.statSync(file).isDirectory() ? path.join(file, 'index.js') : file;
+  }
+  if (!/^[a-z0-9][-a-z0-9]*$/.test(spec)) throw new UsageError(`invalid controller name ${JSON.stringify(spec)}`);
+  const file = path.join(bundledControllersDir(), spec, 'index.js');
+  if (!fs.existsSync(file)) {
+    throw new UsageError(`no bundled controller named ${spec} (bundled: ${bundledControllers().join(', ') || 'none'}); pass a path to a module instead`);
+  }
+  return file;
+}
+
+/** Imports a controller module and checks that it has a default `setup` function. */
+export async function loadController(file: string): Promise<ControllerModule> {
+  let mod: Partial<ControllerModule>;
+  try {
+    mod = (await import(pathToFileURL(file).href)) as Partial<ControllerModule>;
+  } catch (e) {
+    throw new UsageError(`controller module ${file} failed to load: ${(e as Error).message}`);
+  }
+  if (typeof mod.default !== 'function') throw new UsageError(`controller module ${file} has no default export function setup(manager)`);
+  return mod as ControllerModule;
+}
+
+/** Loads the kubeconfig (file, else KUBECONFIG / ~/.kube/config) and picks the context. */
+export function loadKubeConfig(file: string | undefined, context: string | undefined): KubeConfig {
+  const kc = new KubeConfig();
+  try {
+    if (file) {
+      fs.accessSync(file, fs.constants.R_OK);
+      kc.loadFromFile(file);
+    } else {
+      kc.loadFromDefault();
+    }
+  } catch (e) {
+    throw new UsageError(`cannot read kubeconfig ${file ?? '(default)'}: ${(e as Error).message}`);
+  }
+  if (context) {
+    if (!kc.getContextObject(context)) throw new UsageError(`kubeconfig has no context ${JSON.stringify(context)}`);
+    kc.setCurrentContext(context);
+  }
+  const server = kc.getCurrentCluster()?.server;
+  if (!server || (!file && server === 'http://localhost:8080')) throw new UsageError('no kubeconfig found: pass --kubeconfig FILE or set KUBECONFIG');
+  return kc;
+}
+
+function positiveInt(v: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError('must be a positive integer');
+  return n;
+}
+
+function bindAddress(v: string): string {
+  try {
+    parseBindAddress(v);
+  } catch (e) {
+    throw new InvalidArgumentError((e as Error).message);
+  }
+  return v;
+}
+
+/** Runs a controller module until `signal` aborts. */
+export async function runController(spec: string, o: RunOptions, signal: AbortSignal): Promise<void> {
+  const log = new Logger({ format: o.logFormat, level: o.logLevel });
+  const file = resolveController(spec);
+  const mod = await loadController(file);
+  const kc = loadKubeConfig(o.kubeconfig, o.context);
+  const endpointSlice = o.endpointslice ?? mod.endpointSlice;
+  if (!endpointSlice) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
+  const name = path.basename(file) === 'index.js' ? path.basename(path.dirname(file)) : path.basename(file).replace(/\.[cm]?js$/, '');
+  const provider = new APIExportProvider(kc, { endpointSlice, log, eventSource: name });
+  const manager = new Manager({
+    provider,
+    kubeconfig: kc,
+    log,
+    metricsBindAddress: o.metricsBindAddress,
+    healthProbeBindAddress: o.healthProbeBindAddress,
+    controllerDefaults: o.concurrency ? { maxConcurrentReconciles: o.concurrency } : {},
+    gracefulShutdownMs: o.gracefulShutdown,
+    leaderElection: o.leaderElect
+      ? { id: o.leaderElectionId ?? `kcp-mc-${name.replace(/[^a-z0-9-]/g, '-')}`, namespace: o.leaderElectionNamespace }
+      : undefined,
+  });
+  try {
+    await mod.default(manager);
+  } catch (e) {
+    throw new UsageError(`setup of ${file} failed: ${(e as Error).message}`);
+  }
+  if (manager.getControllers().length === 0) log.warn('the controller module registered no controllers');
+  log.info('starting', { controller: name, endpointSlice, server: kc.getCurrentCluster()?.server });
+  await manager.start({ signal });
+  log.info('stopped');
+}
+
+function env(name: string): string | undefined {
+  const v = process.env[`KCP_MC_${name}`];
+  return v === undefined || v === '' ? undefined : v;
+}
+
+/** Registers `run` on the CLI. */
+export function registerRun(program: Command): void {
+  program
+    .command('run')
+    .description('run a controller module (a path, or a bundled controller name) across every workspace bound to an APIExport')
+    .argument('<controller>', `module path, or a bundled controller (${bundledControllers().join(', ') || 'none found'})`)
+    .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the provider workspace (holding the APIExportEndpointSlice)').env('KCP_MC_KUBECONFIG'))
+    .addOption(new Option('--context <name>', 'kubeconfig context').env('KCP_MC_CONTEXT'))
+    .addOption(new Option('--endpointslice <name>', 'APIExportEndpointSlice name').env('KCP_MC_ENDPOINTSLICE'))
+    .addOption(new Option('--metrics-bind-address <addr>', 'address of /metrics (0 disables)').default(':8080').env('KCP_MC_METRICS_BIND_ADDRESS').argParser(bindAddress))
+    .addOption(new Option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz (0 disables)').default(':8081').env('KCP_MC_HEALTH_PROBE_BIND_ADDRESS').argParser(bindAddress))
+    .addOption(new Option('--leader-elect', 'hold a Lease so that one replica works at a time').env('KCP_MC_LEADER_ELECT'))
+    .addOption(new Option('--leader-election-id <name>', 'Lease name (default kcp-mc-<controller>)').env('KCP_MC_LEADER_ELECTION_ID'))
+    .addOption(new Option('--leader-election-namespace <ns>', 'Lease namespace').default('default').env('KCP_MC_LEADER_ELECTION_NAMESPACE'))
+    .addOption(new Option('--concurrency <n>', 'reconciles at once per controller').env('KCP_MC_CONCURRENCY').argParser(positiveInt))
+    .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json').env('KCP_MC_LOG_FORMAT'))
+    .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info').env('KCP_MC_LOG_LEVEL'))
+    .addOption(new Option('--graceful-shutdown <ms>', 'how long reconciles may finish after SIGTERM').env('KCP_MC_GRACEFUL_SHUTDOWN').argParser(positiveInt))
+    .action(async (spec: string, o: RunOptions) => {
+      // env() makes boolean env values like "false" mean false, which commander's env() does not.
+      if (env('LEADER_ELECT') !== undefined) o.leaderElect = !/^(0|false|no)$/i.test(env('LEADER_ELECT')!);
+      const ctl = new AbortController();
+      const stop = (): void => ctl.abort();
+      process.once('SIGINT', stop);
+      process.once('SIGTERM', stop);
+      try {
+        await runController(spec, { ...o, leaderElect: Boolean(o.leaderElect) }, ctl.signal);
+      } catch (e) {
+        if (e instanceof UsageError) {
+          process.stderr.write(`kcp-mc run: ${e.message}\n`);
+          process.exit(2);
+        }
+        if (e instanceof LeaderElectionLostError) {
+          process.stderr.write('kcp-mc run: leader election lost\n');
+          process.exit(1);
+        }
+        throw e;
+      } finally {
+        process.off('SIGINT', stop);
+        process.off('SIGTERM', stop);
+      }
+      process.exit(0);
+    });
+}

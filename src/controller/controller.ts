@@ -1,0 +1,392 @@
+/**
+ * `Controller`: one work queue and one worker pool for every engaged cluster (as
+ * multicluster-runtime does), fed by one subscription per shared informer. A delta reaches its
+ * cluster's engagement by a map lookup; deltas of clusters that are not engaged are dropped. On
+ * disengage the cluster's queued keys and timers go, its in-flight reconciles see their signal
+ * abort, and the informer subscription ends with the last cluster that needed it.
+ */
+import { randomUUID } from 'node:crypto';
+import PQueue from 'p-queue';
+import type { Subscription } from 'rxjs';
+import type { KubernetesObject, ObjectType } from '../client/index.js';
+import type { Delta, SharedInformer } from '../informer/index.js';
+import type { Logger } from '../log/index.js';
+import type { ControllerMetrics } from '../metrics/types.js';
+import { isClusterNotFound, type Cluster } from '../provider/types.js';
+import { LOW_PRIORITY, PriorityQueue, type RateLimiter } from '../queue/index.js';
+import type { Predicate } from './predicates.js';
+import { isTerminalError, requestKey, type ErrorPolicy, type Reconciler, type Request, type Result } from './types.js';
+import { passes, requestsFor, type WatchSpec } from './watch.js';
+
+/** Options of a controller; unset ones come from the manager's defaults. */
+export interface ControllerOptions {
+  /** Reconciles running at once; default 1. */
+  maxConcurrentReconciles?: number;
+  /** Retry delays; default per-item exponential 5 ms doubling to 1000 s. */
+  rateLimiter?: RateLimiter<Request>;
+  /** Round-robin across clusters within a priority level; default true. */
+  fairness?: boolean;
+  /** A reconcile's signal aborts after this many ms (counted in reconcile_timeouts_total); default none. */
+  reconcileTimeoutMs?: number;
+  /** How long an engagement may wait for the informers to sync before it fails (and is retried); default 2 min. */
+  cacheSyncTimeoutMs?: number;
+  /** Decides what a failed reconcile does next; default backoff. */
+  errorPolicy?: ErrorPolicy;
+  /** Whether the controller waits for leadership when leader election is on; default true. */
+  needLeaderElection?: boolean;
+}
+
+/** What the manager gives a controller. */
+export interface ControllerDeps {
+  log: Logger;
+  /** Aborts when the manager shuts down. */
+  signal: AbortSignal;
+}
+
+const noop = (): void => undefined;
+/** Metrics hooks that record nothing (a controller built without a manager's metrics). */
+export const NO_METRICS: ControllerMetrics = {
+  reconciled: noop,
+  failed: noop,
+  panicked: noop,
+  timedOut: noop,
+  active: noop,
+  maxConcurrent: noop,
+  queue: { added: noop, depth: noop, retried: noop, queued: noop, worked: noop },
+};
+
+/** One cluster's engagement with this controller. */
+interface Engagement {
+  readonly token: object;
+  readonly cluster: Cluster;
+  readonly abort: AbortController;
+  readonly log: Logger;
+}
+
+/** One informer this controller subscribes to, with the clusters that need it. */
+interface Source {
+  readonly informer: SharedInformer<KubernetesObject>;
+  readonly watches: WatchSpec[];
+  readonly clusters: Set<string>;
+  subscription?: Subscription;
+  /** True while the informer replays its cache to a new subscription. */
+  replaying: boolean;
+}
+
+/** What one reconcile of the controller produced (`results$`-style observation for tests and tools). */
+export interface ReconcileOutcome {
+  readonly request: Request;
+  readonly reconcileID: string;
+  readonly result: 'success' | 'error' | 'requeue' | 'requeue_after' | 'dropped';
+  readonly error?: unknown;
+  readonly ms: number;
+}
+
+/** A multi-cluster controller. Built by `Manager.controller(name)`. */
+export class Controller {
+  /** The queue of requests. */
+  readonly queue: PriorityQueue<Request>;
+  private readonly engaged = new Map<string, Engagement>();
+  private readonly sources = new Map<SharedInformer<KubernetesObject>, Source>();
+  private readonly pool: PQueue;
+  private readonly workers: number;
+  private deps: ControllerDeps | undefined;
+  private pump: Promise<void> | undefined;
+  private readonly listeners = new Set<(o: ReconcileOutcome) => void>();
+  private readonly inflight = new Map<string, AbortController>();
+  private readonly metrics: ControllerMetrics;
+
+  constructor(
+    /** Unique name: metrics label, log field, queue name. */
+    readonly name: string,
+    private readonly watches: readonly WatchSpec[],
+    private readonly globalPredicates: readonly Predicate<KubernetesObject>[],
+    private readonly reconciler: Reconciler,
+    /** The effective options (manager defaults applied). */
+    readonly options: Readonly<ControllerOptions>,
+    metrics: ControllerMetrics | undefined,
+  ) {
+    this.metrics = metrics ?? NO_METRICS;
+    this.workers = Math.max(1, Math.floor(options.maxConcurrentReconciles ?? 1));
+    this.pool = new PQueue({ concurrency: this.workers });
+    this.queue = new PriorityQueue<Request>({
+      keyOf: requestKey,
+      clusterOf: (r) => r.cluster,
+      fairness: options.fairness ?? true,
+      rateLimiter: options.rateLimiter,
+      metrics: this.metrics.queue,
+    });
+  }
+
+  /** The primary type (`for`). */
+  get primary(): ObjectType<KubernetesObject> | undefined {
+    return this.watches.find((w) => w.role === 'for')?.type;
+  }
+
+  /** Whether the controller waits for leadership. */
+  get needLeaderElection(): boolean {
+    return this.options.needLeaderElection ?? true;
+  }
+
+  /** Names of the clusters engaged with this controller. */
+  clusterNames(): string[] {
+    return [...this.engaged.keys()];
+  }
+
+  /** Observes every finished reconcile; returns the function that stops observing. */
+  onReconcile(fn: (o: ReconcileOutcome) => void): () => void {
+    this.listeners.add(fn);
+    return () => this.listeners.delete(fn);
+  }
+
+  /** Starts the workers (the manager calls this once). */
+  start(deps: ControllerDeps): void {
+    if (this.deps) return;
+    this.deps = deps;
+    this.metrics.maxConcurrent(this.workers);
+    this.pump = this.run();
+  }
+
+  /**
+   * Engages a cluster: subscribes the informers it needs (once per informer), enqueues its existing
+   * objects at low priority, and resolves once those informers have synced. A failure leaves
+   * nothing behind (the manager retries). `token` identifies this engagement for `disengage`.
+   */
+  async engage(cluster: Cluster, token: object, signal: AbortSignal): Promise<void> {
+    const name = cluster.name;
+    const prev = this.engaged.get(name);
+    if (prev && prev.token === token) return;
+    if (prev) this.disengage(name, prev.token);
+    const byInformer = new Map<SharedInformer<KubernetesObject>, WatchSpec[]>();
+    for (const w of this.watches) {
+      const inf = await cluster.informer(w.type, signal);
+      byInformer.set(inf, [...(byInformer.get(inf) ?? []), w]);
+    }
+    signal.throwIfAborted();
+    const log = this.deps!.log.with({ cluster: name });
+    const eng: Engagement = { token, cluster, abort: new AbortController(), log };
+    this.engaged.set(name, eng);
+    try {
+      const distinct = [...byInformer.keys()];
+      for (const [inf, watches] of byInformer) this.attach(inf, watches, name);
+      const timeout = this.options.cacheSyncTimeoutMs ?? 120_000;
+      const syncSignal = AbortSignal.any([signal, eng.abort.signal, AbortSignal.timeout(timeout)]);
+      try {
+        await Promise.all(distinct.map((inf) => inf.whenSynced(syncSignal)));
+      } catch (e) {
+        if (signal.aborted || eng.abort.signal.aborted) throw e;
+        throw new Error(`informers of cluster ${JSON.stringify(name)} did not sync within ${timeout} ms`, { cause: e });
+      }
+    } catch (e) {
+      this.disengage(name, token);
+      throw e;
+    }
+  }
+
+  /** Ends an engagement (no-op when `token` is not the current one for `name`). */
+  disengage(name: string, token: object): void {
+    const eng = this.engaged.get(name);
+    if (!eng || eng.token !== token) return;
+    this.engaged.delete(name);
+    eng.abort.abort(new Error(`cluster ${JSON.stringify(name)} disengaged`));
+    this.queue.dropCluster(name);
+    for (const src of [...this.sources.values()]) {
+      if (!src.clusters.delete(name) || src.clusters.size > 0) continue;
+      src.subscription?.unsubscribe();
+      this.sources.delete(src.informer);
+    }
+  }
+
+  /** Stops taking work and waits up to `graceMs` for reconciles in flight. */
+  async stop(graceMs: number): Promise<void> {
+    this.queue.shutDown();
+    const idle = this.pool.onIdle();
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), Math.max(0, graceMs))));
+    const late = await Promise.race([idle.then(() => false), expired]);
+    clearTimeout(timer);
+    if (late) this.deps?.log.warn('reconciles still running after the shutdown grace period; leaving them', { running: this.pool.pending });
+    for (const [name, eng] of [...this.engaged]) this.disengage(name, eng.token);
+    await this.pump;
+  }
+
+  private attach(inf: SharedInformer<KubernetesObject>, watches: WatchSpec[], cluster: string): void {
+    let src = this.sources.get(inf);
+    if (src) {
+      src.clusters.add(cluster);
+      // Already subscribed: this cluster's cached objects are enqueued here, at low priority.
+      this.enqueueExisting(src, cluster);
+      return;
+    }
+    src = { informer: inf, watches, clusters: new Set([cluster]), replaying: true };
+    this.sources.set(inf, src);
+    const s = src;
+    // Subscribing replays the cache synchronously (every cluster's objects; dispatch keeps the engaged).
+    s.subscription = inf.events$.subscribe({
+      next: (d) => this.dispatch(s, d),
+      error: (e: unknown) => this.deps?.log.error('informer stream failed', { err: e, path: inf.path }),
+    });
+    s.replaying = false;
+  }
+
+  private enqueueExisting(src: Source, cluster: string): void {
+    for (const entry of src.informer.store.clusterEntries(cluster)) {
+      const d: Delta = {
+        type: 'ADDED',
+        cluster,
+        namespace: entry.namespace,
+        name: entry.name,
+        resourceVersion: entry.resourceVersion,
+        get object() {
+          return entry.object;
+        },
+      };
+      this.route(src, d, true);
+    }
+  }
+
+  private dispatch(src: Source, d: Delta): void {
+    if (!this.engaged.has(d.cluster)) return;
+    const initial = d.type === 'ADDED' && (src.replaying || !src.informer.synced);
+    this.route(src, d, initial);
+  }
+
+  private route(src: Source, d: Delta, initial: boolean): void {
+    // Resyncs (same resourceVersion) and initial-list creates go in at low priority, as controller-runtime's handlers do.
+    const low = initial || (d.type === 'MODIFIED' && d.resourceVersion !== '' && d.resourceVersion === d.oldResourceVersion);
+    const reqs: Request[] = [];
+    for (const w of src.watches) {
+      try {
+        if (!passes(w, this.globalPredicates, d, initial)) continue;
+        requestsFor(w, this.primary, d, reqs);
+      } catch (e) {
+        this.engaged.get(d.cluster)?.log.error('event handler failed; event skipped', { err: e, namespace: d.namespace || undefined, name: d.name });
+      }
+    }
+    for (const r of reqs) this.queue.add(r, low ? { priority: LOW_PRIORITY } : undefined);
+  }
+
+  private async run(): Promise<void> {
+    for (;;) {
+      if (this.pool.pending >= this.workers) await new Promise<void>((resolve) => this.pool.once('next', () => resolve()));
+      const got = await this.queue.get();
+      if (got.shutdown) return;
+      void this.pool.add(() => this.process(got.item, got.priority));
+    }
+  }
+
+  private async process(req: Request, priority: number): Promise<void> {
+    const deps = this.deps!;
+    const eng = this.engaged.get(req.cluster);
+    const reconcileID = randomUUID();
+    const started = performance.now();
+    if (!eng) {
+      // The cluster left after the key was handed out: nothing to do there any more.
+      this.queue.forget(req);
+      this.queue.done(req);
+      this.emit({ request: req, reconcileID, result: 'dropped', ms: 0 });
+      return;
+    }
+    const log = eng.log.with({ namespace: req.namespace, name: req.name, reconcileID });
+    const local = new AbortController();
+    const signals = [deps.signal, eng.abort.signal, local.signal];
+    let timer: NodeJS.Timeout | undefined;
+    if (this.options.reconcileTimeoutMs && this.options.reconcileTimeoutMs > 0) {
+      timer = setTimeout(() => {
+        this.metrics.timedOut();
+        local.abort(new Error(`reconcile timed out after ${this.options.reconcileTimeoutMs} ms`));
+      }, this.options.reconcileTimeoutMs);
+    }
+    const signal = AbortSignal.any(signals);
+    const key = requestKey(req);
+    this.inflight.set(key, local);
+    this.metrics.active(1);
+    let outcome: ReconcileOutcome['result'] = 'success';
+    let error: unknown;
+    try {
+      let result: Result | void | undefined;
+      try {
+        result = await this.reconciler(req, {
+          cluster: eng.cluster,
+          log,
+          signal,
+          reconcileID,
+          controller: this.name,
+          retry: { attempt: this.queue.numRequeues(req) },
+        });
+      } catch (e) {
+        error = e;
+      }
+      const seconds = (performance.now() - started) / 1000;
+      // A cluster that left (or a new engagement of its name) gets no requeue from the old one.
+      const current = this.engaged.get(req.cluster) === eng;
+      if (error !== undefined && isClusterNotFound(error)) error = undefined;
+      if (error !== undefined) {
+        outcome = 'error';
+        const terminal = isTerminalError(error);
+        if (!(error instanceof Error)) this.metrics.panicked();
+        this.metrics.failed(terminal, req.cluster);
+        if (!current || signal.aborted && eng.abort.signal.aborted) {
+          this.queue.forget(req);
+        } else if (terminal) {
+          log.error('reconcile failed with a terminal error; not retrying', { err: error });
+          this.queue.forget(req);
+        } else {
+          this.retryAfterError(req, priority, error, log);
+        }
+        if (result && (result.requeue || result.requeueAfter)) log.warn('reconcile returned both an error and a requeue; the requeue is ignored');
+      } else if (!current) {
+        this.queue.forget(req);
+      } else if (result && result.requeueAfter && result.requeueAfter > 0) {
+        outcome = 'requeue_after';
+        this.queue.forget(req);
+        this.queue.add(req, { after: result.requeueAfter, priority: result.priority ?? priority });
+      } else if (result && result.requeue) {
+        outcome = 'requeue';
+        this.queue.add(req, { rateLimited: true, priority: result.priority ?? priority });
+      } else {
+        this.queue.forget(req);
+      }
+      this.metrics.reconciled(outcome, seconds, req.cluster);
+    } finally {
+      clearTimeout(timer);
+      this.inflight.delete(key);
+      this.metrics.active(-1);
+      this.queue.done(req);
+      this.emit({ request: req, reconcileID, result: outcome, error, ms: performance.now() - started });
+    }
+  }
+
+  private retryAfterError(req: Request, priority: number, error: unknown, log: Logger): void {
+    const attempt = this.queue.numRequeues(req);
+    let decision: ReturnType<ErrorPolicy> = 'backoff';
+    if (this.options.errorPolicy) {
+      try {
+        decision = this.options.errorPolicy(req, error, { attempt });
+      } catch (e) {
+        log.error('error policy threw; backing off', { err: e });
+      }
+    }
+    const msg = error instanceof Error ? error.message : `non-error thrown: ${String(error)}`;
+    if (decision === 'drop') {
+      log.error('reconcile failed; dropped by the error policy', { err: msg });
+      this.queue.forget(req);
+    } else if (decision === 'backoff') {
+      log.error('reconcile failed; retrying with backoff', { err: msg, attempt: attempt + 1 });
+      this.queue.add(req, { rateLimited: true, priority });
+    } else {
+      log.error('reconcile failed; retrying as the error policy says', { err: msg, requeueAfter: decision.requeueAfter });
+      this.queue.add(req, { after: decision.requeueAfter, priority: decision.priority ?? priority });
+    }
+  }
+
+  private emit(o: ReconcileOutcome): void {
+    for (const l of this.listeners) {
+      try {
+        l(o);
+      } catch {
+        // observers must not break the controller
+      }
+    }
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Structured logging for the runtime: a `Logger` carries fields (controller, cluster, namespace,
+ * name, reconcileID...) and writes one JSON line per entry (or a readable text line), on stderr by
+ * default. It also serves as the informer engine's `Log` sink, so one process logs in one format.
+ */
+import type { Log, LogEntry, LogLevel } from '../informer/index.js';
+
+export type { LogLevel } from '../informer/index.js';
+
+/** Output format of a logger. */
+export type LogFormat = 'json' | 'text';
+
+const ORDER: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+/** Where a logger writes, and what it keeps. */
+export interface LoggerOptions {
+  /** Lowest level written; default `info`. */
+  level?: LogLevel;
+  /** Default `json`. */
+  format?: LogFormat;
+  /** Receives each formatted line (without newline); default stderr. */
+  write?: (line: string) => void;
+  /** Clock for timestamps (tests). */
+  now?: () => Date;
+}
+
+/** Field names that never reach a log line with their value. */
+const SECRET_FIELDS = /^(token|password|authorization|bearer|secret|client-key|clientKey|keyData)$/i;
+
+function textValue(v: unknown): string {
+  if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v;
+  if (v instanceof Error) return JSON.stringify(v.message);
+  return JSON.stringify(v);
+}
+
+/** A structured logger with bound fields; `with` derives a child that adds more. */
+export class Logger {
+  private readonly min: number;
+  private readonly format: LogFormat;
+  private readonly out: (line: string) => void;
+  private readonly now: () => Date;
+
+  constructor(
+    opts: LoggerOptions = {},
+    /** Fields written on every entry of this logger. */
+    readonly fields: Readonly<Record<string, unknown>> = {},
+  ) {
+    this.min = ORDER[opts.level ?? 'info'];
+    this.format = opts.format ?? 'json';
+    this.out = opts.write ?? ((line) => process.stderr.write(line + '\n'));
+    this.now = opts.now ?? (() => new Date());
+    this.options = opts;
+  }
+
+  private readonly options: LoggerOptions;
+
+  /** A logger that writes nothing. */
+  static silent(): Logger {
+    return new Logger({ level: 'error', write: () => undefined });
+  }
+
+  /** A child logger with `fields` added (later fields win). */
+  with(fields: Record<string, unknown>): Logger {
+    return new Logger(this.options, { ...this.fields, ...fields });
+  }
+
+  /** Whether entries of `level` are written. */
+  enabled(level: LogLevel): boolean {
+    return ORDER[level] >= this.min;
+  }
+
+  debug(msg: string, fields?: Record<string, unknown>): void {
+    this.log('debug', msg, fields);
+  }
+  info(msg: string, fields?: Record<string, unknown>): void {
+    this.log('info', msg, fields);
+  }
+  warn(msg: string, fields?: Record<string, unknown>): void {
+    this.log('warn', msg, fields);
+  }
+  /** An error entry; an `Error` passed as `err` is written as its message (and stack at debug level). */
+  error(msg: string, fields?: Record<string, unknown> & { err?: unknown }): void {
+    this.log('error', msg, fields);
+  }
+
+  /** Writes one entry. Undefined fields are left out; secret-looking fields are redacted. */
+  log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
+    if (ORDER[level] < this.min) return;
+    const entry: Record<string, unknown> = { time: this.now().toISOString(), level, msg };
+    for (const src of [this.fields, fields]) {
+      for (const [k, v] of Object.entries(src)) {
+        if (v === undefined || k === 'time' || k === 'level' || k === 'msg') continue;
+        entry[k] = SECRET_FIELDS.test(k) ? '[redacted]' : v instanceof Error ? v.message : v;
+      }
+    }
+    if (this.format === 'json') {
+      this.out(JSON.stringify(entry));
+      return;
+    }
+    const { time, level: l, msg: m, ...rest } = entry;
+    const tail = Object.entries(rest).map(([k, v]) => `${k}=${textValue(v)}`).join(' ');
+    this.out(`${String(time)} ${String(l).toUpperCase().padEnd(5)} ${String(m)}${tail ? ' ' + tail : ''}`);
+  }
+
+  /** This logger as the informer engine's `Log` sink. */
+  sink(): Log {
+    return (e: LogEntry) => {
+      const { level, msg, ...rest } = e;
+      this.log(level, msg, rest);
+    };
+  }
+}

@@ -1,0 +1,173 @@
+/**
+ * The cluster lifecycle, owned here once for every provider:
+ *
+ *   reported ──► syncing ──► engaged ──► (signal aborts) ──► gone
+ *                  │ a controller's engage failed (no claim yet, informers not synced in time...)
+ *                  └──► retrying (backoff) ──► syncing
+ *
+ * Each report gets a token; everything done for it is undone by that token, so a quick leave and
+ * rejoin of one name never removes the new engagement. Engagement runs off the provider's event
+ * path. A controller added at any time engages every cluster already reported.
+ */
+import type { Controller } from '../controller/controller.js';
+import { backoffDelay } from '../informer/index.js';
+import type { Logger } from '../log/index.js';
+import type { Aware, Cluster } from '../provider/types.js';
+
+/** Where a reported cluster stands. */
+export type ClusterState = 'syncing' | 'retrying' | 'engaged';
+
+/** A reported cluster, as the manager tracks it. */
+export interface ClusterRecord {
+  readonly name: string;
+  readonly cluster: Cluster;
+  readonly token: object;
+  state: ClusterState;
+  /** Failed engagement attempts in a row. */
+  failures: number;
+  /** Why the last attempt failed. */
+  lastError?: string;
+  /** Whether the cluster was engaged at least once (readiness ignores retries after that). */
+  everEngaged: boolean;
+}
+
+interface Internal extends ClusterRecord {
+  readonly signal: AbortSignal;
+  readonly done: Set<Controller>;
+  timer?: NodeJS.Timeout;
+  running: boolean;
+  again: boolean;
+}
+
+/** Hooks the lifecycle reports through (metrics, the cluster's own cleanup). */
+export interface LifecycleHooks {
+  engaged?(rec: ClusterRecord): void;
+  failed?(rec: ClusterRecord, err: unknown): void;
+  disengaged?(rec: ClusterRecord): void;
+}
+
+/** Backoff of failed engagements: 500 ms doubling to 30 s, jittered. */
+const RETRY = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.2 };
+
+/** The table of reported clusters and their engagement with every controller. */
+export class ClusterLifecycle implements Aware {
+  private readonly records = new Map<string, Internal>();
+  private readonly controllers: Controller[] = [];
+  private active = false;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly hooks: LifecycleHooks = {},
+  ) {}
+
+  /** Starts engaging (clusters reported before this wait). */
+  activate(): void {
+    this.active = true;
+    for (const rec of this.records.values()) this.schedule(rec, 0);
+  }
+
+  /** Stops engaging and disengages everything. */
+  deactivate(): void {
+    this.active = false;
+    for (const rec of [...this.records.values()]) this.remove(rec);
+  }
+
+  /** Adds a controller: it engages every cluster already reported. */
+  addController(c: Controller): void {
+    this.controllers.push(c);
+    for (const rec of this.records.values()) {
+      if (rec.state === 'engaged') rec.state = 'syncing';
+      this.schedule(rec, 0);
+    }
+  }
+
+  engage(name: string, cluster: Cluster, signal: AbortSignal): void {
+    const prev = this.records.get(name);
+    if (prev && prev.cluster === cluster && prev.signal === signal) return;
+    if (prev) this.remove(prev);
+    if (signal.aborted) return;
+    const rec: Internal = { name, cluster, token: {}, state: 'syncing', failures: 0, everEngaged: false, signal, done: new Set(), running: false, again: false };
+    this.records.set(name, rec);
+    signal.addEventListener('abort', () => this.remove(rec), { once: true });
+    if (this.active) this.schedule(rec, 0);
+  }
+
+  /** The record of a reported cluster. */
+  get(name: string): ClusterRecord | undefined {
+    return this.records.get(name);
+  }
+
+  /** Every reported cluster. */
+  list(): ClusterRecord[] {
+    return [...this.records.values()];
+  }
+
+  /** Clusters whose first engagement is still under way (what readiness waits for). */
+  pending(): ClusterRecord[] {
+    return this.list().filter((r) => r.state !== 'engaged' && !r.everEngaged && r.failures === 0);
+  }
+
+  private schedule(rec: Internal, ms: number): void {
+    if (this.records.get(rec.name) !== rec || !this.active) return;
+    if (rec.running) {
+      rec.again = true;
+      return;
+    }
+    clearTimeout(rec.timer);
+    rec.timer = setTimeout(() => void this.attempt(rec), ms);
+    rec.timer.unref?.();
+  }
+
+  private async attempt(rec: Internal): Promise<void> {
+    rec.timer = undefined;
+    rec.running = true;
+    rec.again = false;
+    let failure: unknown;
+    for (const c of [...this.controllers]) {
+      if (rec.done.has(c)) continue;
+      if (this.records.get(rec.name) !== rec) break;
+      try {
+        await c.engage(rec.cluster, rec.token, rec.signal);
+        rec.done.add(c);
+      } catch (e) {
+        if (rec.signal.aborted || this.records.get(rec.name) !== rec) break;
+        failure ??= e;
+        this.log.warn('engaging cluster failed; will retry', { cluster: rec.name, controller: c.name, err: e });
+      }
+    }
+    rec.running = false;
+    if (this.records.get(rec.name) !== rec) {
+      // Removed while engaging: undo whatever engaged meanwhile.
+      for (const c of rec.done) c.disengage(rec.name, rec.token);
+      return;
+    }
+    if (failure !== undefined) {
+      rec.failures++;
+      rec.state = 'retrying';
+      rec.lastError = failure instanceof Error ? failure.message : String(failure);
+      this.hooks.failed?.(rec, failure);
+      this.schedule(rec, backoffDelay(rec.failures - 1, RETRY));
+      return;
+    }
+    if (rec.again) return this.attempt(rec);
+    if (rec.state !== 'engaged') {
+      rec.state = 'engaged';
+      rec.failures = 0;
+      rec.lastError = undefined;
+      const first = !rec.everEngaged;
+      rec.everEngaged = true;
+      if (first) this.hooks.engaged?.(rec);
+      this.log.debug('cluster engaged', { cluster: rec.name });
+    }
+  }
+
+  private remove(rec: Internal): void {
+    if (this.records.get(rec.name) !== rec) return;
+    this.records.delete(rec.name);
+    clearTimeout(rec.timer);
+    for (const c of this.controllers) c.disengage(rec.name, rec.token);
+    rec.done.clear();
+    if (rec.everEngaged) this.hooks.disengaged?.(rec);
+    this.log.debug('cluster disengaged', { cluster: rec.name });
+  }
+}

@@ -1,0 +1,263 @@
+/**
+ * `Manager`: a provider, controllers, and everything around them: the cluster lifecycle, metrics
+ * at `/metrics`, `/healthz` and `/readyz`, leader election with a Lease, and a clean shutdown
+ * (stop taking work, let reconciles finish up to a grace period, release the lease, close watches).
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import { ClusterClient, Transport } from '../client/index.js';
+import { Builder } from '../controller/builder.js';
+import type { Controller, ControllerOptions } from '../controller/controller.js';
+import { Logger } from '../log/index.js';
+import { RuntimeMetrics } from '../metrics/index.js';
+import { ClusterNotFoundError, type Cluster, type Provider } from '../provider/types.js';
+import { HealthChecks } from './health.js';
+import { metricsHandler, parseBindAddress, startHttpServer } from './http.js';
+import { LeaderElector } from './leader.js';
+import { ClusterLifecycle } from './lifecycle.js';
+
+/** Leader election settings. */
+export interface LeaderElectionConfig {
+  /** The Lease name (controller-runtime's `LeaderElectionID`). */
+  id: string;
+  /** Namespace of the Lease in the kubeconfig's workspace; default `default` (kcp workspaces have no kube-system). */
+  namespace?: string;
+  /** Defaults 15 s / 10 s / 2 s, as controller-runtime. */
+  leaseDurationMs?: number;
+  renewDeadlineMs?: number;
+  retryPeriodMs?: number;
+  /** Default `<hostname>_<uuid>`. */
+  identity?: string;
+}
+
+/** Options of a `Manager`. */
+export interface ManagerOptions {
+  /** Where clusters come from. */
+  provider: Provider;
+  /** The provider's own workspace, for the leader-election Lease. */
+  kubeconfig?: KubeConfig;
+  /** Logger; default JSON lines on stderr at info. */
+  log?: Logger;
+  /** Defaults for every controller (multicluster-runtime #163/#177: they always apply). */
+  controllerDefaults?: ControllerOptions;
+  /** `/metrics` address (`:8080`, `127.0.0.1:8080`, `0` off); default off. */
+  metricsBindAddress?: string;
+  /** `/healthz` and `/readyz` address; default off. */
+  healthProbeBindAddress?: string;
+  /** Leader election; off by default. */
+  leaderElection?: LeaderElectionConfig;
+  /** How long reconciles in flight may run after shutdown begins; default 30 s. */
+  gracefulShutdownMs?: number;
+  /** Metric options: an opt-in, capped `cluster` label. */
+  metrics?: { clusterLabel?: boolean; registry?: RuntimeMetrics };
+  /** Label of this manager's provider in metrics; default `kcp`. */
+  providerName?: string;
+}
+
+/** Thrown by `start` when the lease was lost: the process should exit. */
+export class LeaderElectionLostError extends Error {
+  constructor() {
+    super('leader election lost');
+    this.name = 'LeaderElectionLostError';
+  }
+}
+
+/** Runs controllers across the provider's clusters. */
+export class Manager {
+  /** The provider. */
+  readonly provider: Provider;
+  /** The manager's logger. */
+  readonly log: Logger;
+  /** Metrics (controller-runtime's names). */
+  readonly metrics: RuntimeMetrics;
+  /** Named health and readiness checks. */
+  readonly health = new HealthChecks();
+  private readonly controllers = new Map<string, Controller>();
+  private readonly lifecycle: ClusterLifecycle;
+  private readonly opts: ManagerOptions;
+  private running: { signal: AbortSignal } | undefined;
+  private startedControllers = false;
+  private urls: { metrics?: string; health?: string } = {};
+  private elector: LeaderElector | undefined;
+  private leader = false;
+  private providerStopped: Promise<void> | undefined;
+  /** The provider runs until the controllers have stopped, so reconciles in their grace period still read caches. */
+  private providerCtl: AbortController | undefined;
+
+  constructor(opts: ManagerOptions) {
+    this.opts = opts;
+    this.provider = opts.provider;
+    this.log = opts.log ?? new Logger();
+    this.metrics = opts.metrics?.registry ?? new RuntimeMetrics({ clusterLabel: opts.metrics?.clusterLabel });
+    const providerLabel = opts.providerName ?? 'kcp';
+    this.lifecycle = new ClusterLifecycle(this.log, {
+      engaged: (rec) => {
+        this.metrics.clusters.engaged(providerLabel, 1);
+        this.metrics.clusters.engagement('engaged');
+        this.log.info('cluster engaged', { cluster: rec.name, path: rec.cluster.path });
+      },
+      failed: () => this.metrics.clusters.engagement('failed'),
+      disengaged: (rec) => {
+        this.metrics.clusters.engaged(providerLabel, -1);
+        this.metrics.clusters.engagement('disengaged');
+        this.log.info('cluster disengaged', { cluster: rec.name });
+      },
+    });
+    this.health.addReadyzCheck('provider', () => {
+      const r = this.provider.ready?.() ?? { ready: true };
+      if (!r.ready) throw new Error(r.reason ?? 'provider not synced');
+      if (this.opts.leaderElection && !this.leader) return; // a standby is ready to take over
+    });
+    this.health.addReadyzCheck('clusters', () => {
+      const pending = this.lifecycle.pending();
+      if (pending.length > 0) throw new Error(`${pending.length} cluster(s) syncing, e.g. ${pending[0]!.name}`);
+    });
+  }
+
+  /** Starts building a controller; `reconcile(fn)` completes it. */
+  controller(name: string): Builder {
+    if (this.controllers.has(name)) throw new Error(`a controller named ${JSON.stringify(name)} already exists`);
+    return new Builder(name, {
+      defaults: () => ({ ...this.opts.controllerDefaults }),
+      metrics: (n) => this.metrics.controller(n),
+      add: (c) => this.add(c),
+    });
+  }
+
+  /** The controllers, by name. */
+  getControllers(): Controller[] {
+    return [...this.controllers.values()];
+  }
+
+  /** An engaged cluster (throws `ClusterNotFoundError`). */
+  getCluster(name: string): Cluster {
+    const rec = this.lifecycle.get(name);
+    if (!rec || rec.state !== 'engaged') {
+      if (rec) throw new ClusterNotFoundError(name);
+      return this.provider.get(name);
+    }
+    return rec.cluster;
+  }
+
+  /** Clusters the manager engaged, with their state (syncing, retrying, engaged). */
+  clusters(): { name: string; state: string; failures: number; lastError?: string }[] {
+    return this.lifecycle.list().map((r) => ({ name: r.name, state: r.state, failures: r.failures, lastError: r.lastError }));
+  }
+
+  /** Addresses of the HTTP servers once started. */
+  get addresses(): { metrics?: string; health?: string } {
+    return { ...this.urls };
+  }
+
+  /** Whether this process holds leadership (always true without leader election). */
+  get isLeader(): boolean {
+    return this.leader;
+  }
+
+  /**
+   * Runs until `signal` aborts (resolves after a clean shutdown) or leadership is lost (rejects
+   * with `LeaderElectionLostError`).
+   */
+  async start(o: { signal: AbortSignal }): Promise<void> {
+    if (this.running) throw new Error('manager already started');
+    const stop = new AbortController();
+    const signal = AbortSignal.any([o.signal, stop.signal]);
+    this.running = { signal };
+    const servers: { close(): Promise<void> }[] = [];
+    let lost = false;
+    try {
+      const m = parseBindAddress(this.opts.metricsBindAddress ?? '0');
+      if (m) {
+        const s = await startHttpServer(m, metricsHandler(this.metrics));
+        servers.push(s);
+        this.urls.metrics = s.url;
+        this.log.info('serving metrics', { url: `${s.url}/metrics` });
+      }
+      const h = parseBindAddress(this.opts.healthProbeBindAddress ?? '0');
+      if (h) {
+        const s = await startHttpServer(h, this.health.handler());
+        servers.push(s);
+        this.urls.health = s.url;
+        this.log.info('serving health probes', { url: s.url });
+      }
+      if (this.opts.leaderElection) {
+        const le = this.opts.leaderElection;
+        if (!this.opts.kubeconfig) throw new Error('leader election needs the kubeconfig of the provider workspace');
+        const client = new ClusterClient(Transport.fromKubeConfig(this.opts.kubeconfig));
+        this.elector = new LeaderElector({
+          client,
+          name: le.id,
+          namespace: le.namespace,
+          identity: le.identity,
+          leaseDurationMs: le.leaseDurationMs,
+          renewDeadlineMs: le.renewDeadlineMs,
+          retryPeriodMs: le.retryPeriodMs,
+          log: this.log.with({ component: 'leader-election' }),
+          onChange: (l) => this.metrics.leader(le.id, l),
+        });
+        this.log.info('waiting for leadership', { lease: `${le.namespace ?? 'default'}/${le.id}`, identity: this.elector.identity });
+        try {
+          await this.elector.acquire(signal);
+        } catch (e) {
+          if (signal.aborted) return;
+          throw e;
+        }
+        this.log.info('became leader', { identity: this.elector.identity });
+        this.elector.lost.addEventListener('abort', () => {
+          lost = true;
+          this.log.error('leadership lost; stopping');
+          stop.abort(new LeaderElectionLostError());
+        }, { once: true });
+      }
+      this.leader = true;
+      this.startControllers(signal);
+      this.providerCtl = new AbortController();
+      this.providerStopped = this.provider.start(this.lifecycle, this.providerCtl.signal).catch((e: unknown) => {
+        this.log.error('provider stopped with an error', { err: e });
+        stop.abort(e);
+      });
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } finally {
+      await this.shutdown(lost);
+      for (const s of servers) await s.close().catch(() => undefined);
+      this.running = undefined;
+    }
+    if (lost) throw new LeaderElectionLostError();
+    const reason: unknown = stop.signal.reason;
+    if (stop.signal.aborted && reason instanceof Error && !(reason instanceof LeaderElectionLostError)) throw reason;
+  }
+
+  private add(c: Controller): void {
+    if (this.controllers.has(c.name)) throw new Error(`a controller named ${JSON.stringify(c.name)} already exists`);
+    this.controllers.set(c.name, c);
+    if (this.startedControllers && this.running) {
+      c.start({ log: this.log.with({ controller: c.name }), signal: this.running.signal });
+      this.lifecycle.addController(c);
+    }
+  }
+
+  private startControllers(signal: AbortSignal): void {
+    this.startedControllers = true;
+    for (const c of this.controllers.values()) {
+      c.start({ log: this.log.with({ controller: c.name }), signal });
+      this.lifecycle.addController(c);
+    }
+    this.lifecycle.activate();
+  }
+
+  private async shutdown(lost: boolean): Promise<void> {
+    const grace = lost ? 0 : (this.opts.gracefulShutdownMs ?? 30_000);
+    if (this.startedControllers) {
+      this.log.info('shutting down', { graceMs: grace });
+      await Promise.all([...this.controllers.values()].map((c) => c.stop(grace)));
+    }
+    this.lifecycle.deactivate();
+    this.providerCtl?.abort();
+    await this.providerStopped;
+    if (this.elector && this.leader && !lost) await this.elector.release().catch((e: unknown) => this.log.warn('releasing the lease failed', { err: e }));
+    this.leader = false;
+    this.startedControllers = false;
+  }
+}
