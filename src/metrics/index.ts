@@ -1,0 +1,12 @@
+/** controller-runtime's Prometheus metrics and the hooks controllers, queues and the manager report through. */
+export type { ControllerMetrics, QueueProbe, ReconcileResultLabel } from './types.js';
+export {
+  EXCEEDED_CARDINALITY_LIMIT,
+  MAX_PRIORITY_VALUES,
+  RECONCILE_TIME_BUCKETS,
+  RuntimeMetrics,
+  WORKQUEUE_DURATION_BUCKETS,
+  type ClusterMetrics,
+  type EngagementOutcome,
+  type RuntimeMetricsOptions,
+} from './registry.js';
