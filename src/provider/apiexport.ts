@@ -188,8 +188,7 @@ export class APIExportProvider implements Provider {
         ? (client) => recorder(client, client.cluster)
         : (client) => new ClusterEventRecorder({ client, controller: this.opts.eventSource ?? 'kcp-multicluster-provider', log: log.with({ cluster: client.cluster }) }),
     });
-    const factory = new InformerFactory(endpoint.transport, { log: log.sink() });
-    const informer = factory.informer<KubernetesObject>({ path: this.opts.watchPath ?? '/apis/apis.kcp.io/v1alpha1/apibindings' });
+    const informer = endpoint.informerAt<KubernetesObject>(this.opts.watchPath ?? '/apis/apis.kcp.io/v1alpha1/apibindings');
     const ep: WatchedEndpoint = { url, endpoint, informer };
     this.endpoints.set(url, ep);
     log.info('watching endpoint');
@@ -198,7 +197,6 @@ export class APIExportProvider implements Provider {
       onUpdate: (old, obj, cluster) => this.observed(ep, old, obj, cluster),
       onDelete: (obj, cluster) => this.removed(ep, obj, cluster),
     });
-    ep.subscription.add(() => factory.close());
   }
 
   private stopEndpoint(ep: WatchedEndpoint): void {

@@ -103,6 +103,12 @@ export class Endpoint {
     return p as unknown as Promise<SharedInformer<T>>;
   }
 
+  /** The wildcard informer of an API path (no discovery), shared with controllers that watch the same resource. */
+  informerAt<T extends KubernetesObject>(path: string): SharedInformer<T> {
+    if (this.closed) throw new Error(`endpoint ${this.url} is closed`);
+    return this.factory.informer<T>({ path });
+  }
+
   /** The informer of `type` if it is resolved and running, for synchronous cache reads. */
   watched<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> | undefined {
     const inf = this.resolved.get(typeKey(type));
