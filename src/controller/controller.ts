@@ -78,6 +78,8 @@ export interface ReconcileOutcome {
   readonly request: Request;
   readonly reconcileID: string;
   readonly result: 'success' | 'error' | 'requeue' | 'requeue_after' | 'dropped';
+  /** The queue priority the request was handed out at. */
+  readonly priority: number;
   readonly error?: unknown;
   readonly ms: number;
 }
@@ -95,6 +97,7 @@ export class Controller {
   private readonly listeners = new Set<(o: ReconcileOutcome) => void>();
   private readonly inflight = new Map<string, AbortController>();
   private readonly metrics: ControllerMetrics;
+  private readonly stopping = new AbortController();
 
   constructor(
     /** Unique name: metrics label, log field, queue name. */
@@ -200,6 +203,7 @@ export class Controller {
   /** Stops taking work and waits up to `graceMs` for reconciles in flight. */
   async stop(graceMs: number): Promise<void> {
     this.queue.shutDown();
+    this.stopping.abort();
     const idle = this.pool.onIdle();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), Math.max(0, graceMs))));
@@ -268,7 +272,20 @@ export class Controller {
 
   private async run(): Promise<void> {
     for (;;) {
-      if (this.pool.pending >= this.workers) await new Promise<void>((resolve) => this.pool.once('next', () => resolve()));
+      if (this.pool.pending >= this.workers) {
+        // Wait for a free worker, or for shutdown (a hung reconciler must not hold the pump).
+        await new Promise<void>((resolve) => {
+          const done = (): void => {
+            this.pool.off('next', done);
+            this.stopping.signal.removeEventListener('abort', done);
+            resolve();
+          };
+          this.pool.on('next', done);
+          this.stopping.signal.addEventListener('abort', done);
+        });
+        if (this.stopping.signal.aborted) return;
+        continue;
+      }
       const got = await this.queue.get();
       if (got.shutdown) return;
       void this.pool.add(() => this.process(got.item, got.priority));
@@ -284,7 +301,7 @@ export class Controller {
       // The cluster left after the key was handed out: nothing to do there any more.
       this.queue.forget(req);
       this.queue.done(req);
-      this.emit({ request: req, reconcileID, result: 'dropped', ms: 0 });
+      this.emit({ request: req, reconcileID, result: 'dropped', priority, ms: 0 });
       return;
     }
     const log = eng.log.with({ namespace: req.namespace, name: req.name, reconcileID });
@@ -353,7 +370,7 @@ export class Controller {
       this.inflight.delete(key);
       this.metrics.active(-1);
       this.queue.done(req);
-      this.emit({ request: req, reconcileID, result: outcome, error, ms: performance.now() - started });
+      this.emit({ request: req, reconcileID, result: outcome, priority, error, ms: performance.now() - started });
     }
   }
 
