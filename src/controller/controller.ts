@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
 import type { Subscription } from 'rxjs';
-import type { KubernetesObject, ObjectType } from '../client/index.js';
+import { isForbidden, isNotFound, type KubernetesObject, type ObjectType } from '../client/index.js';
 import type { Delta, SharedInformer } from '../informer/index.js';
 import type { Logger } from '../log/index.js';
 import type { ControllerMetrics } from '../metrics/types.js';
@@ -385,6 +385,13 @@ export class Controller {
       }
     }
     const msg = error instanceof Error ? error.message : `non-error thrown: ${String(error)}`;
+    // 403/404 is what a workspace that is leaving (binding deleted, claim revoked) answers before
+    // the provider has seen it go: worth a retry, not an error line.
+    if (decision === 'backoff' && (isForbidden(error) || isNotFound(error))) {
+      log.info('reconcile got 403/404 (the cluster may be leaving); retrying with backoff', { err: msg, attempt: attempt + 1 });
+      this.queue.add(req, { rateLimited: true, priority });
+      return;
+    }
     if (decision === 'drop') {
       log.error('reconcile failed; dropped by the error policy', { err: msg });
       this.queue.forget(req);

@@ -103,9 +103,10 @@ export class Manager {
       },
     });
     this.health.addReadyzCheck('provider', () => {
+      // A standby is ready: it is healthy and waits to take over; its provider runs only once it leads.
+      if (this.opts.leaderElection && !this.leader) return;
       const r = this.provider.ready?.() ?? { ready: true };
       if (!r.ready) throw new Error(r.reason ?? 'provider not synced');
-      if (this.opts.leaderElection && !this.leader) return; // a standby is ready to take over
     });
     this.health.addReadyzCheck('clusters', () => {
       const pending = this.lifecycle.pending();
