@@ -1,4 +1,4 @@
-# kcp-mc: the CLI (reference server, and later the deployable controllers).
+# kcp-mc: the CLI: `run <controller>` for the bundled controllers (or a mounted module), and the reference server.
 # Build stage: compile TypeScript with the locked dependency tree.
 FROM node:22-bookworm-slim AS build
 WORKDIR /src
@@ -18,7 +18,8 @@ WORKDIR /app
 COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
+COPY --from=build /src/dist/controllers ./dist/controllers
 USER 65532:65532
-EXPOSE 6443
+EXPOSE 6443 8080 8081
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js"]
 CMD ["server", "--bind", "0.0.0.0", "--root-dir", "/tmp/kcp"]
