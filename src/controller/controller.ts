@@ -59,8 +59,12 @@ export const NO_METRICS: ControllerMetrics = {
 interface Engagement {
   readonly token: object;
   readonly cluster: Cluster;
-  readonly abort: AbortController;
-  readonly log: Logger;
+}
+
+/** A reconcile in flight: aborted on shutdown, timeout, or when its cluster leaves. */
+interface InFlight {
+  readonly cluster: string;
+  readonly ctl: AbortController;
 }
 
 /** One informer this controller subscribes to, with the clusters that need it. */
@@ -95,7 +99,7 @@ export class Controller {
   private deps: ControllerDeps | undefined;
   private pump: Promise<void> | undefined;
   private readonly listeners = new Set<(o: ReconcileOutcome) => void>();
-  private readonly inflight = new Map<string, AbortController>();
+  private readonly inflight = new Map<string, InFlight>();
   private readonly metrics: ControllerMetrics;
   private readonly stopping = new AbortController();
 
@@ -166,23 +170,32 @@ export class Controller {
       byInformer.set(inf, [...(byInformer.get(inf) ?? []), w]);
     }
     signal.throwIfAborted();
-    const log = this.deps!.log.with({ cluster: name });
-    const eng: Engagement = { token, cluster, abort: new AbortController(), log };
+    const eng: Engagement = { token, cluster };
     this.engaged.set(name, eng);
     try {
       const distinct = [...byInformer.keys()];
       for (const [inf, watches] of byInformer) this.attach(inf, watches, name);
-      const timeout = this.options.cacheSyncTimeoutMs ?? 120_000;
-      const syncSignal = AbortSignal.any([signal, eng.abort.signal, AbortSignal.timeout(timeout)]);
-      try {
-        await Promise.all(distinct.map((inf) => inf.whenSynced(syncSignal)));
-      } catch (e) {
-        if (signal.aborted || eng.abort.signal.aborted) throw e;
-        throw new Error(`informers of cluster ${JSON.stringify(name)} did not sync within ${timeout} ms`, { cause: e });
-      }
+      // Usually the endpoint's informers synced long ago: no timer, no listener per cluster then.
+      const unsynced = distinct.filter((inf) => !inf.synced);
+      if (unsynced.length > 0) await this.waitSynced(unsynced, name, signal);
+      if (this.engaged.get(name) !== eng) throw new Error(`cluster ${JSON.stringify(name)} disengaged while syncing`);
     } catch (e) {
       this.disengage(name, token);
       throw e;
+    }
+  }
+
+  private async waitSynced(informers: SharedInformer<KubernetesObject>[], name: string, signal: AbortSignal): Promise<void> {
+    const timeout = this.options.cacheSyncTimeoutMs ?? 120_000;
+    const ctl = new AbortController();
+    const onAbort = (): void => ctl.abort(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    const timer = setTimeout(() => ctl.abort(new Error(`informers of cluster ${JSON.stringify(name)} did not sync within ${timeout} ms`)), timeout);
+    try {
+      await Promise.all(informers.map((inf) => inf.whenSynced(ctl.signal)));
+    } finally {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
     }
   }
 
@@ -191,7 +204,7 @@ export class Controller {
     const eng = this.engaged.get(name);
     if (!eng || eng.token !== token) return;
     this.engaged.delete(name);
-    eng.abort.abort(new Error(`cluster ${JSON.stringify(name)} disengaged`));
+    for (const f of this.inflight.values()) if (f.cluster === name) f.ctl.abort(new Error(`cluster ${JSON.stringify(name)} disengaged`));
     this.queue.dropCluster(name);
     for (const src of [...this.sources.values()]) {
       if (!src.clusters.delete(name) || src.clusters.size > 0) continue;
@@ -204,6 +217,7 @@ export class Controller {
   async stop(graceMs: number): Promise<void> {
     this.queue.shutDown();
     this.stopping.abort();
+    for (const f of this.inflight.values()) f.ctl.abort(new Error('controller shutting down'));
     const idle = this.pool.onIdle();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), Math.max(0, graceMs))));
@@ -264,7 +278,7 @@ export class Controller {
         if (!passes(w, this.globalPredicates, d, initial)) continue;
         requestsFor(w, this.primary, d, reqs);
       } catch (e) {
-        this.engaged.get(d.cluster)?.log.error('event handler failed; event skipped', { err: e, namespace: d.namespace || undefined, name: d.name });
+        this.deps?.log.error('event handler failed; event skipped', { err: e, cluster: d.cluster, namespace: d.namespace || undefined, name: d.name });
       }
     }
     for (const r of reqs) this.queue.add(r, low ? { priority: LOW_PRIORITY } : undefined);
@@ -304,9 +318,9 @@ export class Controller {
       this.emit({ request: req, reconcileID, result: 'dropped', priority, ms: 0 });
       return;
     }
-    const log = eng.log.with({ namespace: req.namespace, name: req.name, reconcileID });
+    const log = deps.log.with({ cluster: req.cluster, namespace: req.namespace, name: req.name, reconcileID });
     const local = new AbortController();
-    const signals = [deps.signal, eng.abort.signal, local.signal];
+    if (deps.signal.aborted || this.stopping.signal.aborted) local.abort(new Error('controller shutting down'));
     let timer: NodeJS.Timeout | undefined;
     if (this.options.reconcileTimeoutMs && this.options.reconcileTimeoutMs > 0) {
       timer = setTimeout(() => {
@@ -314,9 +328,9 @@ export class Controller {
         local.abort(new Error(`reconcile timed out after ${this.options.reconcileTimeoutMs} ms`));
       }, this.options.reconcileTimeoutMs);
     }
-    const signal = AbortSignal.any(signals);
+    const signal = local.signal;
     const key = requestKey(req);
-    this.inflight.set(key, local);
+    this.inflight.set(key, { cluster: req.cluster, ctl: local });
     this.metrics.active(1);
     let outcome: ReconcileOutcome['result'] = 'success';
     let error: unknown;
@@ -343,7 +357,7 @@ export class Controller {
         const terminal = isTerminalError(error);
         if (!(error instanceof Error)) this.metrics.panicked();
         this.metrics.failed(terminal, req.cluster);
-        if (!current || signal.aborted && eng.abort.signal.aborted) {
+        if (!current) {
           this.queue.forget(req);
         } else if (terminal) {
           log.error('reconcile failed with a terminal error; not retrying', { err: error });
