@@ -2,12 +2,18 @@
 import { expect } from 'chai';
 
 describe('package exports', () => {
-  it('exposes the client and the informer engine from the main entry, and the server from ./testing', async () => {
+  it('exposes the client, the informer engine and the controller runtime from the main entry, and the server from ./testing', async () => {
     // Through the package's own name, as users import it (a variable keeps tsc from resolving the
     // self-reference before dist/ exists).
     const main = 'kcp-multicluster-provider';
     const lib = (await import(main)) as Record<string, unknown>;
-    for (const name of ['Transport', 'ClusterClient', 'Discovery', 'isNotFound', 'listWatch', 'SharedInformer', 'InformerFactory', 'ScopedReader', 'Store']) {
+    for (const name of [
+      'Transport', 'ClusterClient', 'Discovery', 'isNotFound', 'listWatch', 'SharedInformer', 'InformerFactory', 'ScopedReader', 'Store',
+      // the controller runtime
+      'Manager', 'APIExportProvider', 'Controller', 'Builder', 'PriorityQueue', 'ItemExponentialRateLimiter', 'BucketRateLimiter',
+      'TerminalError', 'ClusterNotFoundError', 'NotWatchedError', 'RuntimeMetrics', 'HealthChecks', 'LeaderElector', 'Logger',
+      'ClusterEventRecorder', 'finalizer', 'generationChanged', 'controllerOf', 'LOW_PRIORITY',
+    ]) {
       expect(lib, name).to.have.property(name);
     }
     const testing = (await import(`${main}/testing`)) as Record<string, unknown>;
