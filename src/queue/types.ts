@@ -52,7 +52,7 @@ export interface WorkQueue<K> {
   forget(item: K): void;
   /** Failures counted for the item. */
   numRequeues(item: K): number;
-  /** The next ready item; resolves `{ shutdown: true }` once shut down (and drained, with drain). */
+  /** The next ready item; resolves `{ shutdown: true }` at once after either shutdown call. */
   get(): Promise<GetResult<K>>;
   /** The worker is finished with the item; a re-add while processing makes it ready again now. */
   done(item: K): void;
