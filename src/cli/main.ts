@@ -7,7 +7,12 @@ import { registerServer } from './server.js';
 import { registerWatch } from './watch.js';
 
 const program = new Command();
-program.name('kcp-mc').description('kcp multicluster controllers for TypeScript').showHelpAfterError();
+program
+  .name('kcp-mc')
+  .description('kcp multicluster controllers for TypeScript')
+  // A usage mistake is one line on stderr (commander puts "Did you mean" on a line of its own, and
+  // a help dump after it would bury the line that matters); subcommands inherit this.
+  .configureOutput({ outputError: (str, write) => write(`${str.trim().replace(/\s*\n\s*/g, ' ')} (see --help)\n`) });
 // Bad flags and arguments are usage errors: exit code 2, as the run command promises.
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);

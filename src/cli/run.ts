@@ -42,7 +42,12 @@ export interface RunOptions {
   concurrency?: number;
   logFormat: LogFormat;
   logLevel: LogLevel;
+  /** Milliseconds reconciles may finish after SIGTERM. */
   gracefulShutdown?: number;
+  /** Lease timings in milliseconds (controller-runtime's LeaseDuration, RenewDeadline, RetryPeriod). */
+  leaderElectionLeaseDuration?: number;
+  leaderElectionRenewDeadline?: number;
+  leaderElectionRetryPeriod?: number;
 }
 
 /** Folder of the bundled controllers (`dist/controllers` next to `dist/src`). */
@@ -113,6 +118,30 @@ function positiveInt(v: string): number {
   return n;
 }
 
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** Parses `500ms`, `15s`, `1.5m`, `1h`, or a bare number of milliseconds. */
+export function parseDuration(v: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
+  if (!m) throw new InvalidArgumentError('must be a duration such as 500ms, 15s or 1m');
+  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!);
+}
+
+function positiveDuration(v: string): number {
+  const ms = parseDuration(v);
+  if (ms < 1) throw new InvalidArgumentError('must be a positive duration');
+  return ms;
+}
+
+/** client-go's rules (NewLeaderElector), checked up front so a bad combination is a usage error. */
+function checkLeaseTimings(o: RunOptions): void {
+  const lease = o.leaderElectionLeaseDuration ?? 15_000;
+  const renew = o.leaderElectionRenewDeadline ?? 10_000;
+  const retry = o.leaderElectionRetryPeriod ?? 2_000;
+  if (!(lease > renew)) throw new UsageError(`--leader-election-lease-duration (${lease} ms) must be greater than --leader-election-renew-deadline (${renew} ms)`);
+  if (!(renew > 1.2 * retry)) throw new UsageError(`--leader-election-renew-deadline (${renew} ms) must be greater than 1.2 × --leader-election-retry-period (${retry} ms)`);
+}
+
 function bindAddress(v: string): string {
   try {
     parseBindAddress(v);
@@ -125,6 +154,7 @@ function bindAddress(v: string): string {
 /** Runs a controller module until `signal` aborts. */
 export async function runController(spec: string, o: RunOptions, signal: AbortSignal): Promise<void> {
   const log = new Logger({ format: o.logFormat, level: o.logLevel });
+  if (o.leaderElect) checkLeaseTimings(o);
   const file = resolveController(spec);
   const mod = await loadController(file);
   const kc = loadKubeConfig(o.kubeconfig, o.context);
@@ -141,7 +171,13 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
     controllerDefaults: o.concurrency ? { maxConcurrentReconciles: o.concurrency } : {},
     gracefulShutdownMs: o.gracefulShutdown,
     leaderElection: o.leaderElect
-      ? { id: o.leaderElectionId ?? `kcp-mc-${name.replace(/[^a-z0-9-]/g, '-')}`, namespace: o.leaderElectionNamespace }
+      ? {
+          id: o.leaderElectionId ?? `kcp-mc-${name.replace(/[^a-z0-9-]/g, '-')}`,
+          namespace: o.leaderElectionNamespace,
+          leaseDurationMs: o.leaderElectionLeaseDuration,
+          renewDeadlineMs: o.leaderElectionRenewDeadline,
+          retryPeriodMs: o.leaderElectionRetryPeriod,
+        }
       : undefined,
   });
   try {
@@ -174,13 +210,19 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--leader-elect', 'hold a Lease so that one replica works at a time').env('KCP_MC_LEADER_ELECT'))
     .addOption(new Option('--leader-election-id <name>', 'Lease name (default kcp-mc-<controller>)').env('KCP_MC_LEADER_ELECTION_ID'))
     .addOption(new Option('--leader-election-namespace <ns>', 'Lease namespace').default('default').env('KCP_MC_LEADER_ELECTION_NAMESPACE'))
+    .addOption(new Option('--leader-election-lease-duration <duration>', 'how long a standby waits after the last renewal it saw before taking over (default 15s)').env('KCP_MC_LEADER_ELECTION_LEASE_DURATION').argParser(positiveDuration))
+    .addOption(new Option('--leader-election-renew-deadline <duration>', 'how long the leader retries a failing renewal before giving up (default 10s)').env('KCP_MC_LEADER_ELECTION_RENEW_DEADLINE').argParser(positiveDuration))
+    .addOption(new Option('--leader-election-retry-period <duration>', 'interval between lease attempts (default 2s)').env('KCP_MC_LEADER_ELECTION_RETRY_PERIOD').argParser(positiveDuration))
     .addOption(new Option('--concurrency <n>', 'reconciles at once per controller').env('KCP_MC_CONCURRENCY').argParser(positiveInt))
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json').env('KCP_MC_LOG_FORMAT'))
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info').env('KCP_MC_LOG_LEVEL'))
-    .addOption(new Option('--graceful-shutdown <ms>', 'how long reconciles may finish after SIGTERM').env('KCP_MC_GRACEFUL_SHUTDOWN').argParser(positiveInt))
-    .action(async (spec: string, o: RunOptions) => {
-      // env() makes boolean env values like "false" mean false, which commander's env() does not.
-      if (env('LEADER_ELECT') !== undefined) o.leaderElect = !/^(0|false|no)$/i.test(env('LEADER_ELECT')!);
+    .addOption(new Option('--graceful-shutdown <duration>', 'how long reconciles in flight may finish after SIGINT/SIGTERM (default 30s)').env('KCP_MC_GRACEFUL_SHUTDOWN').argParser(parseDuration))
+    .addHelpText('after', '\nDurations are like 500ms, 15s or 1m (a bare number is milliseconds). Exit codes: 0 after SIGINT/SIGTERM, 1 on a runtime failure or lost leadership, 2 on a usage or configuration mistake.')
+    .action(async (spec: string, o: RunOptions, cmd: Command) => {
+      // Commander turns any value of a boolean's env variable into true; "false" should mean false,
+      // and a flag on the command line wins over the environment.
+      const le = env('LEADER_ELECT');
+      if (le !== undefined && cmd.getOptionValueSource('leaderElect') === 'env') o.leaderElect = !/^(0|false|no|off)$/i.test(le);
       const ctl = new AbortController();
       const stop = (): void => ctl.abort();
       process.once('SIGINT', stop);
@@ -189,7 +231,8 @@ export function registerRun(program: Command): void {
         await runController(spec, { ...o, leaderElect: Boolean(o.leaderElect) }, ctl.signal);
       } catch (e) {
         if (e instanceof UsageError) {
-          process.stderr.write(`kcp-mc run: ${e.message}\n`);
+          // One line, whatever the cause said: js-yaml, for one, appends a code excerpt.
+          process.stderr.write(`kcp-mc run: ${e.message.split('\n')[0]!.trim()}\n`);
           process.exit(2);
         }
         if (e instanceof LeaderElectionLostError) {
