@@ -52,3 +52,4 @@ export {
   type WriteOptions,
 } from './cluster-client.js';
 export type { KubernetesObject, ObjectKey, ObjectList, ObjectMeta, ObjectType } from './types.js';
+export { microTime, rfc3339 } from './time.js';

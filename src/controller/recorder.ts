@@ -26,7 +26,7 @@
 import { createHash } from 'node:crypto';
 import * as os from 'node:os';
 import type { ClusterClient, KubernetesObject } from '../client/index.js';
-import { ApiError, isAlreadyExists, isForbidden, isNetworkError, isNotFound, isServerTimeout, isTooManyRequests, PatchType } from '../client/index.js';
+import { ApiError, microTime, rfc3339, isAlreadyExists, isForbidden, isNetworkError, isNotFound, isServerTimeout, isTooManyRequests, PatchType } from '../client/index.js';
 import type { Cached } from '../informer/index.js';
 import { Logger } from '../log/index.js';
 import type { EventInput, EventRecorder } from '../provider/types.js';
@@ -84,15 +84,6 @@ const SERIES_END_MS = 6 * 60_000;
 const RECHECK_MS = 5 * 60_000;
 const RETRY_DELAYS_MS = [200, 1000];
 const CLAIM_HINT = 'record events needs a permission claim on events in the APIExport, accepted by the binding';
-
-/** `metav1.MicroTime` as kube writes it: microseconds, UTC. */
-export function microTime(d: Date): string {
-  return d.toISOString().replace(/\.(\d{3})Z$/, '.$1000Z');
-}
-
-function rfc3339(d: Date): string {
-  return d.toISOString().replace(/\.\d{3}Z$/, 'Z');
-}
 
 /** `note` cut to 1024 bytes of UTF-8 without splitting a character. */
 export function cutNote(note: string): string {

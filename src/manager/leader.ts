@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { isConflict, isNotFound, type ClusterClient } from '../client/index.js';
+import { isConflict, isNotFound, microTime, type ClusterClient } from '../client/index.js';
 import type { KubernetesObject, ObjectType } from '../client/index.js';
 import type { Logger } from '../log/index.js';
 
@@ -53,11 +53,6 @@ export const LEASE: ObjectType<Lease> = { apiVersion: 'coordination.k8s.io/v1', 
 
 /** client-go's `JitterFactor`: an acquire retry waits between 1× and 2.2× the retry period. */
 const JITTER_FACTOR = 1.2;
-
-/** A metav1.MicroTime: RFC 3339 in UTC with six fractional digits. */
-export function microTime(d: Date = new Date()): string {
-  return d.toISOString().replace(/Z$/, '000Z');
-}
 
 function abortReason(signal: AbortSignal): Error {
   const r: unknown = signal.reason;

@@ -2,7 +2,8 @@
 import { expect } from 'chai';
 import { ApiError, type ClusterClient, type JSONPatchOperation, type KubernetesObject } from '../../src/client/index.js';
 import { addFinalizerPatch, finalizer, hasFinalizer, removeFinalizerPatch, type FinalizerEvent } from '../../src/controller/finalizer.js';
-import { cutNote, microTime } from '../../src/controller/recorder.js';
+import { microTime } from '../../src/client/index.js';
+import { cutNote } from '../../src/controller/recorder.js';
 
 const F = 'example.com/cleanup';
 const cm = (meta: KubernetesObject['metadata'] = {}): KubernetesObject => ({
