@@ -9,14 +9,20 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { APIExportProvider, Logger, Manager, type Controller, type Request, type ReconcileOutcome } from '../../src/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { bind, createConfigMap, createExport, createWorkspace, unbind, updateConfigMap, type Obj } from '../support/kcp.js';
-import { eventually, start } from '../support/server.js';
+import { eventually, raw, start } from '../support/server.js';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 
 /** A manager on the export's slice, stopped by `stop()`. */
-async function runManager(kc: KubeConfig, slice: string, setup: (m: Manager) => void, opts: Partial<ConstructorParameters<typeof Manager>[0]> = {}) {
+async function runManager(
+  kc: KubeConfig,
+  slice: string,
+  setup: (m: Manager) => void,
+  opts: Partial<ConstructorParameters<typeof Manager>[0]> = {},
+  providerOpts: Partial<ConstructorParameters<typeof APIExportProvider>[1]> = {},
+) {
   const log = process.env['TEST_LOG'] ? new Logger({ level: 'debug' }) : Logger.silent();
-  const provider = new APIExportProvider(kc, { endpointSlice: slice, log });
+  const provider = new APIExportProvider(kc, { endpointSlice: slice, log, ...providerOpts });
   const manager = new Manager({ provider, log, gracefulShutdownMs: 2_000, ...opts });
   setup(manager);
   const ctl = new AbortController();
@@ -213,6 +219,44 @@ describe('runtime: controllers across APIExport-bound workspaces', function () {
       expect(rt.provider.clusterNames()).to.include(ws);
       await unbind(srv, 'root:two-bindings', 'second');
       await eventually(() => !rt.provider.clusterNames().includes(ws), 'disengaged after the last binding');
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('engages by a custom filter, disengages on reject when asked, and calls the lifecycle hooks with the binding', async () => {
+    const ws = await createWorkspace(srv, 'root', 'filtered');
+    await bind(srv, 'root:filtered', 'root:provider', 'things');
+    const hooks: string[] = [];
+    const label = (v: string | null) =>
+      raw(srv, 'PATCH', '/clusters/root:filtered/apis/apis.kcp.io/v1alpha2/apibindings/things', { metadata: { labels: { engage: v } } }, { 'Content-Type': 'application/merge-patch+json' });
+    const rt = await runManager(
+      kc,
+      'things',
+      (m) => {
+        m.controller('filtered').for(CM).reconcile(() => undefined);
+      },
+      {},
+      {
+        filter: (b) => b.metadata?.labels?.['engage'] === 'yes',
+        disengageOnFilterReject: true,
+        hooks: {
+          onAdd: (b, c) => c === ws && hooks.push(`add:${b.metadata?.name}`),
+          onUpdate: (_o, b, c) => c === ws && hooks.push(`update:${b.metadata?.name}`),
+          onDelete: (b, c) => c === ws && hooks.push(`delete:${b?.metadata?.name}`),
+        },
+      },
+    );
+    try {
+      await eventually(() => rt.provider.ready().ready, 'provider synced');
+      expect(rt.provider.clusterNames()).to.not.include(ws);
+      expect((await label('yes')).status).to.equal(200);
+      await eventually(() => rt.manager.clusters().some((c) => c.name === ws && c.state === 'engaged'), 'engaged by the filter');
+      expect(hooks[0]).to.equal('update:things');
+      expect((await label(null)).status).to.equal(200);
+      await eventually(() => !rt.provider.clusterNames().includes(ws), 'disengaged on reject');
+      await eventually(() => !rt.manager.clusters().some((c) => c.name === ws), 'gone from the manager');
+      expect(hooks.at(-1)).to.equal('delete:things');
     } finally {
       await rt.stop();
     }
