@@ -1,0 +1,481 @@
+/**
+ * The APIExportProvider and the Manager against the reference server's topology: workspaces on two
+ * shards behind one export, endpoint URLs that appear late, answer 503 for a while, or leave the
+ * slice, a slice deleted and recreated, engagement retried until a type is served, and the
+ * manager's metrics and probes.
+ */
+import { expect } from 'chai';
+import { KubeConfig } from '@kubernetes/client-node';
+import { APIExportProvider, EndpointCluster, Logger, Manager, type Controller, type Reconciler } from '../../src/index.js';
+import type { RunningServer } from '../../src/server/index.js';
+import { startFlakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
+import { bind, createConfigMap, createExport, createWorkspace, sliceURLs, unbind, type Obj } from '../support/kcp.js';
+import { eventually, kubeConfigFor, raw, start } from '../support/server.js';
+
+const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
+const SECRET = { apiVersion: 'v1', kind: 'Secret' } as const;
+const SLICE_API = '/apis/apis.kcp.io/v1alpha1/apiexportendpointslices';
+
+/** Log entries a manager wrote, parsed. */
+type Entry = { level: string; msg: string } & Obj;
+
+/** A manager on an export's slice, with its log entries kept; stopped by `stop()`. */
+async function runManager(kc: KubeConfig, slice: string, setup: (m: Manager) => void, opts: Partial<ConstructorParameters<typeof Manager>[0]> = {}) {
+  const entries: Entry[] = [];
+  const echo = Boolean(process.env['TEST_LOG']);
+  const log = new Logger({
+    level: 'debug',
+    write: (line) => {
+      entries.push(JSON.parse(line) as Entry);
+      if (echo) process.stderr.write(line + '\n');
+    },
+  });
+  const provider = new APIExportProvider(kc, { endpointSlice: slice, log });
+  const manager = new Manager({ provider, log, gracefulShutdownMs: 2_000, ...opts });
+  setup(manager);
+  const ctl = new AbortController();
+  let failed: unknown;
+  const done = manager.start({ signal: ctl.signal }).catch((e: unknown) => {
+    failed = e;
+  });
+  return {
+    manager,
+    provider,
+    entries,
+    errors: () => entries.filter((e) => e.level === 'error'),
+    /** Whether `start` rejected (a crash). */
+    crashed: () => failed,
+    stop: async () => {
+      ctl.abort();
+      await done;
+      expect(failed, 'manager.start rejected').to.equal(undefined);
+    },
+  };
+}
+
+/** A ConfigMap controller named `name` that records which keys it reconciled, per cluster. */
+function recording(m: Manager, name: string, extra?: Reconciler): { seen: Map<string, Set<string>>; controller: Controller } {
+  const seen = new Map<string, Set<string>>();
+  const controller = m
+    .controller(name)
+    .for(CM)
+    .reconcile(async (req, ctx) => {
+      let s = seen.get(req.cluster);
+      if (!s) seen.set(req.cluster, (s = new Set()));
+      s.add(req.name);
+      return extra?.(req, ctx);
+    });
+  return { seen, controller };
+}
+
+const saw = (seen: Map<string, Set<string>>, cluster: string, name: string): boolean => seen.get(cluster)?.has(name) ?? false;
+
+/** Creates a workspace placed on shard `root` or `shard-1`; returns its logical cluster name. */
+function placed(srv: RunningServer, name: string, shard: 'root' | 'shard-1'): Promise<string> {
+  return createWorkspace(srv, 'root', name, { location: { selector: { matchLabels: { name: shard } } } });
+}
+
+/** The VW endpoint URL of an export of logical cluster `exportCluster` on shard `i`. */
+function vwURL(srv: RunningServer, i: number, exportCluster: string, exportName: string): string {
+  return `${srv.shardURLs[i]}/services/apiexport/${exportCluster}/${exportName}`;
+}
+
+/** Touches a slice (a label) so that its watchers see it again. */
+async function touchSlice(srv: RunningServer, name: string, value: string): Promise<void> {
+  const r = await raw(srv, 'PATCH', `/clusters/root:provider${SLICE_API}/${name}`, { metadata: { labels: { touched: value } } }, { 'Content-Type': 'application/merge-patch+json' });
+  expect(r.status, r.text).to.equal(200);
+}
+
+/** A kubeconfig for a plain-HTTP server (client-node refuses http:// without skipTLSVerify). */
+function plainKubeConfig(server: string, token: string): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    clusters: [{ name: 'c', server, skipTLSVerify: true }],
+    users: [{ name: 'u', token }],
+    contexts: [{ name: 'ctx', cluster: 'c', user: 'u' }],
+    currentContext: 'ctx',
+  });
+  return kc;
+}
+
+/** A port nothing listens on. */
+async function closedPort(): Promise<number> {
+  const net = await import('node:net');
+  const s = net.createServer();
+  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((resolve) => s.close(() => resolve()));
+  return port;
+}
+
+describe('runtime: the APIExport provider across shards and endpoint changes', function () {
+  this.timeout(60_000);
+  let srv: RunningServer;
+  let kc: KubeConfig;
+  let providerCluster: string;
+
+  before(async () => {
+    srv = await start({ shards: 2 });
+    providerCluster = await createWorkspace(srv, 'root', 'provider', { location: { selector: { matchLabels: { name: 'root' } } } });
+    kc = kubeConfigFor(srv, 'root:provider');
+  });
+  after(() => srv?.stop());
+
+  it('reconciles workspaces on both shards, one endpoint per shard, each client writing into its own shard', async () => {
+    await createExport(srv, 'root:provider', 'multi');
+    const a = await placed(srv, 'multi-a', 'root');
+    const b = await placed(srv, 'multi-b', 'shard-1');
+    await bind(srv, 'root:multi-a', 'root:provider', 'multi');
+    await bind(srv, 'root:multi-b', 'root:provider', 'multi');
+    const urls = [vwURL(srv, 0, providerCluster, 'multi'), vwURL(srv, 1, providerCluster, 'multi')];
+    await eventually(async () => (await sliceURLs(srv, 'root:provider', 'multi')).length === 2, 'both shard URLs in the slice');
+    expect((await sliceURLs(srv, 'root:provider', 'multi')).sort()).to.deep.equal([...urls].sort());
+    await createConfigMap(srv, 'root:multi-a', 'seed');
+    await createConfigMap(srv, 'root:multi-b', 'seed');
+
+    let rec!: ReturnType<typeof recording>;
+    const rt = await runManager(kc, 'multi', (m) => {
+      rec = recording(m, 'x', async (req, ctx) => {
+        if (req.name !== 'seed') return;
+        await ctx.cluster.client.apply({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'written', namespace: 'default' }, data: { by: req.cluster } }, { fieldManager: 'x', force: true });
+      });
+    });
+    try {
+      await eventually(() => saw(rec.seen, a, 'seed') && saw(rec.seen, b, 'seed'), 'seed reconciled on both shards');
+      expect(rt.provider.endpointURLs().sort()).to.deep.equal([...urls].sort());
+      expect(rt.provider.clusterNames().sort()).to.deep.equal([a, b].sort());
+      for (const [cluster, i, ws] of [[a, 0, 'multi-a'], [b, 1, 'multi-b']] as const) {
+        const handle = rt.provider.get(cluster);
+        expect(handle).to.be.instanceOf(EndpointCluster);
+        expect((handle as EndpointCluster).endpoint.url).to.equal(urls[i]);
+        const got = await eventually(async () => {
+          const r = await raw(srv, 'GET', `/clusters/root:${ws}/api/v1/namespaces/default/configmaps/written`);
+          return r.status === 200 ? (r.json as Obj) : undefined;
+        }, `written in ${ws}`);
+        expect(got!['data']).to.deep.equal({ by: cluster });
+        // The object lives on the workspace's own shard: only that shard's wildcard list has it.
+        for (const j of [0, 1]) {
+          const list = (await raw({ ...srv, url: srv.shardURLs[j]! }, 'GET', '/clusters/*/api/v1/configmaps')).json['items'] as Obj[];
+          const here = list.some((o) => o['metadata'].name === 'written' && o['metadata'].annotations['kcp.io/cluster'] === cluster);
+          expect(here, `${ws}'s ConfigMap on shard ${j}`).to.equal(i === j);
+        }
+      }
+      await eventually(() => rt.manager.clusters().filter((c) => c.state === 'engaged').length === 2, 'both engaged');
+      expect(rt.errors()).to.deep.equal([]);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('waits quietly on a slice without URLs, ready once it synced, and engages a workspace that binds later', async () => {
+    await createExport(srv, 'root:provider', 'late');
+    await eventually(async () => (await raw(srv, 'GET', `/clusters/root:provider${SLICE_API}/late`)).status === 200, 'the default slice');
+    expect(await sliceURLs(srv, 'root:provider', 'late')).to.deep.equal([]);
+    let rec!: ReturnType<typeof recording>;
+    const rt = await runManager(kc, 'late', (m) => (rec = recording(m, 'x')));
+    try {
+      await eventually(() => rt.provider.ready().ready, 'provider ready on an empty slice');
+      expect((await rt.manager.health.run('readyz')).healthy).to.equal(true);
+      expect(rt.provider.endpointURLs()).to.deep.equal([]);
+      expect(rt.manager.clusters()).to.deep.equal([]);
+      const ws = await placed(srv, 'late-a', 'shard-1');
+      await createConfigMap(srv, 'root:late-a', 'hello');
+      await bind(srv, 'root:late-a', 'root:provider', 'late');
+      await eventually(() => saw(rec.seen, ws, 'hello'), 'the late workspace reconciled');
+      expect(rt.provider.endpointURLs()).to.deep.equal([vwURL(srv, 1, providerCluster, 'late')]);
+      // Quiet: no errors, and the slice watch never failed.
+      expect(rt.errors()).to.deep.equal([]);
+      expect(rt.entries.filter((e) => e.event === 'retry' && e['path'] === SLICE_API)).to.deep.equal([]);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('disengages everything when the slice is deleted and engages again once it is recreated', async () => {
+    await createExport(srv, 'root:provider', 'again');
+    const a = await placed(srv, 'again-a', 'root');
+    const b = await placed(srv, 'again-b', 'shard-1');
+    await bind(srv, 'root:again-a', 'root:provider', 'again');
+    await bind(srv, 'root:again-b', 'root:provider', 'again');
+    await createConfigMap(srv, 'root:again-a', 'hold');
+    await createConfigMap(srv, 'root:again-b', 'hold');
+    await eventually(async () => (await sliceURLs(srv, 'root:provider', 'again')).length === 2, 'both URLs');
+    const aborted = new Map<string, unknown>();
+    let round = 1;
+    let rec!: ReturnType<typeof recording>;
+    const rt = await runManager(kc, 'again', (m) => {
+      rec = recording(m, 'x', async (req, ctx) => {
+        if (req.name !== 'hold' || round !== 1) return;
+        // Held until the cluster leaves.
+        await new Promise<void>((resolve) => {
+          if (ctx.signal.aborted) return resolve();
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        aborted.set(req.cluster, ctx.signal.reason);
+      });
+    }, { controllerDefaults: { maxConcurrentReconciles: 2 } });
+    try {
+      await eventually(() => saw(rec.seen, a, 'hold') && saw(rec.seen, b, 'hold'), 'both held');
+      const del = await raw(srv, 'DELETE', `/clusters/root:provider${SLICE_API}/again`);
+      expect(del.status, del.text).to.equal(200);
+      await eventually(() => aborted.size === 2, 'both in-flight reconciles aborted');
+      for (const reason of aborted.values()) expect(String(reason)).to.match(/disengaged/);
+      expect(rt.provider.clusterNames()).to.deep.equal([]);
+      expect(rt.provider.endpointURLs()).to.deep.equal([]);
+      await eventually(() => rt.manager.clusters().length === 0, 'the manager has no clusters');
+      round = 2;
+      rec.seen.clear();
+      // The reference server does not recreate a deleted default slice (its export is not reconciled
+      // again); should it ever do so, as a kcp controller might, the recreated one is used instead.
+      if ((await raw(srv, 'GET', `/clusters/root:provider${SLICE_API}/again`)).status === 404) {
+        const made = await raw(srv, 'POST', `/clusters/root:provider${SLICE_API}`, {
+          apiVersion: 'apis.kcp.io/v1alpha1',
+          kind: 'APIExportEndpointSlice',
+          metadata: { name: 'again' },
+          spec: { export: { path: 'root:provider', name: 'again' } },
+        });
+        expect(made.status, made.text).to.equal(201);
+      }
+      await eventually(async () => (await sliceURLs(srv, 'root:provider', 'again')).length === 2, 'the recreated slice lists both URLs');
+      await eventually(() => saw(rec.seen, a, 'hold') && saw(rec.seen, b, 'hold'), 'both reconciled again');
+      expect(rt.provider.clusterNames().sort()).to.deep.equal([a, b].sort());
+      expect(rt.provider.endpointURLs()).to.have.length(2);
+      expect(rt.errors()).to.deep.equal([]);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('stops the endpoint of a shard whose last binding went, and only its clusters', async () => {
+    await createExport(srv, 'root:provider', 'shrink');
+    const a = await placed(srv, 'shrink-a', 'root');
+    const b = await placed(srv, 'shrink-b', 'shard-1');
+    await bind(srv, 'root:shrink-a', 'root:provider', 'shrink');
+    await bind(srv, 'root:shrink-b', 'root:provider', 'shrink');
+    const [url0, url1] = [vwURL(srv, 0, providerCluster, 'shrink'), vwURL(srv, 1, providerCluster, 'shrink')];
+    await eventually(async () => (await sliceURLs(srv, 'root:provider', 'shrink')).length === 2, 'both URLs');
+    let rec!: ReturnType<typeof recording>;
+    const rt = await runManager(kc, 'shrink', (m) => (rec = recording(m, 'x')));
+    try {
+      await eventually(() => rt.provider.clusterNames().length === 2 && rt.manager.clusters().every((c) => c.state === 'engaged'), 'both engaged');
+      const handleA = rt.provider.get(a);
+      await unbind(srv, 'root:shrink-b', 'shrink');
+      await eventually(async () => JSON.stringify(await sliceURLs(srv, 'root:provider', 'shrink')) === JSON.stringify([url0]), 'the server dropped shard-1 from the slice');
+      await eventually(() => JSON.stringify(rt.provider.endpointURLs()) === JSON.stringify([url0]), 'the provider stopped watching shard-1');
+      await eventually(() => !rt.manager.clusters().some((c) => c.name === b), 'shard-1 cluster gone');
+      expect(rt.provider.clusterNames()).to.deep.equal([a]);
+      expect(rt.provider.get(a), 'the other shard was not re-engaged').to.equal(handleA);
+      await createConfigMap(srv, 'root:shrink-a', 'after');
+      await eventually(() => saw(rec.seen, a, 'after'), 'shard root still reconciles');
+      expect(url1).to.not.equal(url0);
+      expect(rt.errors()).to.deep.equal([]);
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('retries engagement while a watched type is not served, and engages once the export claims it', async () => {
+    await createExport(srv, 'root:provider', 'claims');
+    const ws = await placed(srv, 'claims-a', 'root');
+    await bind(srv, 'root:claims-a', 'root:provider', 'claims');
+    const r = await raw(srv, 'POST', '/clusters/root:claims-a/api/v1/namespaces/default/secrets', { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'token' }, stringData: { k: 'v' } });
+    expect(r.status, r.text).to.equal(201);
+    const secrets = new Set<string>();
+    const rt = await runManager(kc, 'claims', (m) => {
+      m.controller('secrets')
+        .for(SECRET)
+        .reconcile((req) => {
+          if (req.cluster === ws) secrets.add(req.name);
+        });
+    });
+    try {
+      const retrying = await eventually(() => rt.manager.clusters().find((c) => c.name === ws && c.state === 'retrying'), 'engagement retrying');
+      expect(retrying!.failures).to.be.at.least(1);
+      expect(retrying!.lastError).to.match(/Secret/);
+      expect(rt.provider.clusterNames()).to.deep.equal([ws]);
+      // Claim secrets on the export and accept the claim in the binding: the VW serves them now.
+      const claims = [
+        { group: '', resource: 'configmaps', verbs: ['*'] },
+        { group: '', resource: 'events', verbs: ['*'] },
+        { group: '', resource: 'secrets', verbs: ['*'] },
+      ];
+      const pe = await raw(srv, 'PATCH', '/clusters/root:provider/apis/apis.kcp.io/v1alpha2/apiexports/claims', { spec: { permissionClaims: claims } }, { 'Content-Type': 'application/merge-patch+json' });
+      expect(pe.status, pe.text).to.equal(200);
+      const pb = await raw(srv, 'PATCH', '/clusters/root:claims-a/apis/apis.kcp.io/v1alpha2/apibindings/claims', { spec: { permissionClaims: claims.map((c) => ({ ...c, selector: { matchAll: true }, state: 'Accepted' })) } }, { 'Content-Type': 'application/merge-patch+json' });
+      expect(pb.status, pb.text).to.equal(200);
+      await eventually(() => rt.manager.clusters().find((c) => c.name === ws)?.state === 'engaged', 'engaged after the claim', 20_000);
+      expect(rt.manager.clusters().find((c) => c.name === ws)!.lastError).to.equal(undefined);
+      await eventually(() => secrets.has('token'), 'the secret reconciled');
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('serves controller-runtime metrics and probes, and stays up, not ready, while kcp is unreachable', async () => {
+    await createExport(srv, 'root:provider', 'metrics');
+    await placed(srv, 'metrics-a', 'root');
+    await placed(srv, 'metrics-b', 'shard-1');
+    await bind(srv, 'root:metrics-a', 'root:provider', 'metrics');
+    await bind(srv, 'root:metrics-b', 'root:provider', 'metrics');
+    await createConfigMap(srv, 'root:metrics-a', 'm1');
+    let rec!: ReturnType<typeof recording>;
+    const rt = await runManager(kc, 'metrics', (m) => (rec = recording(m, 'x')), { metricsBindAddress: '127.0.0.1:0', healthProbeBindAddress: '127.0.0.1:0' });
+    try {
+      await eventually(() => rt.manager.clusters().length === 2 && rt.manager.clusters().every((c) => c.state === 'engaged'), 'both engaged');
+      await eventually(() => [...rec.seen.values()].some((s) => s.has('m1')), 'm1 reconciled');
+      const { metrics, health } = rt.manager.addresses;
+      expect(metrics).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(health).to.match(/^http:\/\/127\.0\.0\.1:\d+$/);
+      const body = await (await fetch(`${metrics}/metrics`)).text();
+      for (const series of [
+        /^controller_runtime_reconcile_total\{[^}]*controller="x"[^}]*result="success"[^}]*\} [1-9]/m,
+        /^controller_runtime_reconcile_errors_total\{[^}]*controller="x"/m,
+        /^controller_runtime_terminal_reconcile_errors_total\{[^}]*controller="x"/m,
+        /^controller_runtime_reconcile_time_seconds_bucket\{[^}]*controller="x"/m,
+        /^controller_runtime_max_concurrent_reconciles\{[^}]*controller="x"[^}]*\} 1$/m,
+        /^controller_runtime_active_workers\{[^}]*controller="x"[^}]*\} 0$/m,
+        /^workqueue_adds_total\{(?=[^}]*controller="x")(?=[^}]*name="x")[^}]*\} [1-9]/m,
+        /^workqueue_depth\{[^}]*name="x"/m,
+        /^workqueue_queue_duration_seconds_bucket\{[^}]*name="x"/m,
+        /^workqueue_work_duration_seconds_bucket\{[^}]*name="x"/m,
+        /^workqueue_retries_total\{[^}]*name="x"/m,
+        /^workqueue_unfinished_work_seconds\{[^}]*name="x"/m,
+        /^workqueue_longest_running_processor_seconds\{[^}]*name="x"/m,
+        /^kcp_mc_engaged_clusters\{provider="kcp"\} 2$/m,
+      ]) {
+        expect(body, String(series)).to.match(series);
+      }
+      const ready = await fetch(`${health}/readyz`);
+      expect(ready.status).to.equal(200);
+      const verbose = await (await fetch(`${health}/readyz?verbose`)).text();
+      expect(verbose).to.include('[+]provider ok').and.include('[+]clusters ok').and.include('readyz check passed');
+    } finally {
+      await rt.stop();
+    }
+
+    const down = kubeConfigFor({ ...srv, url: `${new URL(srv.url).protocol}//127.0.0.1:${await closedPort()}` }, 'root:provider');
+    const off = await runManager(down, 'metrics', (m) => recording(m, 'x'), { metricsBindAddress: '127.0.0.1:0', healthProbeBindAddress: '127.0.0.1:0' });
+    try {
+      await eventually(() => off.manager.addresses.health, 'probes listening');
+      // Two failed lists: the provider keeps retrying.
+      await eventually(() => off.entries.filter((e) => e.event === 'retry').length >= 2, 'the slice list retried', 15_000);
+      const { health, metrics } = off.manager.addresses;
+      expect((await fetch(`${health}/readyz`)).status).to.equal(500);
+      expect((await fetch(`${health}/healthz`)).status).to.equal(200);
+      expect((await fetch(`${metrics}/metrics`)).status).to.equal(200);
+      const why = await off.manager.health.run('readyz');
+      expect(why.statuses.find((s) => s.name === 'provider')?.reason).to.match(/APIExportEndpointSlice metrics not synced/);
+      expect(off.crashed()).to.equal(undefined);
+    } finally {
+      await off.stop();
+    }
+  });
+});
+
+describe('runtime: the APIExport provider behind a proxy (503 endpoints, URLs leaving)', function () {
+  this.timeout(60_000);
+  let srv: RunningServer;
+  let proxy: FlakyProxy;
+  let kc: KubeConfig;
+  let providerCluster: string;
+
+  before(async () => {
+    srv = await start({ shards: 2, tls: false });
+    providerCluster = await createWorkspace(srv, 'root', 'provider', { location: { selector: { matchLabels: { name: 'root' } } } });
+    proxy = await startFlakyProxy(srv.url);
+    kc = plainKubeConfig(`${proxy.url}/clusters/root:provider`, srv.token);
+  });
+  after(async () => {
+    await proxy?.close();
+    await srv?.stop();
+  });
+
+  it('keeps a 503 endpoint unready and unengaged, retrying, and engages it within the backoff once it serves', async () => {
+    await createExport(srv, 'root:provider', 'flaky');
+    const ws = await placed(srv, 'flaky-a', 'shard-1');
+    await bind(srv, 'root:flaky-a', 'root:provider', 'flaky');
+    await createConfigMap(srv, 'root:flaky-a', 'hello');
+    await eventually(async () => (await sliceURLs(srv, 'root:provider', 'flaky')).length === 1, 'the slice URL');
+    const url = proxy.rewritten(vwURL(srv, 1, providerCluster, 'flaky'));
+    proxy.failing = true;
+    let rec!: ReturnType<typeof recording>;
+    const rt = await runManager(kc, 'flaky', (m) => (rec = recording(m, 'x')));
+    try {
+      await eventually(() => rt.provider.endpointURLs().length === 1, 'the endpoint watched');
+      expect(rt.provider.endpointURLs()).to.deep.equal([url]);
+      const before = proxy.refused;
+      await eventually(() => proxy.refused >= before + 2, 'the endpoint retried', 15_000);
+      const r = rt.provider.ready();
+      expect(r.ready).to.equal(false);
+      expect(r.reason).to.include(url);
+      const health = await rt.manager.health.run('readyz');
+      expect(health.healthy).to.equal(false);
+      expect(health.statuses.find((s) => s.name === 'provider')?.reason).to.include(url);
+      expect(rt.manager.clusters()).to.deep.equal([]);
+      expect(rt.provider.clusterNames()).to.deep.equal([]);
+      expect(rt.crashed()).to.equal(undefined);
+      expect(rt.entries.some((e) => e.event === 'retry' && String(e['error']).match(/503|not serving/))).to.equal(true);
+
+      proxy.failing = false;
+      const flipped = Date.now();
+      await eventually(() => saw(rec.seen, ws, 'hello'), 'reconciled after the endpoint serves', 35_000);
+      const took = Date.now() - flipped;
+      expect(took, 'within the informer backoff').to.be.below(35_000);
+      expect(rt.provider.ready()).to.deep.equal({ ready: true });
+      await eventually(async () => (await rt.manager.health.run('readyz')).healthy, 'manager ready');
+    } finally {
+      await rt.stop();
+    }
+  });
+
+  it('stops only the endpoint that leaves the slice, while the other shard keeps reconciling, and restarts it when it returns', async () => {
+    await createExport(srv, 'root:provider', 'split');
+    const a = await placed(srv, 'split-a', 'root');
+    const b = await placed(srv, 'split-b', 'shard-1');
+    await bind(srv, 'root:split-a', 'root:provider', 'split');
+    await bind(srv, 'root:split-b', 'root:provider', 'split');
+    await eventually(async () => (await sliceURLs(srv, 'root:provider', 'split')).length === 2, 'both URLs');
+    const [url0, url1] = [vwURL(srv, 0, providerCluster, 'split'), vwURL(srv, 1, providerCluster, 'split')];
+    const aborted: unknown[] = [];
+    let rec!: ReturnType<typeof recording>;
+    const rt = await runManager(kc, 'split', (m) => {
+      rec = recording(m, 'x', async (req, ctx) => {
+        if (req.name !== 'hold' || aborted.length > 0) return;
+        await new Promise<void>((resolve) => {
+          if (ctx.signal.aborted) return resolve();
+          ctx.signal.addEventListener('abort', () => resolve(), { once: true });
+        });
+        aborted.push(ctx.signal.reason);
+      });
+    }, { controllerDefaults: { maxConcurrentReconciles: 2 } });
+    try {
+      await eventually(() => rt.provider.clusterNames().length === 2 && rt.manager.clusters().every((c) => c.state === 'engaged'), 'both engaged');
+      const handleA = rt.provider.get(a);
+      await createConfigMap(srv, 'root:split-b', 'hold');
+      await eventually(() => saw(rec.seen, b, 'hold'), 'a reconcile in flight on shard-1');
+
+      // The binding stays; only the slice stops listing shard-1.
+      proxy.hidden.add(url1);
+      await touchSlice(srv, 'split', '1');
+      await eventually(() => JSON.stringify(rt.provider.endpointURLs()) === JSON.stringify([proxy.rewritten(url0)]), 'shard-1 endpoint stopped');
+      await eventually(() => aborted.length === 1, 'the in-flight reconcile aborted');
+      expect(String(aborted[0])).to.match(/disengaged/);
+      expect(rt.provider.clusterNames()).to.deep.equal([a]);
+      await eventually(() => rt.manager.clusters().map((c) => c.name).join() === a, 'only shard root in the manager');
+      expect(rt.provider.get(a)).to.equal(handleA);
+      await createConfigMap(srv, 'root:split-b', 'unseen');
+      await createConfigMap(srv, 'root:split-a', 'seen');
+      await eventually(() => saw(rec.seen, a, 'seen'), 'shard root reconciles');
+      expect(saw(rec.seen, b, 'unseen')).to.equal(false);
+
+      proxy.hidden.delete(url1);
+      await touchSlice(srv, 'split', '2');
+      await eventually(() => saw(rec.seen, b, 'unseen'), 'shard-1 reconciles again once its URL is back');
+      expect(rt.provider.endpointURLs().sort()).to.deep.equal([proxy.rewritten(url0), proxy.rewritten(url1)].sort());
+      expect(rt.provider.get(a)).to.equal(handleA);
+      expect(rt.errors()).to.deep.equal([]);
+    } finally {
+      await rt.stop();
+    }
+  });
+});
