@@ -5,8 +5,9 @@
  * engages when one of its bindings passes the filter (default: Ready), stays while any binding
  * remains, and disengages when the last goes. Controllers' informers on that URL are shared by all
  * its clusters. A URL that does not serve yet is retried with backoff by its informer; one shard
- * down never stops the others; a URL that leaves takes its clusters (recorders, hooks) with it; a
- * deleted slice stops everything until it is recreated.
+ * down never stops the others; a URL that leaves takes its clusters (recorders, hooks) with it,
+ * except those another URL also serves, which engage there; a deleted slice stops everything until
+ * it is recreated.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Subscription } from 'rxjs';
@@ -201,10 +202,26 @@ export class APIExportProvider implements Provider {
 
   private stopEndpoint(ep: WatchedEndpoint): void {
     this.endpoints.delete(ep.url);
-    for (const [name, e] of [...this.clusters]) if (e.endpoint === ep) this.disengage(name, undefined);
+    const freed: string[] = [];
+    for (const [name, e] of [...this.clusters]) {
+      if (e.endpoint !== ep) continue;
+      this.disengage(name, undefined);
+      freed.push(name);
+    }
     ep.subscription?.unsubscribe();
     ep.endpoint.close();
     this.log.info('stopped watching endpoint', { endpoint: ep.url });
+    // Another endpoint may serve the same cluster (a shard's URL replaced in two steps). Its events
+    // were ignored while the cluster was engaged here and will not come again: engage from its cache.
+    for (const name of freed) {
+      for (const other of this.endpoints.values()) {
+        const obj = other.informer.store.listCluster(name).find((o) => this.passes(o));
+        if (!obj) continue;
+        this.engage(other, name, obj);
+        this.hook(() => this.opts.hooks?.onAdd?.(obj, name));
+        break;
+      }
+    }
   }
 
   private observed(ep: WatchedEndpoint, old: Cached<KubernetesObject> | undefined, obj: Cached<KubernetesObject>, cluster: string): void {
@@ -234,13 +251,16 @@ export class APIExportProvider implements Provider {
   }
 
   private anyPasses(ep: WatchedEndpoint, cluster: string): boolean {
-    return ep.informer.store.listCluster(cluster).some((o) => {
-      try {
-        return this.filter(o);
-      } catch {
-        return false;
-      }
-    });
+    return ep.informer.store.listCluster(cluster).some((o) => this.passes(o));
+  }
+
+  /** The filter, with a throw counted as a rejection. */
+  private passes(obj: Cached<KubernetesObject>): boolean {
+    try {
+      return this.filter(obj);
+    } catch {
+      return false;
+    }
   }
 
   private engage(ep: WatchedEndpoint, cluster: string, obj: Cached<KubernetesObject>): void {

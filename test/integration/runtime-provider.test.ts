@@ -478,4 +478,35 @@ describe('runtime: the APIExport provider behind a proxy (503 endpoints, URLs le
       await rt.stop();
     }
   });
+
+  it('keeps a cluster that a remaining URL also serves: it moves there when its first URL leaves', async () => {
+    await createExport(srv, 'root:provider', 'moved');
+    const ws = await placed(srv, 'moved-a', 'root');
+    await bind(srv, 'root:moved-a', 'root:provider', 'moved');
+    await eventually(async () => (await sliceURLs(srv, 'root:provider', 'moved')).length === 1, 'the slice URL');
+    const url = vwURL(srv, 0, providerCluster, 'moved');
+    let rec!: ReturnType<typeof recording>;
+    const rt = await runManager(kc, 'moved', (m) => (rec = recording(m, 'x')));
+    const endpointOf = (): string | undefined => (rt.provider.clusterNames().includes(ws) ? (rt.provider.get(ws) as EndpointCluster).endpoint.url : undefined);
+    try {
+      await eventually(() => rt.manager.clusters().find((c) => c.name === ws)?.state === 'engaged', 'engaged');
+      expect(endpointOf()).to.equal(proxy.rewritten(url));
+      // The shard's URL is replaced in two steps: the new one appears, then the old one goes.
+      proxy.aliased.add(url);
+      await touchSlice(srv, 'moved', '1');
+      await eventually(() => rt.provider.endpointURLs().length === 2, 'both URLs watched');
+      proxy.hidden.add(url);
+      await touchSlice(srv, 'moved', '2');
+      await eventually(() => JSON.stringify(rt.provider.endpointURLs()) === JSON.stringify([proxy.aliasOf(url)]), 'only the new URL watched');
+      await eventually(() => endpointOf() === proxy.aliasOf(url), 'the cluster engaged through the new URL');
+      await eventually(() => rt.manager.clusters().find((c) => c.name === ws)?.state === 'engaged', 'engaged again');
+      await createConfigMap(srv, 'root:moved-a', 'after-move');
+      await eventually(() => saw(rec.seen, ws, 'after-move'), 'reconciled through the new URL');
+      expect(rt.errors()).to.deep.equal([]);
+    } finally {
+      proxy.aliased.clear();
+      proxy.hidden.clear();
+      await rt.stop();
+    }
+  });
 });

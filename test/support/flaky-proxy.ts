@@ -3,13 +3,14 @@
  * endpoint the server itself would never produce: it rewrites every APIExportEndpointSlice it
  * passes on (lists and watch lines) so that each endpoint URL points back at the proxy
  * (`<proxy>/flaky/<shard port><VW path>`), answers those endpoints with 503 while `failing` is
- * set, and hides the endpoints listed in `hidden` (as if the server had dropped them).
+ * set, hides the endpoints listed in `hidden` (as if the server had dropped them), and lists a
+ * second URL (`<proxy>/alias/...`, never failing) for those in `aliased`: one shard behind two URLs.
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 const SLICES = '/apis/apis.kcp.io/v1alpha1/apiexportendpointslices';
-const FLAKY = /^\/flaky\/(\d+)(\/.*)$/;
+const FLAKY = /^\/(flaky|alias)\/(\d+)(\/.*)$/;
 
 /** A running proxy. */
 export interface FlakyProxy {
@@ -17,12 +18,16 @@ export interface FlakyProxy {
   readonly url: string;
   /** While true, every `/flaky/...` request is answered 503. */
   failing: boolean;
-  /** Original endpoint URLs left out of the slices passed on. */
+  /** Original endpoint URLs left out of the slices passed on (their aliases stay). */
   readonly hidden: Set<string>;
+  /** Original endpoint URLs listed a second time, under `aliasOf(url)`. */
+  readonly aliased: Set<string>;
   /** Requests to `/flaky/...` answered 503 so far. */
   readonly refused: number;
   /** The proxy URL an original endpoint URL is rewritten to. */
   rewritten(original: string): string;
+  /** The second proxy URL of an aliased endpoint. */
+  aliasOf(original: string): string;
   /** Stops listening and ends every connection. */
   close(): Promise<void>;
 }
@@ -36,14 +41,24 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
   let refused = 0;
   let self = '';
   const hidden = new Set<string>();
-  const rewritten = (original: string): string => {
+  const aliased = new Set<string>();
+  const via = (prefix: string, original: string): string => {
     const u = new URL(original);
-    return `${self}/flaky/${u.port}${u.pathname.replace(/\/+$/, '')}`;
+    return `${self}/${prefix}/${u.port}${u.pathname.replace(/\/+$/, '')}`;
   };
+  const rewritten = (original: string): string => via('flaky', original);
+  const aliasOf = (original: string): string => via('alias', original);
   const rewriteSlice = (s: Slice | undefined): void => {
     const eps = s?.status?.endpoints;
     if (!s?.status || !Array.isArray(eps)) return;
-    const kept = eps.filter((e) => !(typeof e.url === 'string' && hidden.has(e.url))).map((e) => (typeof e.url === 'string' ? { ...e, url: rewritten(e.url) } : e));
+    const kept: { url?: string }[] = [];
+    for (const e of eps) {
+      if (typeof e.url !== 'string') kept.push(e);
+      else {
+        if (!hidden.has(e.url)) kept.push({ ...e, url: rewritten(e.url) });
+        if (aliased.has(e.url)) kept.push({ ...e, url: aliasOf(e.url) });
+      }
+    }
     if (kept.length > 0) s.status.endpoints = kept;
     else delete s.status.endpoints;
   };
@@ -103,13 +118,13 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
     const url = new URL(req.url ?? '/', 'http://proxy');
     const flaky = FLAKY.exec(url.pathname);
     if (flaky) {
-      if (proxy.failing) {
+      if (flaky[1] === 'flaky' && proxy.failing) {
         refused++;
         res.writeHead(503, { 'Content-Type': 'application/json' });
         res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the endpoint is not serving yet', reason: 'ServiceUnavailable', code: 503 }));
         return;
       }
-      return forward(req, res, Number(flaky[1]), flaky[2]! + url.search);
+      return forward(req, res, Number(flaky[2]), flaky[3]! + url.search);
     }
     const slices = req.method === 'GET' && url.pathname.endsWith(SLICES) ? (url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true' ? 'watch' : 'list') : undefined;
     const single = req.method === 'GET' && url.pathname.includes(`${SLICES}/`) ? 'list' : undefined;
@@ -121,10 +136,12 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
     url: self,
     failing: false,
     hidden,
+    aliased,
     get refused() {
       return refused;
     },
     rewritten,
+    aliasOf,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());
