@@ -29,6 +29,13 @@ function fmt(n: number): string {
   return Math.round(n).toLocaleString('en-US');
 }
 
+function targetText(t: NonNullable<BenchRow['target']>): string {
+  const parts: string[] = [];
+  if (t.min !== undefined) parts.push(`≥ ${fmt(t.min)}`);
+  if (t.max !== undefined) parts.push(`≤ ${fmt(t.max)}`);
+  return parts.join(', ') || '-';
+}
+
 /** The table of medians with targets and verdicts. */
 export function formatTable(rows: readonly BenchRow[]): string {
   const header = ['section', 'measurement', 'median', 'unit', 'runs', 'target', 'result'];
@@ -38,7 +45,7 @@ export function formatTable(rows: readonly BenchRow[]): string {
     fmt(r.median),
     r.unit,
     r.runs.map(fmt).join(' / '),
-    r.target ? `≥ ${fmt(r.target.min)}` : '-',
+    r.target ? targetText(r.target) : '-',
     verdictOf(r),
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((b) => b[i]!.length)));

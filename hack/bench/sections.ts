@@ -1,8 +1,9 @@
 /** Every benchmark section, in the order `npm run bench` runs them. Add new sections here. */
 import { informerSection } from './informer.js';
 import { kcpSection } from './kcp.js';
+import { runtimeScaleSection } from './runtime-scale.js';
 import type { BenchSection } from './types.js';
 import { watchSection } from './watch.js';
 import { writesSection } from './writes.js';
 
-export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection, kcpSection];
+export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection, kcpSection, runtimeScaleSection];

@@ -1,9 +1,11 @@
 /** The vocabulary shared by the benchmark sections, the runner and the report. */
 
-/** A lower bound a measured figure should reach. */
+/** A bound a measured figure should keep: a lower bound (`min`), an upper bound (`max`), or both. */
 export interface Target {
   /** The figure passes when its median is at least this. */
-  min: number;
+  min?: number;
+  /** The figure passes when its median is at most this (for "less than" goals: latency, memory). */
+  max?: number;
   /** Why this bound (e.g. "issue #12: 2-core CI box"). */
   why?: string;
 }
@@ -54,5 +56,8 @@ export interface BenchSection {
 export function verdictOf(row: BenchRow): Verdict {
   if (row.problem) return 'error';
   if (!row.target) return '-';
-  return row.median >= row.target.min ? 'pass' : 'miss';
+  const { min, max } = row.target;
+  if (min !== undefined && !(row.median >= min)) return 'miss';
+  if (max !== undefined && !(row.median <= max)) return 'miss';
+  return 'pass';
 }

@@ -1,0 +1,207 @@
+/**
+ * What the runtime sections share: the reference server child (see runtime-server.ts) driven over
+ * IPC, the provider's kubeconfig, the clock offset between the two processes, memory after a full
+ * collection, and the count of this process's TCP sockets to the server.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as v8 from 'node:v8';
+import * as vm from 'node:vm';
+import { KubeConfig } from '@kubernetes/client-node';
+import { Logger } from '../../src/log/index.js';
+import { PROVIDER_PATH, type Created, type LoadResult, type Request, type Started, type Stream } from './runtime-server.js';
+import { median, round } from './stats.js';
+import type { BenchRow } from './types.js';
+
+const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runtime-server.js');
+
+// Memory figures are only meaningful after a full collection; expose gc without a command-line flag.
+v8.setFlagsFromString('--expose-gc');
+const gcFn = vm.runInNewContext('gc') as () => void;
+
+/** JS heap plus ArrayBuffer memory after two full collections, bytes. */
+export function memoryAfterGC(): number {
+  gcFn();
+  gcFn();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+/** Absolute ms (`timeOrigin + now`), comparable across processes once corrected by the offset. */
+export function absNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/** The reference server in a child process. */
+export class ServerProcess {
+  private readonly proc: ChildProcess;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Set by `start`. */
+  info!: Started;
+  /** child clock − this clock, ms (see `calibrate`). */
+  offsetMs = 0;
+
+  constructor() {
+    this.proc = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    this.proc.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(`server process: ${m.error ?? '?'}`));
+    });
+    this.proc.on('exit', (code) => {
+      for (const p of this.pending.values()) p.reject(new Error(`server process exited with ${String(code)}`));
+      this.pending.clear();
+    });
+  }
+
+  /** One request, bounded by `maxMs`. */
+  call<T>(req: Request, maxMs = 60_000): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`server process: ${req.op} did not answer within ${maxMs} ms`));
+      }, maxMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.proc.send({ id, req });
+    });
+  }
+
+  /** Starts the server with the export and the WorkspaceType; measures the clock offset. */
+  async start(tls: boolean): Promise<Started> {
+    this.info = await this.call<Started>({ op: 'start', tls });
+    await this.calibrate();
+    return this.info;
+  }
+
+  /** Creates bound workspaces (with one load ConfigMap each when asked). */
+  workspaces(count: number, opts: { prefix: string; loadConfigMap?: boolean; concurrency?: number; maxMs?: number }): Promise<Created> {
+    const maxMs = opts.maxMs ?? 600_000;
+    return this.call<Created>({ op: 'workspaces', count, prefix: opts.prefix, loadConfigMap: opts.loadConfigMap ?? false, concurrency: opts.concurrency ?? 32, maxMs }, maxMs + 120_000);
+  }
+
+  /** Open watch streams on the server. */
+  watches(): Promise<number> {
+    return this.call<number>({ op: 'watches' });
+  }
+
+  /** Paced writes; see the server child. */
+  load(streams: Stream[], seconds: number, maxInFlight = 128): Promise<LoadResult> {
+    return this.call<LoadResult>({ op: 'load', streams, seconds, maxInFlight }, seconds * 1000 + 60_000);
+  }
+
+  /** Creates ConfigMaps in one cluster. */
+  createConfigMaps(cluster: string, names: string[]): Promise<number> {
+    return this.call<number>({ op: 'createConfigMaps', cluster, names }, 120_000);
+  }
+
+  /** The child clock's offset, from the IPC ping with the shortest round trip of 20. */
+  async calibrate(): Promise<void> {
+    let best = Infinity;
+    for (let i = 0; i < 20; i++) {
+      const t0 = absNow();
+      const child = await this.call<number>({ op: 'now' });
+      const t1 = absNow();
+      if (t1 - t0 < best) {
+        best = t1 - t0;
+        this.offsetMs = child - (t0 + t1) / 2;
+      }
+    }
+  }
+
+  /** A child timestamp on this process's clock. */
+  local(childMs: number): number {
+    return childMs - this.offsetMs;
+  }
+
+  /** Stops the server and the child. */
+  async stop(): Promise<void> {
+    try {
+      await this.call({ op: 'stop' }, 20_000);
+    } catch {
+      // the child is killed below either way
+    }
+    this.proc.disconnect();
+    if (this.proc.exitCode === null) this.proc.kill();
+  }
+}
+
+/** A kubeconfig for `cluster` (a path or name) of the server; default the provider workspace. */
+export function kubeConfigOf(info: Started, server = `${info.url}/clusters/${PROVIDER_PATH}`): KubeConfig {
+  const kc = new KubeConfig();
+  kc.loadFromOptions({
+    // client-node refuses a token over plain HTTP unless TLS verification is off (which means nothing there).
+    clusters: [{ name: 'c', server, caData: info.ca ? Buffer.from(info.ca).toString('base64') : undefined, skipTLSVerify: !info.ca }],
+    users: [{ name: 'u', token: info.token }],
+    contexts: [{ name: 'x', cluster: 'c', user: 'u' }],
+    currentContext: 'x',
+  });
+  return kc;
+}
+
+/** A logger that prints errors only (to stderr), so that a failing run says why. */
+export function quietLogger(): Logger {
+  return new Logger({ level: 'error' });
+}
+
+/**
+ * Established TCP sockets of this process to `port` (from /proc: the socket inodes among this
+ * process's file descriptors, matched against /proc/self/net/tcp{,6}). NaN where /proc is missing.
+ */
+export function socketsTo(port: number): number {
+  try {
+    const inodes = new Set<string>();
+    for (const fd of fs.readdirSync('/proc/self/fd')) {
+      try {
+        const m = /^socket:\[(\d+)\]$/.exec(fs.readlinkSync(`/proc/self/fd/${fd}`));
+        if (m) inodes.add(m[1]!);
+      } catch {
+        // closed meanwhile
+      }
+    }
+    const hex = port.toString(16).toUpperCase().padStart(4, '0');
+    let n = 0;
+    for (const f of ['/proc/self/net/tcp', '/proc/self/net/tcp6']) {
+      if (!fs.existsSync(f)) continue;
+      for (const line of fs.readFileSync(f, 'utf8').split('\n').slice(1)) {
+        const cols = line.trim().split(/\s+/);
+        if (cols.length < 10) continue;
+        // rem_address ends in :PORT; state 01 is ESTABLISHED; column 9 is the inode.
+        if (cols[2]!.endsWith(`:${hex}`) && cols[3] === '01' && inodes.has(cols[9]!)) n++;
+      }
+    }
+    return n;
+  } catch {
+    return NaN;
+  }
+}
+
+/** A row of a runtime section: the median of `runs`, rounded. */
+export function row(section: string, name: string, unit: string, runs: number[], extra: Partial<BenchRow> = {}): BenchRow {
+  return { section, name, unit, median: round(median(runs)), runs: runs.map(round), ...extra };
+}
+
+/** The problems of several runs, joined. */
+export function problemOf(runs: readonly { problem?: string }[]): { problem?: string } {
+  const p = runs.map((r) => r.problem).filter(Boolean).join(' | ');
+  return p ? { problem: p } : {};
+}
+
+/** Sleeps `ms` (for pacing and settling, never for correctness). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
