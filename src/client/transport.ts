@@ -123,6 +123,11 @@ export class Transport {
   static fromKubeConfig(kc: KubeConfig, opts: TransportOptions = {}): Transport {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
+    // client-node refuses every request to a plain-HTTP server unless the cluster skips TLS
+    // verification; say so once here instead of failing (and being retried) on each request.
+    if (/^http:/i.test(cluster.server) && !cluster.skipTLSVerify) {
+      throw new Error(`kubeconfig cluster ${JSON.stringify(cluster.name)} serves plain HTTP (${cluster.server}): set insecure-skip-tls-verify: true to use it, or use https`);
+    }
     return new Transport(kc, cluster.server.replace(/\/+$/, ''), new AgentPool(opts.maxSockets), opts.userAgent ?? DEFAULT_USER_AGENT, true);
   }
 

@@ -181,14 +181,18 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
    */
   addEventHandler(handlers: EventHandlers<T>): Subscription {
     this.objectReaders++;
-    const sub = this.events$.subscribe((d) => {
-      try {
-        if (d.type === 'ADDED') handlers.onAdd?.(d.object, d.cluster);
-        else if (d.type === 'MODIFIED') handlers.onUpdate?.(d.old, d.object, d.cluster);
-        else handlers.onDelete?.(d.object, d.cluster);
-      } catch (e) {
-        this.log({ level: 'error', msg: `event handler threw: ${(e as Error).message}`, event: 'handler-error', server: this.server, path: this.path, cluster: d.cluster, name: d.name, namespace: d.namespace || undefined });
-      }
+    const sub = this.events$.subscribe({
+      next: (d) => {
+        try {
+          if (d.type === 'ADDED') handlers.onAdd?.(d.object, d.cluster);
+          else if (d.type === 'MODIFIED') handlers.onUpdate?.(d.old, d.object, d.cluster);
+          else handlers.onDelete?.(d.object, d.cluster);
+        } catch (e) {
+          this.log({ level: 'error', msg: `event handler threw: ${(e as Error).message}`, event: 'handler-error', server: this.server, path: this.path, cluster: d.cluster, name: d.name, namespace: d.namespace || undefined });
+        }
+      },
+      // listWatch retries what it can; an error here is a bug, logged rather than thrown uncaught.
+      error: (e: unknown) => this.log({ level: 'error', msg: `informer stream failed: ${(e as Error)?.message ?? String(e)}`, event: 'stream-error', server: this.server, path: this.path }),
     });
     sub.add(() => this.objectReaders--);
     return sub;

@@ -123,12 +123,15 @@ export class APIExportProvider implements Provider {
     const slices = factory.informer<APIExportEndpointSlice>({ path: SLICES, fieldSelector: `metadata.name=${this.opts.endpointSlice}` });
     this.slices = slices;
     let last: string[] = [];
-    const sub = slices.events$.subscribe(() => {
-      const urls = endpointURLs(slices.store.list().find((s) => s.metadata?.name === this.opts.endpointSlice));
-      if (urls.join('\n') === last.join('\n')) return;
-      last = urls;
-      this.log.info('endpoint slice URLs', { urls });
-      this.sync(urls);
+    const sub = slices.events$.subscribe({
+      next: () => {
+        const urls = endpointURLs(slices.store.list().find((s) => s.metadata?.name === this.opts.endpointSlice));
+        if (urls.join('\n') === last.join('\n')) return;
+        last = urls;
+        this.log.info('endpoint slice URLs', { urls });
+        this.sync(urls);
+      },
+      error: (e: unknown) => this.log.error('endpoint slice watch failed', { err: e }),
     });
     try {
       await new Promise<void>((resolve) => {

@@ -6,37 +6,13 @@
  */
 import { expect } from 'chai';
 import type { KubeConfig } from '@kubernetes/client-node';
-import { APIExportProvider, Logger, Manager, type Controller, type Request, type ReconcileOutcome } from '../../src/index.js';
+import type { Controller, Request, ReconcileOutcome } from '../../src/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { bind, createConfigMap, createExport, createWorkspace, unbind, updateConfigMap, type Obj } from '../support/kcp.js';
+import { runManager } from '../support/runtime.js';
 import { eventually, raw, start } from '../support/server.js';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
-
-/** A manager on the export's slice, stopped by `stop()`. */
-async function runManager(
-  kc: KubeConfig,
-  slice: string,
-  setup: (m: Manager) => void,
-  opts: Partial<ConstructorParameters<typeof Manager>[0]> = {},
-  providerOpts: Partial<ConstructorParameters<typeof APIExportProvider>[1]> = {},
-) {
-  const log = process.env['TEST_LOG'] ? new Logger({ level: 'debug' }) : Logger.silent();
-  const provider = new APIExportProvider(kc, { endpointSlice: slice, log, ...providerOpts });
-  const manager = new Manager({ provider, log, gracefulShutdownMs: 2_000, ...opts });
-  setup(manager);
-  const ctl = new AbortController();
-  const done = manager.start({ signal: ctl.signal });
-  return {
-    manager,
-    provider,
-    done,
-    stop: async () => {
-      ctl.abort();
-      await done;
-    },
-  };
-}
 
 function outcomes(c: Controller): ReconcileOutcome[] {
   const seen: ReconcileOutcome[] = [];
