@@ -75,7 +75,8 @@ export class Manager {
   private readonly lifecycle: ClusterLifecycle;
   private readonly opts: ManagerOptions;
   private running: { signal: AbortSignal } | undefined;
-  private startedControllers = false;
+  /** Controllers whose workers run (all of them once leading; before that those that need no leadership). */
+  private readonly started = new Set<Controller>();
   private urls: { metrics?: string; health?: string } = {};
   private elector: LeaderElector | undefined;
   private leader = false;
@@ -195,6 +196,12 @@ export class Manager {
           log: this.log.with({ component: 'leader-election' }),
           onChange: (l) => this.metrics.leader(le.id, l),
         });
+        // Controllers that need no leadership run on every replica, standbys included.
+        const early = [...this.controllers.values()].filter((c) => !c.needLeaderElection);
+        if (early.length > 0) {
+          this.runProvider(stop);
+          for (const c of early) this.startController(c);
+        }
         this.log.info('waiting for leadership', { lease: `${le.namespace ?? 'default'}/${le.id}`, identity: this.elector.identity });
         try {
           await this.elector.acquire(signal);
@@ -210,12 +217,8 @@ export class Manager {
         }, { once: true });
       }
       this.leader = true;
-      this.startControllers(signal);
-      this.providerCtl = new AbortController();
-      this.providerStopped = this.provider.start(this.lifecycle, this.providerCtl.signal).catch((e: unknown) => {
-        this.log.error('provider stopped with an error', { err: e });
-        stop.abort(e);
-      });
+      for (const c of this.controllers.values()) this.startController(c);
+      this.runProvider(stop);
       await new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
         signal.addEventListener('abort', () => resolve(), { once: true });
@@ -233,32 +236,41 @@ export class Manager {
   private add(c: Controller): void {
     if (this.controllers.has(c.name)) throw new Error(`a controller named ${JSON.stringify(c.name)} already exists`);
     this.controllers.set(c.name, c);
-    if (this.startedControllers && this.running) {
-      c.start({ log: this.log.with({ controller: c.name }), signal: this.running.signal });
-      this.lifecycle.addController(c);
-    }
+    // Added while running: it starts now if it may (the provider runs already in that case), else at leadership.
+    if (this.running && this.providerCtl && (this.leader || !c.needLeaderElection)) this.startController(c);
   }
 
-  private startControllers(signal: AbortSignal): void {
-    this.startedControllers = true;
-    for (const c of this.controllers.values()) {
-      c.start({ log: this.log.with({ controller: c.name }), signal });
-      this.lifecycle.addController(c);
-    }
+  private startController(c: Controller): void {
+    if (this.started.has(c) || !this.running) return;
+    this.started.add(c);
+    c.start({ log: this.log.with({ controller: c.name }), signal: this.running.signal });
+    this.lifecycle.addController(c);
+  }
+
+  /** Starts the provider once; engagement starts with it. */
+  private runProvider(stop: AbortController): void {
+    if (this.providerCtl) return;
     this.lifecycle.activate();
+    this.providerCtl = new AbortController();
+    this.providerStopped = this.provider.start(this.lifecycle, this.providerCtl.signal).catch((e: unknown) => {
+      this.log.error('provider stopped with an error', { err: e });
+      stop.abort(e);
+    });
   }
 
   private async shutdown(lost: boolean): Promise<void> {
     const grace = lost ? 0 : (this.opts.gracefulShutdownMs ?? 30_000);
-    if (this.startedControllers) {
+    if (this.started.size > 0) {
       this.log.info('shutting down', { graceMs: grace });
-      await Promise.all([...this.controllers.values()].map((c) => c.stop(grace)));
+      await Promise.all([...this.started].map((c) => c.stop(grace)));
     }
+    this.started.clear();
     this.lifecycle.deactivate();
     this.providerCtl?.abort();
     await this.providerStopped;
+    this.providerCtl = undefined;
+    this.providerStopped = undefined;
     if (this.elector && this.leader && !lost) await this.elector.release().catch((e: unknown) => this.log.warn('releasing the lease failed', { err: e }));
     this.leader = false;
-    this.startedControllers = false;
   }
 }

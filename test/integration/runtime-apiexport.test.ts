@@ -6,7 +6,7 @@
  */
 import { expect } from 'chai';
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Controller, Request, ReconcileOutcome } from '../../src/index.js';
+import type { Controller, Manager, Request, ReconcileOutcome } from '../../src/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { bind, createConfigMap, createExport, createWorkspace, unbind, updateConfigMap, type Obj } from '../support/kcp.js';
 import { runManager } from '../support/runtime.js';
@@ -235,6 +235,38 @@ describe('runtime: controllers across APIExport-bound workspaces', function () {
       expect(hooks.at(-1)).to.equal('delete:things');
     } finally {
       await rt.stop();
+    }
+  });
+
+  it('with leader election, runs leader-only controllers on the leader alone and the others everywhere; a standby takes over on release', async () => {
+    await createConfigMap(srv, 'root:tenant-a', 'elected');
+    const le = { id: 'runtime-test', leaseDurationMs: 3_000, renewDeadlineMs: 2_000, retryPeriodMs: 200 };
+    const seen: Record<string, Set<string>> = {};
+    const setup = (who: string) => (m: Manager) => {
+      for (const [name, needLeaderElection] of [[`${who}-leader-only`, true], [`${who}-everywhere`, false]] as const) {
+        m.controller(name)
+          .for(CM)
+          .withOptions({ needLeaderElection })
+          .reconcile((req) => {
+            if (req.name === 'elected') (seen[name] ??= new Set()).add(req.cluster);
+          });
+      }
+    };
+    const a = await runManager(kc, 'things', setup('a'), { kubeconfig: kc, leaderElection: { ...le, identity: 'a' } });
+    await eventually(() => a.manager.isLeader, 'a leads');
+    const b = await runManager(kc, 'things', setup('b'), { kubeconfig: kc, leaderElection: { ...le, identity: 'b' } });
+    try {
+      await eventually(() => seen['a-leader-only'] && seen['a-everywhere'] && seen['b-everywhere'], 'leader and standby reconcile');
+      expect(b.manager.isLeader).to.equal(false);
+      expect(seen['b-leader-only']).to.equal(undefined);
+      const t0 = performance.now();
+      await a.stop();
+      await eventually(() => seen['b-leader-only'], 'the standby takes over', 5_000);
+      // Released, not expired: well within the lease duration.
+      expect(performance.now() - t0).to.be.below(le.leaseDurationMs);
+      expect(b.manager.isLeader).to.equal(true);
+    } finally {
+      await b.stop();
     }
   });
 });
