@@ -1,9 +1,11 @@
 /** Every benchmark section, in the order `npm run bench` runs them. Add new sections here. */
 import { informerSection } from './informer.js';
 import { kcpSection } from './kcp.js';
+import { runtimeFairnessSection, runtimeLatencySection } from './runtime-latency.js';
 import { runtimeScaleSection } from './runtime-scale.js';
+import { runtimeStockSection } from './runtime-stock.js';
 import type { BenchSection } from './types.js';
 import { watchSection } from './watch.js';
 import { writesSection } from './writes.js';
 
-export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection, kcpSection, runtimeScaleSection];
+export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection, kcpSection, runtimeScaleSection, runtimeStockSection, runtimeLatencySection, runtimeFairnessSection];
