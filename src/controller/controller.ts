@@ -13,47 +13,13 @@ import type { Delta, SharedInformer } from '../informer/index.js';
 import type { Logger } from '../log/index.js';
 import type { ControllerMetrics } from '../metrics/types.js';
 import { isClusterNotFound, type Cluster } from '../provider/types.js';
-import { LOW_PRIORITY, PriorityQueue, type RateLimiter } from '../queue/index.js';
+import { LOW_PRIORITY, PriorityQueue } from '../queue/index.js';
 import type { Predicate } from './predicates.js';
 import { isTerminalError, requestKey, type ErrorPolicy, type Reconciler, type Request, type Result } from './types.js';
+
+export { NO_METRICS, type ControllerDeps, type ControllerOptions, type ReconcileOutcome } from './options.js';
+import { NO_METRICS, type ControllerDeps, type ControllerOptions, type ReconcileOutcome } from './options.js';
 import { passes, requestsFor, type WatchSpec } from './watch.js';
-
-/** Options of a controller; unset ones come from the manager's defaults. */
-export interface ControllerOptions {
-  /** Reconciles running at once; default 1. */
-  maxConcurrentReconciles?: number;
-  /** Retry delays; default per-item exponential 5 ms doubling to 1000 s. */
-  rateLimiter?: RateLimiter<Request>;
-  /** Round-robin across clusters within a priority level; default true. */
-  fairness?: boolean;
-  /** A reconcile's signal aborts after this many ms (counted in reconcile_timeouts_total); default none. */
-  reconcileTimeoutMs?: number;
-  /** How long an engagement may wait for the informers to sync before it fails (and is retried); default 2 min. */
-  cacheSyncTimeoutMs?: number;
-  /** Decides what a failed reconcile does next; default backoff. */
-  errorPolicy?: ErrorPolicy;
-  /** Whether the controller waits for leadership when leader election is on; default true. */
-  needLeaderElection?: boolean;
-}
-
-/** What the manager gives a controller. */
-export interface ControllerDeps {
-  log: Logger;
-  /** Aborts when the manager shuts down. */
-  signal: AbortSignal;
-}
-
-const noop = (): void => undefined;
-/** Metrics hooks that record nothing (a controller built without a manager's metrics). */
-export const NO_METRICS: ControllerMetrics = {
-  reconciled: noop,
-  failed: noop,
-  panicked: noop,
-  timedOut: noop,
-  active: noop,
-  maxConcurrent: noop,
-  queue: { added: noop, depth: noop, retried: noop, queued: noop, worked: noop },
-};
 
 /** One cluster's engagement with this controller. */
 interface Engagement {
@@ -75,17 +41,6 @@ interface Source {
   subscription?: Subscription;
   /** True while the informer replays its cache to a new subscription. */
   replaying: boolean;
-}
-
-/** What one reconcile of the controller produced (`results$`-style observation for tests and tools). */
-export interface ReconcileOutcome {
-  readonly request: Request;
-  readonly reconcileID: string;
-  readonly result: 'success' | 'error' | 'requeue' | 'requeue_after' | 'dropped';
-  /** The queue priority the request was handed out at. */
-  readonly priority: number;
-  readonly error?: unknown;
-  readonly ms: number;
 }
 
 /** A multi-cluster controller. Built by `Manager.controller(name)`. */
