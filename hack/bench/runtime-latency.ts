@@ -104,6 +104,7 @@ async function runtime(srv: ServerProcess, n: number, opts: { fairness: boolean;
   const provider = new APIExportProvider(kubeConfigOf(srv.info), { endpointSlice: EXPORT, log });
   const manager = new Manager({ provider, log, gracefulShutdownMs: 2_000, controllerDefaults: { fairness: opts.fairness } });
   const starts = new Starts();
+  const reconcileMs: number[] = [];
   const work = opts.work;
   const ctrl = manager
     .controller('latency')
@@ -114,6 +115,7 @@ async function runtime(srv: ServerProcess, n: number, opts: { fairness: boolean;
       starts.record(`${req.cluster}/${req.name}`, t, Number(cm?.data?.['seq'] ?? 0));
       if (work) await work();
     });
+  ctrl.onReconcile((o) => reconcileMs.length < 100_000 && reconcileMs.push(o.ms));
   let engaged = 0;
   const engage = ctrl.engage.bind(ctrl);
   ctrl.engage = async (c, tk, s) => {
@@ -135,7 +137,7 @@ async function runtime(srv: ServerProcess, n: number, opts: { fairness: boolean;
     await stop();
     throw e;
   }
-  return { starts, ctrl, stop };
+  return { starts, reconcileMs, ctrl, stop };
 }
 
 interface LoadRun {
@@ -143,12 +145,16 @@ interface LoadRun {
   lat: Latencies;
   /** Largest queue length sampled (every 20 ms) during the load. */
   maxQueue: number;
+  /** Reconciles finished during the load and their median duration. */
+  reconciles: number;
+  reconcileP50Ms: number;
   problem?: string;
 }
 
 /** One bounded load against a running runtime; waits (bounded) until the last writes are reconciled. */
 async function loadRun(srv: ServerProcess, rt: Awaited<ReturnType<typeof runtime>>, streams: Stream[], seconds: number, measured: (s: number) => boolean): Promise<LoadRun> {
   rt.starts.clear();
+  rt.reconcileMs.length = 0;
   let maxQueue = 0;
   const sampler = setInterval(() => (maxQueue = Math.max(maxQueue, rt.ctrl.queue.len())), 20);
   let load: LoadResult;
@@ -157,12 +163,14 @@ async function loadRun(srv: ServerProcess, rt: Awaited<ReturnType<typeof runtime
   } finally {
     clearInterval(sampler);
   }
+  const reconciles = rt.reconcileMs.length;
+  const reconcileP50Ms = quantile(rt.reconcileMs, 0.5);
   const problems: string[] = [];
   if (!(await waitFor(() => allCovered(streams, load.acks, rt.starts, measured), 15_000))) problems.push('the last writes were not all reconciled within 15 s');
   if (load.failed) problems.push(`${load.failed} writes failed, first: ${load.firstError ?? '?'}`);
   const lat = latencies(srv, streams, load.acks, rt.starts, measured);
   if (lat.uncovered > 0) problems.push(`${lat.uncovered} acknowledged writes never reconciled`);
-  return { load, lat, maxQueue, ...(problems.length ? { problem: problems.join('; ') } : {}) };
+  return { load, lat, maxQueue, reconciles, reconcileP50Ms, ...(problems.length ? { problem: problems.join('; ') } : {}) };
 }
 
 async function latencyMeasure(ctx: BenchContext): Promise<BenchRow[]> {
@@ -226,7 +234,7 @@ async function fairnessMeasure(ctx: BenchContext): Promise<BenchRow[]> {
   const NOISY_OBJECTS = ctx.quick ? 100 : 500;
   const quietRate = 5 * QUIET;
   const noisyRate = ctx.quick ? 300 : 500;
-  const seconds = ctx.quick ? 2 : 10;
+  const seconds = ctx.quick ? 1 : 10;
   const srv = new ServerProcess();
   try {
     await srv.start(ctx.tls);
@@ -256,7 +264,8 @@ async function fairnessMeasure(ctx: BenchContext): Promise<BenchRow[]> {
         runs[kind].push(run);
         ctx.log(
           `  ${kind === 'baseline' ? 'quiet only' : `noisy, fairness ${kind}`}, run ${runs[kind].length}/${ctx.runs}: quiet ack → reconcile p50 ${round(quantile(run.lat.ack, 0.5))} ms, ` +
-            `p99 ${round(quantile(run.lat.ack, 0.99))} ms; ${run.load.acked} writes (${Math.round(run.load.acked / run.load.seconds)}/s); max queue ${run.maxQueue}${run.problem ? ` PROBLEM: ${run.problem}` : ''}`,
+            `p99 ${round(quantile(run.lat.ack, 0.99))} ms; ${run.load.acked} writes (${Math.round(run.load.acked / run.load.seconds)}/s); max queue ${run.maxQueue}; ` +
+            `${Math.round(run.reconciles / run.load.seconds)} reconciles/s of ${round(run.reconcileP50Ms)} ms (p50)${run.problem ? ` PROBLEM: ${run.problem}` : ''}`,
         );
       }
     }
@@ -266,6 +275,8 @@ async function fairnessMeasure(ctx: BenchContext): Promise<BenchRow[]> {
       quietSendP99Ms: runs[k].map((r) => round(quantile(r.lat.send, 0.99))),
       writesPerSecond: runs[k].map((r) => round(r.load.acked / r.load.seconds)),
       maxQueue: runs[k].map((r) => r.maxQueue),
+      reconcilesPerSecond: runs[k].map((r) => round(r.reconciles / r.load.seconds)),
+      reconcileP50Ms: runs[k].map((r) => round(r.reconcileP50Ms)),
     });
     const setup = { quiet: `${QUIET} clusters × 5 writes/s`, noisy: `1 cluster, ${noisyRate} writes/s over ${NOISY_OBJECTS} ConfigMaps`, reconcile: 'records, then waits 2 ms; 1 worker', secondsPerRun: seconds };
     return [

@@ -10,8 +10,9 @@
  *
  * Per run: this process's established TCP sockets to the server (from /proc), the server's open
  * watches, the heap (JS heap plus ArrayBuffers after full collections) minus the heap before, and
- * the time to sync. All runs of ours come first, then the stock ones (see below); ratios are taken per run (stock / ours, and for the
- * time ours as a percentage of stock, since the table prints whole numbers).
+ * the time to sync. All runs of ours come first, then the stock ones (see below). Ratios pair the
+ * i-th runs: stock / ours for sockets and watches; for heap and time, ours as a percentage of stock
+ * (the table prints whole numbers).
  */
 import { CoreV1Api, makeInformer, type KubernetesObject as StockObject } from '@kubernetes/client-node';
 import type { Informer, ObjectCache } from '@kubernetes/client-node';
@@ -137,7 +138,7 @@ async function measure(ctx: BenchContext): Promise<BenchRow[]> {
       row(SECTION, 'heap (heap + buffers after GC), stock', 'KiB', stock.map((s) => s.heapBytes / 1024)),
       row(SECTION, 'sockets, stock / ours', '×', ratio((s) => s.sockets)),
       row(SECTION, 'server watches, stock / ours', '×', ratio((s) => s.watches)),
-      row(SECTION, 'heap, stock / ours', '×', ratio((s) => s.heapBytes)),
+      row(SECTION, 'heap, ours as a share of stock', '%', ours.map((s, i) => (100 * s.heapBytes) / stock[i]!.heapBytes)),
       row(SECTION, 'time to sync, ours as a share of stock', '%', ours.map((s, i) => (100 * s.syncMs) / stock[i]!.syncMs)),
     ];
   } finally {
