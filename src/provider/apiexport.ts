@@ -15,7 +15,7 @@ import { Transport, type ClusterClient, type KubernetesObject, type ObjectType }
 import { ClusterEventRecorder } from '../controller/recorder.js';
 import { InformerFactory, type Cached, type SharedInformer } from '../informer/index.js';
 import { Logger } from '../log/index.js';
-import { Endpoint, FieldIndexes, type EndpointCluster } from './endpoint.js';
+import { Endpoint, FieldIndexes, stripManagedFields, type EndpointCluster } from './endpoint.js';
 import { ClusterNotFoundError, type Aware, type Cluster, type EventRecorder, type FieldIndexer, type Provider } from './types.js';
 
 /** The annotation kcp puts on objects with their workspace path. */
@@ -192,7 +192,7 @@ export class APIExportProvider implements Provider {
         ? (client) => recorder(client, client.cluster)
         : (client) => new ClusterEventRecorder({ client, controller: this.opts.eventSource ?? 'kcp-multicluster-provider', log: log.with({ cluster: client.cluster }) }),
     });
-    const informer = endpoint.informerAt<KubernetesObject>(this.opts.watchPath ?? '/apis/apis.kcp.io/v1alpha1/apibindings');
+    const informer = endpoint.informerAt<KubernetesObject>(this.opts.watchPath ?? '/apis/apis.kcp.io/v1alpha1/apibindings', { transform: stripManagedFields });
     const ep: WatchedEndpoint = { url, endpoint, informer };
     this.endpoints.set(url, ep);
     log.info('watching endpoint');

@@ -13,6 +13,15 @@ export function typeKey(type: ObjectType<KubernetesObject>): string {
   return `${type.apiVersion}/${type.kind}`;
 }
 
+/**
+ * Drops `metadata.managedFields` (controller-runtime's `TransformStripManagedFields`): most of a
+ * cached APIBinding's bytes, read by nobody.
+ */
+export function stripManagedFields<T extends KubernetesObject>(obj: T): T {
+  if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata['managedFields'];
+  return obj;
+}
+
 /** The name of the store index behind a field index. */
 export function fieldIndexName(field: string): string {
   return `field:${field}`;
@@ -104,9 +113,9 @@ export class Endpoint {
   }
 
   /** The wildcard informer of an API path (no discovery), shared with controllers that watch the same resource. */
-  informerAt<T extends KubernetesObject>(path: string): SharedInformer<T> {
+  informerAt<T extends KubernetesObject>(path: string, opts: { transform?: (obj: T) => T } = {}): SharedInformer<T> {
     if (this.closed) throw new Error(`endpoint ${this.url} is closed`);
-    return this.factory.informer<T>({ path });
+    return this.factory.informer<T>({ path, transform: opts.transform });
   }
 
   /** The informer of `type` if it is resolved and running, for synchronous cache reads. */

@@ -12,7 +12,7 @@ export {
   type EventInput,
   type FieldIndexer,
 } from './types.js';
-export { Endpoint, EndpointCluster, FieldIndexes, typeKey, fieldIndexName, type EndpointOptions } from './endpoint.js';
+export { Endpoint, EndpointCluster, FieldIndexes, typeKey, fieldIndexName, stripManagedFields, type EndpointOptions } from './endpoint.js';
 export {
   APIExportProvider,
   PATH_ANNOTATION,

@@ -1,8 +1,15 @@
 /**
  * The ready items of a priority queue: one level per priority, highest first. Within a level the
  * items are kept per fairness group (a cluster, or one group when fairness is off), each group a
- * FIFO linked list, and the groups take turns round-robin. Every operation is O(1) apart from
- * creating or emptying a level, which is O(log levels).
+ * FIFO linked list, and the groups take turns round-robin. Every operation is O(1) (amortised)
+ * apart from creating or emptying a level, which is O(log levels).
+ *
+ * Where a group joins the round decides how fair it is (start-time fair queuing with unit costs):
+ * a group that empties stays in the ring, empty, until the turn comes round to it again. Refilled
+ * before then, it keeps its place, at the end of the round, because it was served this round; a
+ * group that is new, or has been idle for a whole round, joins at the turn and is served next. So
+ * a quiet cluster's key waits for no noisy cluster's key, and no cluster can jump the round by
+ * emptying and refilling.
  */
 import { IndexedHeap, type HeapNode } from './heap.js';
 
@@ -35,6 +42,10 @@ interface Level<N extends ReadyNode> extends HeapNode {
   readonly groups: Map<string, Group<N>>;
   /** The group whose turn is next; undefined when the level is empty. */
   cursor: Group<N> | undefined;
+  /** Ready nodes in the level (empty groups waiting for their turn hold none). */
+  nodes: number;
+  /** The last group that joined since the turn last moved: later joiners queue behind it. */
+  joined: Group<N> | undefined;
 }
 
 /** Ready nodes by priority, round-robin across groups within a priority. */
@@ -52,7 +63,7 @@ export class ReadyLevels<N extends ReadyNode> {
   push(node: N): void {
     let level = this.levels.get(node.priority);
     if (level === undefined) {
-      level = { priority: node.priority, groups: new Map(), cursor: undefined, heapIndex: -1 };
+      level = { priority: node.priority, groups: new Map(), cursor: undefined, nodes: 0, joined: undefined, heapIndex: -1 };
       this.levels.set(node.priority, level);
       this.order.push(level);
     }
@@ -65,14 +76,22 @@ export class ReadyLevels<N extends ReadyNode> {
         group.ringPrev = group;
         group.ringNext = group;
         level.cursor = group;
+      } else if (level.joined !== undefined) {
+        // Several joiners within one turn keep their order.
+        const after = level.joined;
+        group.ringPrev = after;
+        group.ringNext = after.ringNext;
+        after.ringNext.ringPrev = group;
+        after.ringNext = group;
       } else {
-        // A group that (re)joins takes the last turn of the current round, so it waits at most
-        // one turn of every other group and cannot jump ahead of them by emptying and refilling.
+        // New, or idle for a whole round: its turn is now.
         group.ringNext = cursor;
         group.ringPrev = cursor.ringPrev;
         cursor.ringPrev.ringNext = group;
         cursor.ringPrev = group;
+        level.cursor = group;
       }
+      level.joined = group;
     }
     node.list = group as Group<ReadyNode>;
     node.prev = group.tail;
@@ -80,16 +99,24 @@ export class ReadyLevels<N extends ReadyNode> {
     if (group.tail === undefined) group.head = node;
     else group.tail.next = node;
     group.tail = node;
+    level.nodes++;
     this.count++;
   }
 
   /** Removes and returns the next node: highest level first, the group whose turn it is, oldest first. */
   shift(): N | undefined {
     const level = this.order.peek();
-    const group = level?.cursor;
-    const node = group?.head;
-    if (level === undefined || group === undefined || node === undefined) return undefined;
+    if (level === undefined || level.cursor === undefined) return undefined;
+    let group = level.cursor;
+    // Empty groups whose turn has come round leave the ring (each once: amortised O(1)).
+    while (group.head === undefined) {
+      const next = group.ringNext;
+      this.leaveRing(level, group);
+      group = next;
+    }
+    const node = group.head!;
     level.cursor = group.ringNext;
+    level.joined = undefined;
     this.unlink(node, level, group);
     return node;
   }
@@ -110,16 +137,21 @@ export class ReadyLevels<N extends ReadyNode> {
     node.prev = undefined;
     node.next = undefined;
     this.count--;
-    if (group.head !== undefined) return;
-    // An empty group leaves the ring: a cluster with nothing ready (say, all of its keys are being
-    // processed) is skipped rather than holding up the round.
+    level.nodes--;
+    // An empty group stays in the ring until its turn (see the file comment); skipped then, so a
+    // cluster with nothing ready (say, all of its keys are being processed) holds up nobody. An
+    // empty level goes, and its waiting groups with it.
+    if (level.nodes > 0) return;
+    level.cursor = undefined;
+    level.joined = undefined;
+    level.groups.clear();
+    this.levels.delete(level.priority);
+    this.order.remove(level);
+  }
+
+  private leaveRing(level: Level<N>, group: Group<N>): void {
     level.groups.delete(group.name);
-    if (group.ringNext === group) {
-      level.cursor = undefined;
-      this.levels.delete(level.priority);
-      this.order.remove(level);
-      return;
-    }
+    if (level.joined === group) level.joined = undefined;
     group.ringPrev.ringNext = group.ringNext;
     group.ringNext.ringPrev = group.ringPrev;
     if (level.cursor === group) level.cursor = group.ringNext;

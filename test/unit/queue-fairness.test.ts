@@ -223,3 +223,42 @@ describe('PriorityQueue.dropCluster', () => {
     expect(q.len()).to.equal(0);
   });
 });
+
+describe('PriorityQueue fairness: where a cluster joins the round', () => {
+  it('serves a cluster that was idle for a round next, ahead of a backlogged one', async () => {
+    const { q } = setup();
+    for (let i = 0; i < 100; i++) q.add(`noisy/${i}`);
+    expect(await take(q, 3)).to.deep.equal(['noisy/0', 'noisy/1', 'noisy/2']);
+    q.add('quiet/1');
+    // The quiet key waits for no noisy key.
+    expect(await take(q, 1)).to.deep.equal(['quiet/1']);
+    expect(await take(q, 1)).to.deep.equal(['noisy/3']);
+    // Idle through a whole round (noisy/3 was the round), the quiet cluster is next again at once.
+    q.add('quiet/2');
+    expect(await take(q, 2)).to.deep.equal(['quiet/2', 'noisy/4']);
+  });
+
+  it('makes a cluster that was just served and refills wait its turn: no jumping the round by emptying', async () => {
+    const { q } = setup();
+    for (let i = 0; i < 10; i++) q.add(`a/${i}`);
+    for (let i = 0; i < 10; i++) q.add(`b/${i}`);
+    q.add('c/1');
+    expect(await take(q, 3)).to.deep.equal(['a/0', 'b/0', 'c/1']);
+    // c refills right after its turn: a and b go first.
+    q.add('c/2');
+    expect(await take(q, 3)).to.deep.equal(['a/1', 'b/1', 'c/2']);
+    q.add('c/3');
+    expect(await take(q, 3)).to.deep.equal(['a/2', 'b/2', 'c/3']);
+  });
+
+  it('keeps several clusters that join within one turn in the order they came', async () => {
+    const { q } = setup();
+    for (let i = 0; i < 10; i++) q.add(`a/${i}`);
+    expect(await take(q, 1)).to.deep.equal(['a/0']);
+    q.add('x/1');
+    q.add('y/1');
+    q.add('z/1');
+    expect(await take(q, 5)).to.deep.equal(['x/1', 'y/1', 'z/1', 'a/1', 'a/2']);
+  });
+});
+
