@@ -19,8 +19,9 @@ export function environment(): Record<string, unknown> {
     loadAverage1m: Math.round(os.loadavg()[0]! * 100) / 100,
     memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
     note:
-      'Client and server share one Node process (one event loop) on loopback 127.0.0.1: every figure ' +
-      `includes the client's own cost (request building, response reading, NDJSON parsing). Machine: ${cpus.length} core(s).`,
+      'Server and client on loopback 127.0.0.1. The server sections share one Node process (one event loop) with ' +
+      "their client, so those figures include the client's own cost; the runtime-* sections run the server in a " +
+      `child process, so heap and CPU figures are the runtime's alone. Machine: ${cpus.length} core(s).`,
   };
 }
 
