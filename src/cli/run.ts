@@ -7,7 +7,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { KubeConfig } from '@kubernetes/client-node';
+// client-node loads lazily: it costs most of the CLI's start-up, and usage errors need none of it.
+import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
@@ -91,7 +92,8 @@ export async function loadController(file: string): Promise<ControllerModule> {
 }
 
 /** Loads the kubeconfig (file, else KUBECONFIG / ~/.kube/config) and picks the context. */
-export function loadKubeConfig(file: string | undefined, context: string | undefined): KubeConfig {
+export async function loadKubeConfig(file: string | undefined, context: string | undefined): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   try {
     if (file) {
@@ -157,7 +159,7 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   if (o.leaderElect) checkLeaseTimings(o);
   const file = resolveController(spec);
   const mod = await loadController(file);
-  const kc = loadKubeConfig(o.kubeconfig, o.context);
+  const kc = await loadKubeConfig(o.kubeconfig, o.context);
   const endpointSlice = o.endpointslice ?? mod.endpointSlice;
   if (!endpointSlice) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
   const name = path.basename(file) === 'index.js' ? path.basename(path.dirname(file)) : path.basename(file).replace(/\.[cm]?js$/, '');

@@ -4,7 +4,7 @@
  * how a provider author sees exactly what the engine sees, through restarts and 410s.
  */
 import * as fs from 'node:fs';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { Subscription } from 'rxjs';
 import { Discovery, Transport, UnknownResourceError, type ResourceInfo } from '../client/index.js';
@@ -37,7 +37,8 @@ export function watchURL(server: string): string {
   return /\/clusters\/[^/]+$/.test(new URL(s).pathname) ? s : `${s}/clusters/*`;
 }
 
-function loadKubeConfig(file: string | undefined): KubeConfig {
+async function loadKubeConfig(file: string | undefined): Promise<KubeConfig> {
+  const { KubeConfig } = await import('@kubernetes/client-node');
   const kc = new KubeConfig();
   if (file) {
     if (!fs.existsSync(file)) throw new Error(`kubeconfig ${file} does not exist`);
@@ -101,7 +102,7 @@ const PROGRESS_INTERVAL_MS = 2000;
 export async function runWatch(resource: string, o: WatchCommandOptions, io: WatchIO): Promise<void> {
   const json = o.output === 'json';
   if (o.output !== undefined && o.output !== 'json') throw new Error(`unsupported output format "${o.output}" (supported: json)`);
-  const kc = loadKubeConfig(o.kubeconfig);
+  const kc = await loadKubeConfig(o.kubeconfig);
   const transport = Transport.fromKubeConfig(kc, { userAgent: 'kcp-mc-watch' });
   const urls = [...new Set((o.server?.length ? o.server : [transport.server]).map(watchURL))];
   const log: Log = (e) => {
