@@ -52,6 +52,7 @@ export class Logger {
     this.options = opts;
   }
 
+  // Kept whole so that children write where, and as, their parent does.
   private readonly options: LoggerOptions;
 
   /** A logger that writes nothing. */
@@ -69,12 +70,15 @@ export class Logger {
     return ORDER[level] >= this.min;
   }
 
+  /** A debug entry (written only at level debug). */
   debug(msg: string, fields?: Record<string, unknown>): void {
     this.log('debug', msg, fields);
   }
+  /** An info entry. */
   info(msg: string, fields?: Record<string, unknown>): void {
     this.log('info', msg, fields);
   }
+  /** A warning entry. */
   warn(msg: string, fields?: Record<string, unknown>): void {
     this.log('warn', msg, fields);
   }
