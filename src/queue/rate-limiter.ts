@@ -1,9 +1,10 @@
 /**
  * Retry delays for the work queue, after client-go's `workqueue` rate limiters.
  *
- * Limiters that count failures per item identify an item by a `keyOf` function (default
- * `String(item)`), so items that are objects work as long as the limiter and the queue agree on
- * the key. `PriorityQueue` builds its default limiter with its own `keyOf`; a limiter passed to it
+ * Limiters that count failures per item identify an item by a `keyOf` function (default: a
+ * string is its own key, a request `{ cluster, namespace?, name }` is `cluster/namespace/name`,
+ * anything else its JSON), so items that are objects work as long as the limiter and the queue
+ * agree on the key. `PriorityQueue` builds its default limiter with its own `keyOf`; a limiter passed to it
  * should be built with the same `keyOf`.
  */
 import type { RateLimiter } from './types.js';
@@ -11,7 +12,16 @@ import type { RateLimiter } from './types.js';
 /** How a limiter names an item; the same function as the queue's `keyOf`. */
 export type KeyOf<K> = (item: K) => string;
 
-const stringKey = <K>(item: K): string => String(item);
+const stringKey = <K>(item: K): string => {
+  if (typeof item === 'string') return item;
+  if (typeof item === 'object' && item !== null) {
+    const r = item as { cluster?: unknown; namespace?: unknown; name?: unknown };
+    // A controller's request, keyed as the controller's queue keys it (`requestKey`).
+    if (typeof r.cluster === 'string' && typeof r.name === 'string') return `${r.cluster}/${typeof r.namespace === 'string' ? r.namespace : ''}/${r.name}`;
+    return JSON.stringify(item);
+  }
+  return String(item);
+};
 
 /** Per-item exponential backoff: `baseMs × 2^failures`, capped at `maxMs` (client-go's ItemExponentialFailureRateLimiter). */
 export class ItemExponentialRateLimiter<K> implements RateLimiter<K> {

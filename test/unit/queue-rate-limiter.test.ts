@@ -112,3 +112,15 @@ describe('MaxOfRateLimiter', () => {
     expect(() => new MaxOfRateLimiter<string>()).to.throw(RangeError);
   });
 });
+
+describe('rate limiter default keys', () => {
+  it('keys controller requests by cluster, namespace and name, so user-built limiters count per request', () => {
+    const rl = new ItemExponentialRateLimiter<{ cluster: string; namespace?: string; name: string }>();
+    expect(rl.when({ cluster: 'a', namespace: 'ns', name: 'x' })).to.equal(5);
+    expect(rl.when({ cluster: 'a', namespace: 'ns', name: 'x' })).to.equal(10);
+    expect(rl.when({ cluster: 'b', namespace: 'ns', name: 'x' })).to.equal(5);
+    expect(rl.when({ cluster: 'a', name: 'x' })).to.equal(5);
+    expect(rl.numRequeues({ cluster: 'a', namespace: 'ns', name: 'x' })).to.equal(2);
+  });
+});
+
