@@ -257,7 +257,8 @@ export class Controller {
       }
       const got = await this.queue.get();
       if (got.shutdown) return;
-      void this.pool.add(() => this.process(got.item, got.priority));
+      // Nothing a reconciler does (throwing anything at all) may become an unhandled rejection.
+      this.pool.add(() => this.process(got.item, got.priority)).catch((e: unknown) => this.deps?.log.error('reconcile bookkeeping failed', { err: describe(e) }));
     }
   }
 
@@ -289,6 +290,7 @@ export class Controller {
     this.metrics.active(1);
     let outcome: ReconcileOutcome['result'] = 'success';
     let error: unknown;
+    let failed = false;
     try {
       let result: Result | void | undefined;
       try {
@@ -302,12 +304,13 @@ export class Controller {
         });
       } catch (e) {
         error = e;
+        failed = true;
       }
       const seconds = (performance.now() - started) / 1000;
       // A cluster that left (or a new engagement of its name) gets no requeue from the old one.
       const current = this.engaged.get(req.cluster) === eng;
-      if (error !== undefined && isClusterNotFound(error)) error = undefined;
-      if (error !== undefined) {
+      if (failed && isClusterNotFound(error)) failed = false;
+      if (failed) {
         outcome = 'error';
         const terminal = isTerminalError(error);
         if (!(error instanceof Error)) this.metrics.panicked();
@@ -353,7 +356,7 @@ export class Controller {
         log.error('error policy threw; backing off', { err: e });
       }
     }
-    const msg = error instanceof Error ? error.message : `non-error thrown: ${String(error)}`;
+    const msg = describe(error);
     // 403/404 is what a workspace that is leaving (binding deleted, claim revoked) answers before
     // the provider has seen it go: worth a retry, not an error line.
     if (decision === 'backoff' && (isForbidden(error) || isNotFound(error))) {
@@ -368,6 +371,11 @@ export class Controller {
       log.error('reconcile failed; retrying with backoff', { err: msg, attempt: attempt + 1 });
       this.queue.add(req, { rateLimited: true, priority });
     } else {
+      if (typeof decision !== 'object' || decision === null || !(decision.requeueAfter > 0)) {
+        log.error('reconcile failed; the error policy gave no usable decision, backing off', { err: msg });
+        this.queue.add(req, { rateLimited: true, priority });
+        return;
+      }
       log.error('reconcile failed; retrying as the error policy says', { err: msg, requeueAfter: decision.requeueAfter });
       this.queue.add(req, { after: decision.requeueAfter, priority: decision.priority ?? priority });
     }
@@ -381,5 +389,15 @@ export class Controller {
         // observers must not break the controller
       }
     }
+  }
+}
+
+/** An error as one line, whatever was thrown (even objects whose string conversion throws). */
+function describe(e: unknown): string {
+  if (e instanceof Error) return e.message;
+  try {
+    return `non-error thrown: ${String(e)}`;
+  } catch {
+    return `non-error thrown: ${Object.prototype.toString.call(e)}`;
   }
 }

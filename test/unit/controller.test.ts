@@ -102,6 +102,36 @@ describe('controller (fake provider)', function () {
     }
   });
 
+  it('treats anything thrown as a failure, even undefined or an object that cannot become a string, without crashing', async () => {
+    let ctrl!: Controller;
+    const calls: Record<string, number> = {};
+    const h = await harness((m) => {
+      ctrl = m
+        .controller('odd-throws')
+        .for(CM)
+        .withOptions({ errorPolicy: (req) => (req.name === 'bad-policy' ? (null as never) : 'backoff') })
+        .reconcile((req) => {
+          calls[req.name] = (calls[req.name] ?? 0) + 1;
+          if (calls[req.name]! > 1) return;
+          if (req.name === 'undef') throw undefined;
+          if (req.name === 'nullproto') throw Object.create(null);
+          throw new Error('boom');
+        });
+    });
+    const seen = record(ctrl);
+    const inf = h.provider.endpoint.informer(CM);
+    h.provider.add('c1');
+    for (const n of ['undef', 'nullproto', 'bad-policy']) inf.put('c1', cm(n));
+    try {
+      await eventually(() => ['undef', 'nullproto', 'bad-policy'].every((n) => calls[n] === 2), 'each retried once');
+      for (const n of ['undef', 'nullproto', 'bad-policy']) {
+        expect(seen.filter((o) => o.request.name === n).map((o) => o.result), n).to.deep.equal(['error', 'success']);
+      }
+    } finally {
+      await h.stop();
+    }
+  });
+
   it('lets an error policy drop or delay a failed request', async () => {
     let ctrl!: Controller;
     const attempts: Record<string, number[]> = {};
