@@ -1,65 +1,10 @@
 /** PriorityQueue per cluster: round-robin fairness within a priority, locked keys, dropCluster. */
 import { expect } from 'chai';
-import { PriorityQueue, type GetResult, type PriorityQueueOptions, type QueueMetrics } from '../../src/queue/index.js';
+import { PriorityQueue, type QueueMetrics } from '../../src/queue/index.js';
+import { item, peek, setup as setupAt, take } from '../support/queue.js';
 
-/** A manual clock; timers fire only from `advance`. */
-class FakeTime {
-  t = 0;
-  private seq = 0;
-  readonly timers = new Map<number, { at: number; fn: () => void }>();
-  now = (): number => this.t;
-  setTimer = (fn: () => void, ms: number): unknown => {
-    this.timers.set(++this.seq, { at: this.t + ms, fn });
-    return this.seq;
-  };
-  clearTimer = (id: unknown): void => {
-    this.timers.delete(id as number);
-  };
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      const due = [...this.timers].filter(([, v]) => v.at <= end).sort((a, b) => a[1].at - b[1].at)[0];
-      if (due === undefined) break;
-      this.timers.delete(due[0]);
-      this.t = Math.max(this.t, due[1].at);
-      due[1].fn();
-    }
-    this.t = end;
-  }
-}
-
-const setup = (extra: Partial<PriorityQueueOptions<string>> = {}) => {
-  const time = new FakeTime();
-  const q = new PriorityQueue<string>({
-    keyOf: (s) => s,
-    clusterOf: (s) => s.split('/')[0]!,
-    now: time.now,
-    setTimer: time.setTimer,
-    clearTimer: time.clearTimer,
-    ...extra,
-  });
-  return { q, time };
-};
-
-const item = (r: GetResult<string>): string => {
-  if (r.shutdown) throw new Error('unexpected shutdown');
-  return r.item;
-};
-
-/** Takes `n` ready items; done each at once unless `hold`. */
-async function take(q: PriorityQueue<string>, n: number, hold = false): Promise<string[]> {
-  const out: string[] = [];
-  for (let i = 0; i < n; i++) {
-    const k = item(await q.get());
-    out.push(k);
-    if (!hold) q.done(k);
-  }
-  return out;
-}
-
-async function peek<T>(p: Promise<T>): Promise<T | 'pending'> {
-  return Promise.race([p, new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
-}
+// This file's expected timer times count from a clock at 0.
+const setup = (extra: Parameters<typeof setupAt>[0] = {}) => setupAt(extra, 0);
 
 describe('PriorityQueue fairness', () => {
   it('hands out a late single key of cluster B within one round of a cluster A with 10,000 keys', async () => {

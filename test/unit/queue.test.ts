@@ -1,60 +1,7 @@
 /** PriorityQueue: dedup, processing locks, delays, priorities, backoff, shutdown and drain, metrics. */
 import { expect } from 'chai';
-import { ItemExponentialRateLimiter, LOW_PRIORITY, PriorityQueue, type GetResult, type PriorityQueueOptions, type QueueMetrics } from '../../src/queue/index.js';
-
-/** A manual clock with timers that fire only when the test advances time. */
-class FakeTime {
-  t = 1_000;
-  private seq = 0;
-  readonly timers = new Map<number, { at: number; fn: () => void; ms: number }>();
-  readonly delays: number[] = [];
-  now = (): number => this.t;
-  setTimer = (fn: () => void, ms: number): unknown => {
-    const id = ++this.seq;
-    this.timers.set(id, { at: this.t + ms, fn, ms });
-    this.delays.push(ms);
-    return id;
-  };
-  clearTimer = (id: unknown): void => {
-    this.timers.delete(id as number);
-  };
-  /** Moves the clock forward, firing due timers in time order. */
-  advance(ms: number): void {
-    const end = this.t + ms;
-    for (;;) {
-      let next: [number, { at: number; fn: () => void }] | undefined;
-      for (const e of this.timers) if (e[1].at <= end && (next === undefined || e[1].at < next[1].at)) next = e;
-      if (next === undefined) break;
-      this.timers.delete(next[0]);
-      this.t = Math.max(this.t, next[1].at);
-      next[1].fn();
-    }
-    this.t = end;
-  }
-}
-
-const setup = (extra: Partial<PriorityQueueOptions<string>> = {}) => {
-  const time = new FakeTime();
-  const q = new PriorityQueue<string>({
-    keyOf: (s) => s,
-    clusterOf: (s) => s.split('/')[0]!,
-    now: time.now,
-    setTimer: time.setTimer,
-    clearTimer: time.clearTimer,
-    ...extra,
-  });
-  return { q, time };
-};
-
-/** The promise's value if it has settled after the pending microtasks ran, else 'pending'. */
-async function peek<T>(p: Promise<T>): Promise<T | 'pending'> {
-  return Promise.race([p, new Promise<'pending'>((r) => setImmediate(() => r('pending')))]);
-}
-
-const item = (r: GetResult<string>): string => {
-  if (r.shutdown) throw new Error('unexpected shutdown');
-  return r.item;
-};
+import { ItemExponentialRateLimiter, LOW_PRIORITY, PriorityQueue, type GetResult, type QueueMetrics } from '../../src/queue/index.js';
+import { FakeTime, item, peek, setup } from '../support/queue.js';
 
 /** Hands out everything ready now, marking each done. */
 async function drainReady(q: PriorityQueue<string>): Promise<string[]> {
