@@ -8,6 +8,7 @@ import * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AgentPool, type SocketStats, type TLSMaterial } from './agents.js';
+import { abortError, sleep } from './abort.js';
 import { apiErrorFromResponse, NetworkError } from './errors.js';
 import { isAbsoluteURL, joinURL, withQuery } from './url.js';
 
@@ -72,30 +73,6 @@ async function readBytes(body: Readable): Promise<Buffer> {
 
 async function readAll(body: Readable): Promise<string> {
   return (await readBytes(body)).toString('utf8');
-}
-
-function abortError(signal: AbortSignal): Error {
-  const reason: unknown = signal.reason;
-  if (reason instanceof Error) return reason;
-  const e = new Error('The operation was aborted');
-  e.name = 'AbortError';
-  return e;
-}
-
-/** Sleeps `ms`, rejecting with the abort reason when `signal` fires first. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(abortError(signal));
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(abortError(signal!));
-    };
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function encodeBody(o: RequestOptions): Buffer | undefined {

@@ -8,7 +8,7 @@
 import { randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { isConflict, isNotFound, microTime, type ClusterClient } from '../client/index.js';
+import { abortError, isConflict, isNotFound, microTime, sleep, type ClusterClient } from '../client/index.js';
 import type { KubernetesObject, ObjectType } from '../client/index.js';
 import type { Logger } from '../log/index.js';
 
@@ -53,29 +53,6 @@ export const LEASE: ObjectType<Lease> = { apiVersion: 'coordination.k8s.io/v1', 
 
 /** client-go's `JitterFactor`: an acquire retry waits between 1× and 2.2× the retry period. */
 const JITTER_FACTOR = 1.2;
-
-function abortReason(signal: AbortSignal): Error {
-  const r: unknown = signal.reason;
-  if (r instanceof Error) return r;
-  const e = new Error('The operation was aborted');
-  e.name = 'AbortError';
-  return e;
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(abortReason(signal));
-    const onAbort = (): void => {
-      clearTimeout(t);
-      reject(abortReason(signal));
-    };
-    const t = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
-}
 
 // The record's identity for change detection, like client-go's comparison of raw record bytes.
 function recordKey(s: LeaseSpec): string {
@@ -147,11 +124,11 @@ export class LeaderElector {
     const attempt = AbortSignal.any([signal, this.stopCtrl.signal]);
     try {
       for (;;) {
-        if (attempt.aborted) throw abortReason(attempt);
+        if (attempt.aborted) throw abortError(attempt);
         if (await this.tryAcquireOrRenew(attempt)) break;
         await sleep(this.retryPeriodMs * (1 + Math.random() * JITTER_FACTOR), attempt);
       }
-      if (attempt.aborted) throw abortReason(attempt);
+      if (attempt.aborted) throw abortError(attempt);
     } catch (e) {
       if (this.state === 'acquiring') this.state = 'idle';
       throw e;
