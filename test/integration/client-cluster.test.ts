@@ -14,7 +14,7 @@ import {
   type ObjectType,
 } from '../../src/client/index.js';
 import type { RunningServer } from '../../src/server/index.js';
-import { kubeConfigFor, start } from '../support/server.js';
+import { kubeConfigFor, rejection, start } from '../support/server.js';
 
 interface ConfigMap extends KubernetesObject {
   data?: Record<string, string>;
@@ -37,15 +37,6 @@ const cm = (name: string, data: Record<string, string>, extra: Partial<ConfigMap
   metadata: { name, namespace: 'default', ...extra },
   data,
 });
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('client: ClusterClient (reference server)', () => {
   let srv: RunningServer;

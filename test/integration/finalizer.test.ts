@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { ClusterClient, isConflict, isInvalid, isNotFound, PatchType, Transport, type KubernetesObject, type ObjectType } from '../../src/client/index.js';
 import { finalizer, type FinalizerEvent } from '../../src/controller/finalizer.js';
 import type { RunningServer } from '../../src/server/index.js';
-import { kubeConfigFor, start } from '../support/server.js';
+import { kubeConfigFor, rejection, start } from '../support/server.js';
 
 interface ConfigMap extends KubernetesObject {
   data?: Record<string, string>;
@@ -11,15 +11,6 @@ interface ConfigMap extends KubernetesObject {
 const CM: ObjectType<ConfigMap> = { apiVersion: 'v1', kind: 'ConfigMap' };
 const F = 'example.com/cleanup';
 const OTHER = 'other.example.com/keep';
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('controller: finalizer() (reference server)', () => {
   let srv: RunningServer;

@@ -85,6 +85,16 @@ export async function serves(srv: RunningServer, groupVersion: string, ...resour
   return resources.every((r) => names.includes(r));
 }
 
+/** What `p` rejects with; fails when it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<unknown> {
+  try {
+    await p;
+  } catch (e) {
+    return e;
+  }
+  throw new Error('expected a rejection');
+}
+
 /** Polls `check` until it returns a truthy value or the deadline passes. */
 export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
   const deadline = Date.now() + timeoutMs;
