@@ -47,6 +47,8 @@ interface Source {
 export class Controller {
   /** The queue of requests. */
   readonly queue: PriorityQueue<Request>;
+  /** The primary type (`for`); found once, since every delta of an owned type needs it. */
+  readonly primary: ObjectType<KubernetesObject> | undefined;
   private readonly engaged = new Map<string, Engagement>();
   private readonly sources = new Map<SharedInformer<KubernetesObject>, Source>();
   private readonly pool: PQueue;
@@ -69,6 +71,7 @@ export class Controller {
     metrics: ControllerMetrics | undefined,
   ) {
     this.metrics = metrics ?? NO_METRICS;
+    this.primary = watches.find((w) => w.role === 'for')?.type;
     this.workers = Math.max(1, Math.floor(options.maxConcurrentReconciles ?? 1));
     this.pool = new PQueue({ concurrency: this.workers });
     this.queue = new PriorityQueue<Request>({
@@ -78,11 +81,6 @@ export class Controller {
       rateLimiter: options.rateLimiter,
       metrics: this.metrics.queue,
     });
-  }
-
-  /** The primary type (`for`). */
-  get primary(): ObjectType<KubernetesObject> | undefined {
-    return this.watches.find((w) => w.role === 'for')?.type;
   }
 
   /** Whether the controller waits for leadership. */
