@@ -16,6 +16,7 @@ import { ClusterEventRecorder } from '../controller/recorder.js';
 import { InformerFactory, type Cached, type SharedInformer } from '../informer/index.js';
 import { Logger } from '../log/index.js';
 import { Endpoint, FieldIndexes, stripManagedFields, type EndpointCluster } from './endpoint.js';
+import { EndpointSet } from './endpoint-set.js';
 import { ClusterNotFoundError, type Aware, type Cluster, type EventRecorder, type FieldIndexer, type Provider } from './types.js';
 
 /** The annotation kcp puts on objects with their workspace path. */
@@ -99,6 +100,8 @@ export class APIExportProvider implements Provider {
   private readonly indexes = new FieldIndexes();
   private readonly clusters = new Map<string, Engaged>();
   private readonly endpoints = new Map<string, WatchedEndpoint>();
+  /** The endpoints watched now (one per shard URL), for cross-shard views. */
+  readonly endpointSet = new EndpointSet();
   private readonly log: Logger;
   private readonly filter: (obj: Cached<KubernetesObject>) => boolean;
   private slices: SharedInformer<APIExportEndpointSlice> | undefined;
@@ -195,6 +198,7 @@ export class APIExportProvider implements Provider {
     const informer = endpoint.informerAt<KubernetesObject>(this.opts.watchPath ?? '/apis/apis.kcp.io/v1alpha1/apibindings', { transform: stripManagedFields });
     const ep: WatchedEndpoint = { url, endpoint, informer };
     this.endpoints.set(url, ep);
+    this.endpointSet.add(endpoint);
     log.info('watching endpoint');
     ep.subscription = informer.addEventHandler({
       onAdd: (obj, cluster) => this.observed(ep, undefined, obj, cluster),
@@ -212,6 +216,7 @@ export class APIExportProvider implements Provider {
       freed.push(name);
     }
     ep.subscription?.unsubscribe();
+    this.endpointSet.remove(ep.endpoint);
     ep.endpoint.close();
     this.log.info('stopped watching endpoint', { endpoint: ep.url });
     // Another endpoint may serve the same cluster (a shard's URL replaced in two steps). Its events
