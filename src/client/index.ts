@@ -39,6 +39,7 @@ export {
   namespaceSegment,
 } from './names.js';
 export { Discovery, UnknownKindError, UnknownResourceError, parseAPIVersion, type JSONRequester, type ResourceInfo } from './discovery.js';
+export { StaticDiscovery, builtinResources, type StaticResource } from './static-discovery.js';
 export {
   ClusterClient,
   PatchType,

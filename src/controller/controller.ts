@@ -38,6 +38,8 @@ interface Source {
   readonly informer: SharedInformer<KubernetesObject>;
   readonly watches: WatchSpec[];
   readonly clusters: Set<string>;
+  /** The cluster names deltas carry → the engaged name (they differ when a provider qualifies names). */
+  readonly names: Map<string, string>;
   subscription?: Subscription;
   /** True while the informer replays its cache to a new subscription. */
   replaying: boolean;
@@ -127,7 +129,8 @@ export class Controller {
     this.engaged.set(name, eng);
     try {
       const distinct = [...byInformer.keys()];
-      for (const [inf, watches] of byInformer) this.attach(inf, watches, name);
+      const raw = cluster.informerCluster ?? name;
+      for (const [inf, watches] of byInformer) this.attach(inf, watches, name, raw);
       // Usually the endpoint's informers synced long ago: no timer, no listener per cluster then.
       const unsynced = distinct.filter((inf) => !inf.synced);
       if (unsynced.length > 0) await this.waitSynced(unsynced, name, signal);
@@ -160,7 +163,9 @@ export class Controller {
     for (const f of this.inflight.values()) if (f.cluster === name) f.ctl.abort(new Error(`cluster ${JSON.stringify(name)} disengaged`));
     this.queue.dropCluster(name);
     for (const src of [...this.sources.values()]) {
-      if (!src.clusters.delete(name) || src.clusters.size > 0) continue;
+      if (!src.clusters.delete(name)) continue;
+      for (const [raw, n] of src.names) if (n === name) src.names.delete(raw);
+      if (src.clusters.size > 0) continue;
       src.subscription?.unsubscribe();
       this.sources.delete(src.informer);
     }
@@ -181,15 +186,16 @@ export class Controller {
     await this.pump;
   }
 
-  private attach(inf: SharedInformer<KubernetesObject>, watches: WatchSpec[], cluster: string): void {
+  private attach(inf: SharedInformer<KubernetesObject>, watches: WatchSpec[], cluster: string, raw: string): void {
     let src = this.sources.get(inf);
     if (src) {
       src.clusters.add(cluster);
+      src.names.set(raw, cluster);
       // Already subscribed: this cluster's cached objects are enqueued here, at low priority.
-      this.enqueueExisting(src, cluster);
+      this.enqueueExisting(src, cluster, raw);
       return;
     }
-    src = { informer: inf, watches, clusters: new Set([cluster]), replaying: true };
+    src = { informer: inf, watches, clusters: new Set([cluster]), names: new Map([[raw, cluster]]), replaying: true };
     this.sources.set(inf, src);
     const s = src;
     // Subscribing replays the cache synchronously (every cluster's objects; dispatch keeps the engaged).
@@ -200,8 +206,8 @@ export class Controller {
     s.replaying = false;
   }
 
-  private enqueueExisting(src: Source, cluster: string): void {
-    for (const entry of src.informer.store.clusterEntries(cluster)) {
+  private enqueueExisting(src: Source, cluster: string, raw: string): void {
+    for (const entry of src.informer.store.clusterEntries(raw)) {
       const d: Delta = {
         type: 'ADDED',
         cluster,
@@ -217,9 +223,10 @@ export class Controller {
   }
 
   private dispatch(src: Source, d: Delta): void {
-    if (!this.engaged.has(d.cluster)) return;
+    const name = src.names.get(d.cluster);
+    if (name === undefined || !this.engaged.has(name)) return;
     const initial = d.type === 'ADDED' && (src.replaying || !src.informer.synced);
-    this.route(src, d, initial);
+    this.route(src, name === d.cluster ? d : renamed(d, name), initial);
   }
 
   private route(src: Source, d: Delta, initial: boolean): void {
@@ -272,7 +279,8 @@ export class Controller {
       this.emit({ request: req, reconcileID, result: 'dropped', priority, ms: 0 });
       return;
     }
-    const log = deps.log.with({ cluster: req.cluster, namespace: req.namespace, name: req.name, reconcileID });
+    const path = eng.cluster.path;
+    const log = deps.log.with({ cluster: req.cluster, ...(path ? { path } : {}), namespace: req.namespace, name: req.name, reconcileID });
     const local = new AbortController();
     if (deps.signal.aborted || this.stopping.signal.aborted) local.abort(new Error('controller shutting down'));
     let timer: NodeJS.Timeout | undefined;
@@ -398,4 +406,9 @@ function describe(e: unknown): string {
   } catch {
     return `non-error thrown: ${Object.prototype.toString.call(e)}`;
   }
+}
+
+/** A delta as seen under the engaged name (the object is still decoded lazily, from the original). */
+function renamed(d: Delta, cluster: string): Delta {
+  return new Proxy(d, { get: (target, key) => (key === 'cluster' ? cluster : Reflect.get(target, key)) });
 }

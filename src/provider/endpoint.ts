@@ -4,9 +4,12 @@
  * cluster handles that are views on them. Engaging a cluster costs a handle and an index entry,
  * never a connection.
  */
-import { ClusterClient, Discovery, type KubernetesObject, type ObjectKey, type ObjectType, type Transport } from '../client/index.js';
-import { InformerFactory, type Cached, type IndexFunc, type Log, type SharedInformer } from '../informer/index.js';
-import { NotWatchedError, type CacheListOptions, type Cluster, type ClusterCache, type EventRecorder, type FieldIndexer } from './types.js';
+import { Discovery, type ClusterClient, type KubernetesObject, type ObjectType, type Transport } from '../client/index.js';
+import { EndpointCluster, type ClusterAPIs } from './cluster.js';
+import { InformerFactory, type IndexFunc, type Log, type SharedInformer } from '../informer/index.js';
+import type { EventRecorder, FieldIndexer } from './types.js';
+
+export { EndpointCluster, type ClusterAPIs } from './cluster.js';
 
 /** The key of a type in the endpoint's tables. */
 export function typeKey(type: ObjectType<KubernetesObject>): string {
@@ -76,9 +79,12 @@ export class Endpoint {
   readonly transport: Transport;
   /** Kind → resource mapping (the same for `/clusters/*` and every `/clusters/<name>` of a VW). */
   readonly discovery: Discovery;
+  /** The endpoint's log sink (its clusters' own informers log there too). */
+  readonly log: Log | undefined;
   private readonly factory: InformerFactory;
   private readonly informers = new Map<string, Promise<SharedInformer<KubernetesObject>>>();
   private readonly resolved = new Map<string, SharedInformer<KubernetesObject>>();
+  private readonly provided = new Map<string, SharedInformer<KubernetesObject>>();
   private readonly unsubscribeIndexes: () => void;
   private closed = false;
 
@@ -86,6 +92,7 @@ export class Endpoint {
     this.url = opts.url.replace(/\/+$/, '');
     this.transport = opts.transport.withServer(`${this.url}/clusters/*`);
     this.discovery = new Discovery(this.transport, this.transport.server);
+    this.log = opts.log;
     this.factory = new InformerFactory(this.transport, { log: opts.log });
     this.unsubscribeIndexes = opts.indexes.onAdd((key, name, fn) => this.resolved.get(key)?.addIndexers({ [name]: fn }));
   }
@@ -118,15 +125,33 @@ export class Endpoint {
     return this.factory.informer<T>({ path, transform: opts.transform });
   }
 
+  /**
+   * Makes `informer` the endpoint's informer of `type` without discovery: the object a provider
+   * watches anyway (LogicalClusters on the initializing VW), so controllers share its cache.
+   */
+  provide(type: ObjectType<KubernetesObject>, informer: SharedInformer<KubernetesObject>): void {
+    const key = typeKey(type);
+    this.provided.set(key, informer);
+    this.resolved.set(key, informer);
+    this.informers.set(key, Promise.resolve(informer));
+    const indexes = this.opts.indexes.of(key);
+    if (Object.keys(indexes).length > 0) informer.addIndexers(indexes);
+  }
+
+  /** The informer given for `type` with `provide`, if any. */
+  providedInformer<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> | undefined {
+    return this.provided.get(typeKey(type)) as unknown as SharedInformer<T> | undefined;
+  }
+
   /** The informer of `type` if it is resolved and running, for synchronous cache reads. */
   watched<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> | undefined {
     const inf = this.resolved.get(typeKey(type));
     return inf && inf.subscribers > 0 ? (inf as unknown as SharedInformer<T>) : undefined;
   }
 
-  /** A handle on one logical cluster behind this endpoint. */
-  cluster(name: string, path?: string): EndpointCluster {
-    return new EndpointCluster(this, name, path, this.opts.recorder);
+  /** A handle on one logical cluster behind this endpoint, reaching its APIs as `apis` says (default shared). */
+  cluster(name: string, path?: string, apis: ClusterAPIs = { mode: 'shared' }): EndpointCluster {
+    return new EndpointCluster(this, name, path, this.opts.recorder, apis, this.opts.indexes);
   }
 
   /** Stops every informer and releases the endpoint's connections. */
@@ -136,82 +161,6 @@ export class Endpoint {
     this.factory.close();
     this.informers.clear();
     this.resolved.clear();
-  }
-}
-
-/** One cluster's read-only view of an endpoint's caches. */
-class ScopedCache implements ClusterCache {
-  constructor(
-    private readonly endpoint: Endpoint,
-    private readonly name: string,
-  ) {}
-
-  get<T extends KubernetesObject>(type: ObjectType<T>, key: ObjectKey): Cached<T> | undefined {
-    return this.informerOf(type).store.get(this.name, key.namespace ?? '', key.name);
-  }
-
-  list<T extends KubernetesObject>(type: ObjectType<T>, opts: CacheListOptions = {}): Cached<T>[] {
-    const reader = this.informerOf(type).reader(this.name);
-    const fields = Object.entries(opts.fields ?? {});
-    if (fields.length === 0) return reader.list({ namespace: opts.namespace, labelSelector: opts.labelSelector });
-    const [first, ...rest] = fields;
-    let items = reader.list({ namespace: opts.namespace, labelSelector: opts.labelSelector, index: { name: fieldIndexName(first![0]), value: first![1] } });
-    // Several fields intersect, as controller-runtime's MatchingFields do.
-    for (const [field, value] of rest) {
-      const ok = new Set(reader.list({ index: { name: fieldIndexName(field), value } }));
-      items = items.filter((o) => ok.has(o));
-    }
-    return items;
-  }
-
-  has(type: ObjectType<KubernetesObject>): boolean {
-    return this.endpoint.watched(type)?.synced ?? false;
-  }
-
-  private informerOf<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> {
-    const inf = this.endpoint.watched(type);
-    if (!inf) throw new NotWatchedError(type, this.name);
-    return inf;
-  }
-}
-
-/** A cluster behind an endpoint: client and recorder are built on first use, so engaging is cheap. */
-export class EndpointCluster implements Cluster {
-  /** The cache view. */
-  readonly cache: ClusterCache;
-  private clientValue: ClusterClient | undefined;
-  private recorderValue: EventRecorder | undefined;
-  private stopped = false;
-
-  constructor(
-    /** The endpoint the cluster is reached through. */
-    readonly endpoint: Endpoint,
-    readonly name: string,
-    readonly path: string | undefined,
-    private readonly makeRecorder: (client: ClusterClient) => EventRecorder,
-  ) {
-    this.cache = new ScopedCache(endpoint, name);
-  }
-
-  get client(): ClusterClient {
-    return (this.clientValue ??= new ClusterClient(this.endpoint.transport, { cluster: this.name, discovery: this.endpoint.discovery }));
-  }
-
-  get events(): EventRecorder {
-    if (!this.recorderValue) {
-      this.recorderValue = this.makeRecorder(this.client);
-      if (this.stopped) this.recorderValue.stop();
-    }
-    return this.recorderValue;
-  }
-
-  informer<T extends KubernetesObject>(type: ObjectType<T>, signal?: AbortSignal): Promise<SharedInformer<T>> {
-    return this.endpoint.informer(type, signal);
-  }
-
-  /** Stops the cluster's recorder (on disengage). */
-  stop(): void {
-    this.stopped = true;
-    this.recorderValue?.stop();
+    this.provided.clear();
   }
 }

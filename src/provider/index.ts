@@ -12,13 +12,31 @@ export {
   type EventInput,
   type FieldIndexer,
 } from './types.js';
-export { Endpoint, EndpointCluster, FieldIndexes, typeKey, fieldIndexName, stripManagedFields, type EndpointOptions } from './endpoint.js';
+export { Endpoint, EndpointCluster, FieldIndexes, typeKey, fieldIndexName, stripManagedFields, type EndpointOptions, type ClusterAPIs } from './endpoint.js';
+export { EndpointSet, type EndpointChange } from './endpoint-set.js';
+export { VirtualWorkspaceProvider, PATH_ANNOTATION, cleanURLs, type KcpProviderOptions, type VirtualWorkspaceKind, type ProviderHooks } from './machine.js';
+export { APIExportProvider, PathAwareProvider, conditionReady, endpointURLs, type APIExportProviderOptions, type APIExportEndpointSlice } from './apiexport.js';
 export {
-  APIExportProvider,
-  PATH_ANNOTATION,
-  conditionReady,
-  endpointURLs,
-  type APIExportProviderOptions,
-  type APIExportEndpointSlice,
-  type ProviderHooks,
-} from './apiexport.js';
+  InitializingWorkspacesProvider,
+  TerminatingWorkspacesProvider,
+  workspaceTypeURLs,
+  type WorkspaceTypeProviderOptions,
+  type TerminatingWorkspacesProviderOptions,
+} from './workspaces.js';
+export {
+  LOGICAL_CLUSTER,
+  LOGICAL_CLUSTER_NAME,
+  initializerForType,
+  terminatorForType,
+  hasInitializer,
+  hasTerminator,
+  terminating,
+  removeInitializer,
+  removeTerminator,
+  type LogicalCluster,
+  type WorkspaceType,
+  type RemoveHookOptions,
+  type RemoveHookResult,
+} from './hooks.js';
+export { CompositeProvider, LocalClusterProvider, CLUSTER_SEPARATOR, type LocalClusterOptions } from './composite.js';
+export * from './aggregate.js';

@@ -125,6 +125,11 @@ export interface Cluster {
   readonly name: string;
   /** The workspace path (e.g. `root:org:ws`) when the provider knows it. */
   readonly path?: string;
+  /**
+   * The cluster name its informers' deltas carry (kcp's `kcp.io/cluster`), when it differs from
+   * `name`: a composite provider qualifies names, a local cluster is named by its path.
+   */
+  readonly informerCluster?: string;
   /** Live reads and writes into this cluster (for kcp: `<virtual workspace URL>/clusters/<name>`). */
   readonly client: ClusterClient;
   /** The shared caches, scoped to this cluster. */

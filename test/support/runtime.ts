@@ -5,7 +5,7 @@
  */
 import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
-import { APIExportProvider, Logger, Manager, type Controller, type Reconciler } from '../../src/index.js';
+import { APIExportProvider, Logger, Manager, type Controller, type Provider, type Reconciler } from '../../src/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { createWorkspace, type Obj } from './kcp.js';
 import { raw } from './server.js';
@@ -17,12 +17,21 @@ const SLICE_API = '/apis/apis.kcp.io/v1alpha1/apiexportendpointslices';
 export type Entry = { level: string; msg: string } & Obj;
 
 /** A manager on an export's slice, with its log entries kept; stopped by `stop()`. */
-export async function runManager(
+export function runManager(
   kc: KubeConfig,
   slice: string,
   setup: (m: Manager) => void,
   opts: Partial<ConstructorParameters<typeof Manager>[0]> = {},
   providerOpts: Partial<ConstructorParameters<typeof APIExportProvider>[1]> = {},
+) {
+  return runWith((log) => new APIExportProvider(kc, { endpointSlice: slice, log, ...providerOpts }), setup, opts);
+}
+
+/** A manager on any provider (built with the test's logger), with its log entries kept; stopped by `stop()`. */
+export async function runWith<P extends Provider>(
+  makeProvider: (log: Logger) => P,
+  setup: (m: Manager) => void,
+  opts: Partial<ConstructorParameters<typeof Manager>[0]> = {},
 ) {
   const entries: Entry[] = [];
   const echo = Boolean(process.env['TEST_LOG']);
@@ -33,7 +42,7 @@ export async function runManager(
       if (echo) process.stderr.write(line + '\n');
     },
   });
-  const provider = new APIExportProvider(kc, { endpointSlice: slice, log, ...providerOpts });
+  const provider = makeProvider(log);
   const manager = new Manager({ provider, log, gracefulShutdownMs: 2_000, ...opts });
   setup(manager);
   const ctl = new AbortController();

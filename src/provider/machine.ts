@@ -1,0 +1,357 @@
+/**
+ * The one machine behind every kcp provider. A kcp provider watches one object in the kubeconfig's
+ * workspace that lists virtual-workspace URLs (an APIExportEndpointSlice, a WorkspaceType), one URL
+ * per shard; through each URL's `/clusters/*` it watches one kind of object (APIBindings,
+ * LogicalClusters), and a logical cluster engages when one of its objects passes the engage rule,
+ * stays while any remains, and leaves with the last. The providers differ only in configuration
+ * (`VirtualWorkspaceKind`): which source, which URLs of it, which object, how clusters reach their
+ * APIs, which default rule, and whether paths are looked up.
+ *
+ * Beyond the Go original: a URL that leaves takes its clusters (recorders, hooks, paths) with it,
+ * except those another URL also serves, which move there; a deleted source stops everything until
+ * it is recreated; a path that appears late or changes is re-registered; optional disengage when
+ * no object passes the filter any more; cross-shard views over the endpoints.
+ */
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Subscription } from 'rxjs';
+import { Transport, type ClusterClient, type KubernetesObject, type ObjectType } from '../client/index.js';
+import { ClusterEventRecorder } from '../controller/recorder.js';
+import { InformerFactory, type Cached, type SharedInformer } from '../informer/index.js';
+import { Logger } from '../log/index.js';
+import { AggregateInformer, AggregateLister } from './aggregate.js';
+import type { ClusterAPIs } from './cluster.js';
+import { Endpoint, FieldIndexes, stripManagedFields, type EndpointCluster } from './endpoint.js';
+import { EndpointSet } from './endpoint-set.js';
+import { ClusterNotFoundError, type Aware, type Cluster, type EventRecorder, type FieldIndexer, type Provider } from './types.js';
+
+/** The annotation kcp puts on objects with their workspace path. */
+export const PATH_ANNOTATION = 'kcp.io/path';
+
+/** Lifecycle hooks, called with the watched object and its cluster. */
+export interface ProviderHooks {
+  /** A watched object passed the filter (first sight). */
+  onAdd?(obj: Cached<KubernetesObject>, cluster: string): void;
+  /** A watched object changed and passes the filter. */
+  onUpdate?(old: Cached<KubernetesObject>, obj: Cached<KubernetesObject>, cluster: string): void;
+  /** The last watched object of a cluster went (or its endpoint did): the cluster disengages. */
+  onDelete?(obj: Cached<KubernetesObject> | undefined, cluster: string): void;
+}
+
+/** What every kcp provider accepts. */
+export interface KcpProviderOptions {
+  /** Whether a watched object engages its cluster; the provider kind sets the default. */
+  filter?: (obj: Cached<KubernetesObject>) => boolean;
+  /** Disengage a cluster when none of its watched objects passes the filter any more; default false (as Go). */
+  disengageOnFilterReject?: boolean;
+  /** Lifecycle hooks. */
+  hooks?: ProviderHooks;
+  /** `reportingController` of the clusters' Events; default `kcp-multicluster-provider`. */
+  eventSource?: string;
+  /** Builds a cluster's event recorder; default events.k8s.io/v1 with aggregation. */
+  recorder?: (client: ClusterClient, cluster: string) => EventRecorder;
+  log?: Logger;
+}
+
+/** The configuration that makes the machine one provider or another. */
+export interface VirtualWorkspaceKind {
+  /** Log component, e.g. `apiexport-provider`. */
+  component: string;
+  /** Kind of the source, for messages, e.g. `APIExportEndpointSlice`. */
+  sourceKind: string;
+  /** Log field that carries the source's name, e.g. `endpointSlice`. */
+  sourceField: string;
+  /** API path of the source objects (cluster-scoped, in the kubeconfig's workspace). */
+  sourcePath: string;
+  /** The source object's name (validated as a DNS subdomain). */
+  sourceName: string;
+  /** The endpoint URLs a source object lists (the source is undefined when it does not exist). */
+  urls(source: Cached<KubernetesObject> | undefined): string[];
+  /** API path of the object watched through each endpoint's `/clusters/*`. */
+  watchPath: string;
+  /** Its type, when controllers may watch it too (they then share the provider's informer). */
+  watchType?: ObjectType<KubernetesObject>;
+  /** How clusters reach their APIs. */
+  apis: ClusterAPIs;
+  /** The engage rule when the user gives no filter. */
+  defaultFilter(obj: Cached<KubernetesObject>): boolean;
+  /** Whether `get()` also takes workspace paths (`kcp.io/path` of the watched objects). */
+  byPath?: boolean;
+}
+
+/** Normalises URLs: trimmed, no trailing slash, http(s) only, each once. */
+export function cleanURLs(raw: readonly unknown[]): string[] {
+  const out: string[] = [];
+  for (const u of raw) {
+    const url = typeof u === 'string' ? u.trim().replace(/\/+$/, '') : '';
+    if (url && /^https?:\/\//i.test(url) && !out.includes(url)) out.push(url);
+  }
+  return out;
+}
+
+interface Engaged {
+  readonly handle: EndpointCluster;
+  readonly ctl: AbortController;
+  readonly endpoint: WatchedEndpoint;
+}
+
+/** One endpoint URL under watch: its caches and its informer of watched objects. */
+interface WatchedEndpoint {
+  readonly url: string;
+  readonly endpoint: Endpoint;
+  readonly informer: SharedInformer<KubernetesObject>;
+  subscription?: Subscription;
+}
+
+/** The shared machine; providers extend it with their configuration. */
+export class VirtualWorkspaceProvider implements Provider {
+  /** The endpoints watched now (one per shard URL), for cross-shard views. */
+  readonly endpointSet = new EndpointSet();
+  protected readonly log: Logger;
+  protected readonly transport: Transport;
+  private readonly indexes = new FieldIndexes();
+  private readonly clusters = new Map<string, Engaged>();
+  private readonly paths = new Map<string, string>();
+  private readonly endpoints = new Map<string, WatchedEndpoint>();
+  private readonly filter: (obj: Cached<KubernetesObject>) => boolean;
+  private readonly views = new Map<string, AggregateInformer<KubernetesObject>>();
+  private listerValue: AggregateLister | undefined;
+  private sourceInformer: SharedInformer<KubernetesObject> | undefined;
+  private sourceSeen: Cached<KubernetesObject> | undefined;
+  private aware: Aware | undefined;
+
+  constructor(
+    kubeconfig: KubeConfig,
+    protected readonly kind: VirtualWorkspaceKind,
+    private readonly opts: KcpProviderOptions,
+  ) {
+    if (!kind.sourceName || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(kind.sourceName) || kind.sourceName.length > 253) {
+      throw new Error(`invalid ${kind.sourceKind} name ${JSON.stringify(kind.sourceName)}`);
+    }
+    this.transport = Transport.fromKubeConfig(kubeconfig);
+    this.log = (opts.log ?? new Logger()).with({ component: kind.component, [kind.sourceField]: kind.sourceName });
+    this.filter = opts.filter ?? ((o) => kind.defaultFilter(o));
+  }
+
+  async start(aware: Aware, signal: AbortSignal): Promise<void> {
+    if (this.aware) throw new Error('provider already started');
+    this.aware = aware;
+    const factory = new InformerFactory(this.transport, { log: this.log.sink() });
+    const source = factory.informer<KubernetesObject>({ path: this.kind.sourcePath, fieldSelector: `metadata.name=${this.kind.sourceName}` });
+    this.sourceInformer = source;
+    let last: string[] = [];
+    const sub = source.events$.subscribe({
+      next: () => {
+        const obj = source.store.list().find((s) => s.metadata?.name === this.kind.sourceName);
+        this.sourceSeen = obj;
+        const urls = this.kind.urls(obj);
+        if (urls.join('\n') === last.join('\n')) return;
+        last = urls;
+        this.log.info('endpoint URLs', { urls });
+        this.sync(urls);
+      },
+      error: (e: unknown) => this.log.error(`${this.kind.sourceKind} watch failed`, { err: e }),
+    });
+    try {
+      await new Promise<void>((resolve) => {
+        if (signal.aborted) return resolve();
+        signal.addEventListener('abort', () => resolve(), { once: true });
+      });
+    } finally {
+      sub.unsubscribe();
+      this.sync([]);
+      for (const v of this.views.values()) v.close();
+      this.views.clear();
+      this.listerValue?.close();
+      this.listerValue = undefined;
+      factory.close();
+      this.sourceInformer = undefined;
+      this.aware = undefined;
+    }
+  }
+
+  get(name: string): Cluster {
+    const e = this.clusters.get(name) ?? (this.kind.byPath ? this.clusters.get(this.paths.get(name) ?? '') : undefined);
+    if (!e) throw new ClusterNotFoundError(name);
+    return e.handle;
+  }
+
+  indexField<T extends KubernetesObject>(type: ObjectType<T>, field: string, fn: FieldIndexer<T>): void {
+    this.indexes.add(type, field, fn);
+  }
+
+  clusterNames(): string[] {
+    return [...this.clusters.keys()];
+  }
+
+  /** The endpoint URLs watched now. */
+  endpointURLs(): string[] {
+    return [...this.endpoints.keys()];
+  }
+
+  /** The source object as last seen (undefined before it is seen, or once deleted). */
+  protected source(): Cached<KubernetesObject> | undefined {
+    return this.sourceSeen;
+  }
+
+  /** Lists one type across every shard's wildcard cache at once, errors per shard. */
+  lister(): AggregateLister {
+    if (!this.aware) throw new Error('provider not started');
+    return (this.listerValue ??= new AggregateLister(this.endpointSet, { log: this.log }));
+  }
+
+  /** One informer of `type` over every shard, current and future (one instance per type). */
+  aggregateInformer<T extends KubernetesObject>(type: ObjectType<T>): AggregateInformer<T> {
+    if (!this.aware) throw new Error('provider not started');
+    const key = `${type.apiVersion}/${type.kind}`;
+    let v = this.views.get(key);
+    if (!v) this.views.set(key, (v = new AggregateInformer<KubernetesObject>(this.endpointSet, type, { log: this.log })));
+    return v as unknown as AggregateInformer<T>;
+  }
+
+  ready(): { ready: boolean; reason?: string } {
+    if (!this.sourceInformer) return { ready: false, reason: 'provider not started' };
+    if (!this.sourceInformer.synced) return { ready: false, reason: `${this.kind.sourceKind} ${this.kind.sourceName} not synced yet` };
+    for (const ep of this.endpoints.values()) {
+      if (!ep.informer.synced) return { ready: false, reason: `endpoint ${ep.url} not synced yet` };
+    }
+    return { ready: true };
+  }
+
+  private sync(urls: string[]): void {
+    for (const [url, ep] of [...this.endpoints]) if (!urls.includes(url)) this.stopEndpoint(ep);
+    for (const url of urls) if (!this.endpoints.has(url)) this.startEndpoint(url);
+  }
+
+  private startEndpoint(url: string): void {
+    const log = this.log.with({ endpoint: url });
+    const recorder = this.opts.recorder;
+    const endpoint = new Endpoint({
+      transport: this.transport,
+      url,
+      indexes: this.indexes,
+      log: log.sink(),
+      recorder: recorder
+        ? (client) => recorder(client, client.cluster)
+        : (client) => new ClusterEventRecorder({ client, controller: this.opts.eventSource ?? 'kcp-multicluster-provider', log: log.with({ cluster: client.cluster }) }),
+    });
+    const informer = endpoint.informerAt<KubernetesObject>(this.kind.watchPath, { transform: stripManagedFields });
+    if (this.kind.watchType) endpoint.provide(this.kind.watchType, informer);
+    const ep: WatchedEndpoint = { url, endpoint, informer };
+    this.endpoints.set(url, ep);
+    this.endpointSet.add(endpoint);
+    log.info('watching endpoint');
+    ep.subscription = informer.addEventHandler({
+      onAdd: (obj, cluster) => this.observed(ep, undefined, obj, cluster),
+      onUpdate: (old, obj, cluster) => this.observed(ep, old, obj, cluster),
+      onDelete: (obj, cluster) => this.removed(ep, obj, cluster),
+    });
+  }
+
+  private stopEndpoint(ep: WatchedEndpoint): void {
+    this.endpoints.delete(ep.url);
+    const freed: string[] = [];
+    for (const [name, e] of [...this.clusters]) {
+      if (e.endpoint !== ep) continue;
+      this.disengage(name, undefined);
+      freed.push(name);
+    }
+    ep.subscription?.unsubscribe();
+    this.endpointSet.remove(ep.endpoint);
+    ep.endpoint.close();
+    this.log.info('stopped watching endpoint', { endpoint: ep.url });
+    for (const name of freed) this.handOver(name);
+  }
+
+  /**
+   * Another endpoint may serve the same cluster (a shard's URL replaced in two steps). Its events
+   * were ignored while the cluster was engaged elsewhere and will not come again: engage from its cache.
+   */
+  private handOver(name: string): void {
+    for (const other of this.endpoints.values()) {
+      const obj = other.informer.store.listCluster(name).find((o) => this.passes(o));
+      if (!obj) continue;
+      this.engage(other, name, obj);
+      this.hook(() => this.opts.hooks?.onAdd?.(obj, name));
+      return;
+    }
+  }
+
+  private observed(ep: WatchedEndpoint, old: Cached<KubernetesObject> | undefined, obj: Cached<KubernetesObject>, cluster: string): void {
+    let pass: boolean;
+    try {
+      pass = this.filter(obj);
+    } catch (e) {
+      this.log.error('filter threw; object ignored', { err: e, cluster, name: obj.metadata?.name });
+      return;
+    }
+    const engaged = this.clusters.get(cluster);
+    if (engaged?.endpoint === ep) this.notePath(cluster, engaged.handle, obj);
+    if (!pass) {
+      if (this.opts.disengageOnFilterReject && engaged?.endpoint === ep && !this.anyPasses(ep, cluster)) this.disengage(cluster, obj);
+      return;
+    }
+    this.engage(ep, cluster, obj);
+    this.hook(() => (old ? this.opts.hooks?.onUpdate?.(old, obj, cluster) : this.opts.hooks?.onAdd?.(obj, cluster)));
+  }
+
+  private removed(ep: WatchedEndpoint, obj: Cached<KubernetesObject>, cluster: string): void {
+    if (this.clusters.get(cluster)?.endpoint !== ep) return;
+    // The store drops the object before handlers run: what is left is the cluster's other objects.
+    const left = ep.informer.store.clusterSize(cluster);
+    if (left > 0 && !(this.opts.disengageOnFilterReject && !this.anyPasses(ep, cluster))) return;
+    this.disengage(cluster, obj);
+    this.handOver(cluster);
+  }
+
+  private anyPasses(ep: WatchedEndpoint, cluster: string): boolean {
+    return ep.informer.store.listCluster(cluster).some((o) => this.passes(o));
+  }
+
+  /** The filter, with a throw counted as a rejection. */
+  private passes(obj: Cached<KubernetesObject>): boolean {
+    try {
+      return this.filter(obj);
+    } catch {
+      return false;
+    }
+  }
+
+  private engage(ep: WatchedEndpoint, cluster: string, obj: Cached<KubernetesObject>): void {
+    if (this.clusters.has(cluster)) return;
+    const handle = ep.endpoint.cluster(cluster, undefined, this.kind.apis);
+    const ctl = new AbortController();
+    this.clusters.set(cluster, { handle, ctl, endpoint: ep });
+    this.notePath(cluster, handle, obj);
+    this.aware?.engage(cluster, handle, ctl.signal);
+  }
+
+  /** Keeps the handle's path and the path table in step with the objects' `kcp.io/path` (Go #103). */
+  private notePath(cluster: string, handle: EndpointCluster, obj: Cached<KubernetesObject>): void {
+    const path = obj.metadata?.annotations?.[PATH_ANNOTATION];
+    if (!path || path === handle.path) return;
+    const before = handle.path;
+    if (before && this.paths.get(before) === cluster) this.paths.delete(before);
+    handle.setPath(path);
+    this.paths.set(path, cluster);
+    if (before) this.log.info('workspace path changed', { cluster, path, before });
+  }
+
+  private disengage(cluster: string, obj: Cached<KubernetesObject> | undefined): void {
+    const e = this.clusters.get(cluster);
+    if (!e) return;
+    this.clusters.delete(cluster);
+    const path = e.handle.path;
+    if (path && this.paths.get(path) === cluster) this.paths.delete(path);
+    e.ctl.abort();
+    e.handle.stop();
+    this.hook(() => this.opts.hooks?.onDelete?.(obj, cluster));
+  }
+
+  private hook(fn: () => void): void {
+    try {
+      fn();
+    } catch (e) {
+      this.log.error('provider hook threw', { err: e });
+    }
+  }
+}
