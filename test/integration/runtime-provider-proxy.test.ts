@@ -4,12 +4,12 @@
  */
 import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
-import { EndpointCluster } from '../../src/index.js';
+import { EndpointCluster, PathAwareProvider, isClusterNotFound } from '../../src/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { startFlakyProxy, type FlakyProxy } from '../support/flaky-proxy.js';
 import { bind, createConfigMap, createExport, createWorkspace, sliceURLs } from '../support/kcp.js';
-import { runManager, recording, saw, placed, vwURL, touchSlice, plainKubeConfig } from '../support/runtime.js';
-import { eventually, start } from '../support/server.js';
+import { runManager, runWith, recording, saw, placed, vwURL, touchSlice, plainKubeConfig } from '../support/runtime.js';
+import { eventually, raw, start } from '../support/server.js';
 
 describe('runtime: the APIExport provider behind a proxy (503 endpoints, URLs leaving)', function () {
   this.timeout(60_000);
@@ -145,6 +145,30 @@ describe('runtime: the APIExport provider behind a proxy (503 endpoints, URLs le
     } finally {
       proxy.aliased.clear();
       proxy.hidden.clear();
+      await rt.stop();
+    }
+  });
+
+  it('path-aware: a path seen late or changed is re-registered and the old one dropped (Go #103)', async () => {
+    await createExport(srv, 'root:provider', 'moving');
+    const ws = await placed(srv, 'moving-a', 'shard-1');
+    await bind(srv, 'root:moving-a', 'root:provider', 'moving');
+    // The endpoint shows an older path first, as if kcp had not written the real one yet.
+    proxy.paths.set('root:moving-a', 'root:before');
+    const rt = await runWith((log) => new PathAwareProvider(kc, { endpointSlice: 'moving', log }), (m) => void recording(m, 'x'));
+    try {
+      await eventually(() => rt.provider.clusterNames().includes(ws), 'engaged');
+      expect(rt.provider.get('root:before').name).to.equal(ws);
+      proxy.paths.clear();
+      // Any change of the binding brings its real path.
+      const r = await raw(srv, 'PATCH', '/clusters/root:moving-a/apis/apis.kcp.io/v1alpha2/apibindings/moving', { metadata: { labels: { touched: '1' } } }, { 'Content-Type': 'application/merge-patch+json' });
+      expect(r.status, r.text).to.equal(200);
+      await eventually(() => rt.provider.get(ws).path === 'root:moving-a', 'the new path on the handle');
+      expect(rt.provider.get('root:moving-a').name).to.equal(ws);
+      expect(() => rt.provider.get('root:before')).to.throw().that.satisfies(isClusterNotFound);
+      expect(rt.entries.some((e) => e.msg === 'workspace path changed' && e['path'] === 'root:moving-a' && e['before'] === 'root:before')).to.equal(true);
+    } finally {
+      proxy.paths.clear();
       await rt.stop();
     }
   });

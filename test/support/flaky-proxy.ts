@@ -5,6 +5,8 @@
  * (`<proxy>/flaky/<shard port><VW path>`), answers those endpoints with 503 while `failing` is
  * set, hides the endpoints listed in `hidden` (as if the server had dropped them), and lists a
  * second URL (`<proxy>/alias/...`, never failing) for those in `aliased`: one shard behind two URLs.
+ * On those endpoints it also shows `kcp.io/path` values as `paths` maps them (a path kcp has not
+ * written yet, or one that changed).
  */
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,6 +24,8 @@ export interface FlakyProxy {
   readonly hidden: Set<string>;
   /** Original endpoint URLs listed a second time, under `aliasOf(url)`. */
   readonly aliased: Set<string>;
+  /** `kcp.io/path` values shown differently on the endpoints (original → shown). */
+  readonly paths: Map<string, string>;
   /** Requests to `/flaky/...` answered 503 so far. */
   readonly refused: number;
   /** The proxy URL an original endpoint URL is rewritten to. */
@@ -42,6 +46,9 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
   let self = '';
   const hidden = new Set<string>();
   const aliased = new Set<string>();
+  const paths = new Map<string, string>();
+  const showPaths = (text: string): string =>
+    paths.size === 0 ? text : text.replace(/"kcp\.io\/path":"([^"]*)"/g, (m, p: string) => (paths.has(p) ? `"kcp.io/path":${JSON.stringify(paths.get(p))}` : m));
   const via = (prefix: string, original: string): string => {
     const u = new URL(original);
     return `${self}/${prefix}/${u.port}${u.pathname.replace(/\/+$/, '')}`;
@@ -63,7 +70,7 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
     else delete s.status.endpoints;
   };
 
-  const forward = (req: http.IncomingMessage, res: http.ServerResponse, port: number, path: string, transform?: 'list' | 'watch'): void => {
+  const forward = (req: http.IncomingMessage, res: http.ServerResponse, port: number, path: string, transform?: 'list' | 'watch' | 'paths'): void => {
     const headers = { ...req.headers, host: `${upstream.hostname}:${port}` };
     // Rewriting needs plain text.
     delete headers['accept-encoding'];
@@ -78,6 +85,17 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
       res.writeHead(ur.statusCode ?? 200, h);
       ur.setEncoding('utf8');
       let buf = '';
+      if (transform === 'paths') {
+        ur.on('data', (c: string) => {
+          buf += c;
+          const i = buf.lastIndexOf('\n');
+          if (i < 0) return;
+          res.write(showPaths(buf.slice(0, i + 1)));
+          buf = buf.slice(i + 1);
+        });
+        ur.on('end', () => res.end(showPaths(buf)));
+        return;
+      }
       if (transform === 'list') {
         ur.on('data', (c: string) => (buf += c));
         ur.on('end', () => {
@@ -124,7 +142,7 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
         res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message: 'the endpoint is not serving yet', reason: 'ServiceUnavailable', code: 503 }));
         return;
       }
-      return forward(req, res, Number(flaky[2]), flaky[3]! + url.search);
+      return forward(req, res, Number(flaky[2]), flaky[3]! + url.search, req.method === 'GET' ? 'paths' : undefined);
     }
     const slices = req.method === 'GET' && url.pathname.endsWith(SLICES) ? (url.searchParams.get('watch') === '1' || url.searchParams.get('watch') === 'true' ? 'watch' : 'list') : undefined;
     const single = req.method === 'GET' && url.pathname.includes(`${SLICES}/`) ? 'list' : undefined;
@@ -137,6 +155,7 @@ export async function startFlakyProxy(target: string): Promise<FlakyProxy> {
     failing: false,
     hidden,
     aliased,
+    paths,
     get refused() {
       return refused;
     },
