@@ -1,6 +1,7 @@
 /** Every benchmark section, in the order `npm run bench` runs them. Add new sections here. */
 import { informerSection } from './informer.js';
 import { kcpSection } from './kcp.js';
+import { providerEngageSection } from './provider-engage.js';
 import { runtimeFairnessSection, runtimeLatencySection } from './runtime-latency.js';
 import { runtimeScaleSection } from './runtime-scale.js';
 import { runtimeStockSection } from './runtime-stock.js';
@@ -8,4 +9,4 @@ import type { BenchSection } from './types.js';
 import { watchSection } from './watch.js';
 import { writesSection } from './writes.js';
 
-export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection, kcpSection, runtimeScaleSection, runtimeStockSection, runtimeLatencySection, runtimeFairnessSection];
+export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection, kcpSection, runtimeScaleSection, runtimeStockSection, runtimeLatencySection, runtimeFairnessSection, providerEngageSection];
