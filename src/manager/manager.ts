@@ -130,14 +130,12 @@ export class Manager {
     return [...this.controllers.values()];
   }
 
-  /** An engaged cluster (throws `ClusterNotFoundError`). */
+  /**
+   * A cluster the provider engaged (throws `ClusterNotFoundError` for any other name). Clusters
+   * still syncing or retrying count: a controller that synced first already reconciles there.
+   */
   getCluster(name: string): Cluster {
-    const rec = this.lifecycle.get(name);
-    if (!rec || rec.state !== 'engaged') {
-      if (rec) throw new ClusterNotFoundError(name);
-      return this.provider.get(name);
-    }
-    return rec.cluster;
+    return this.lifecycle.get(name)?.cluster ?? this.provider.get(name);
   }
 
   /** Clusters the manager engaged, with their state (syncing, retrying, engaged). */
