@@ -287,8 +287,9 @@ export class ObjectService {
       final = recordUpdate({ before: undefined, after: final, manager: ctx.fieldManager ?? '', schema: def.schema, apiVersion: apiVersionOf(def), now: now() });
     }
     this.stamp(ctx, final);
-    if (ctx.dryRun) return final;
-    return this.store.put(def.storage, ctx.cluster, final);
+    // Answered in the version asked for (a converted view answers in its own form).
+    if (ctx.dryRun) return this.present(def, final);
+    return this.present(def, this.store.put(def.storage, ctx.cluster, final));
   }
 
   /** PUT on an object (or its status). */
