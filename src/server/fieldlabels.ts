@@ -58,3 +58,24 @@ export const NAMESPACE_FIELDS: FieldLabels = Object.freeze({ 'status.phase': nes
 
 /** Secrets: their type besides ObjectMeta. */
 export const SECRET_FIELDS: FieldLabels = Object.freeze({ type: top('type'), ...OBJECT_META_FIELDS });
+
+/**
+ * The labels of a custom resource version: ObjectMeta plus its `selectableFields` (`.spec.color`
+ * selected as `spec.color`), whose string, integer and boolean values are compared as text.
+ */
+export function selectableFieldLabels(jsonPaths: readonly string[]): FieldLabels {
+  if (jsonPaths.length === 0) return OBJECT_META_FIELDS;
+  const out: Record<string, Getter> = { ...OBJECT_META_FIELDS };
+  for (const p of jsonPaths) {
+    const steps = p.replace(/^\./, '').split('.');
+    out[steps.join('.')] = (o) => {
+      let cur: unknown = o;
+      for (const s of steps) {
+        if (cur === null || typeof cur !== 'object' || Array.isArray(cur)) return '';
+        cur = (cur as Record<string, unknown>)[s];
+      }
+      return typeof cur === 'string' || typeof cur === 'number' || typeof cur === 'boolean' ? String(cur) : '';
+    };
+  }
+  return Object.freeze(out);
+}

@@ -4,7 +4,7 @@
  * bound custom resource (through a workspace path) succeeds and shows Events recorded for them
  * through either Event API. kubectl's Namespace describer has no Events section, so for a
  * Namespace the same selector is run with `kubectl get events`. Plus kube's other built-in field
- * labels through `kubectl get --field-selector`.
+ * labels and a bound resource's selectableFields through `kubectl get --field-selector`.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -15,7 +15,7 @@ import { createWorkspace, type Obj } from '../support/kcp.js';
 import { bindingTo, cowboysExport, cowboysSchema, inCluster, kubectlFor } from '../support/kubectl.js';
 import { raw, start } from '../support/server.js';
 
-const PROVIDER = `${cowboysSchema(`  - {name: v1alpha1, served: true, storage: true, schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+const PROVIDER = `${cowboysSchema(`  - {name: v1alpha1, served: true, storage: true, selectableFields: [{jsonPath: .spec.intent}], schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
 `)}---
 ${cowboysExport('wildwest')}`;
 
@@ -130,5 +130,12 @@ describe('reference server: kubectl describe shows Events', function () {
     expect(await kubectlFails('root', ['get', 'namespaces', '--field-selector', 'metadata.namespace=x'])).to.contain('field label not supported: metadata.namespace');
     expect(await kubectlFails('root', ['get', 'configmaps', '-n', 'default', '--field-selector', 'type=x'])).to.contain('field label not supported: type');
     expect(await kubectlFails('root', ['get', 'workspaces', '--field-selector', 'status.phase=Ready'])).to.contain('field label not supported: status.phase');
+  });
+
+  it('selects bound custom resources by their schema\'s selectableFields', async () => {
+    await kubectl('root:team', ['apply', '-f', '-'], 'apiVersion: wildwest.dev/v1alpha1\nkind: Cowboy\nmetadata: {name: buzz, namespace: default}\nspec: {intent: fly}\n');
+    expect(await kubectl('root:team', ['get', 'cowboys', '-n', 'default', '--field-selector', 'spec.intent=ride', '-o', 'name'])).to.equal('cowboy.wildwest.dev/woody\n');
+    expect(await kubectl('root:team', ['get', 'cowboys', '-n', 'default', '--field-selector', 'spec.intent!=ride,metadata.namespace=default', '-o', 'name'])).to.equal('cowboy.wildwest.dev/buzz\n');
+    expect(await kubectlFails('root:team', ['get', 'cowboys', '-n', 'default', '--field-selector', 'spec.horse=x'])).to.contain('field label not supported: spec.horse');
   });
 });
