@@ -7,7 +7,7 @@
  * enforces it. Go's non-omitempty fields that kube merely zero-fills are left optional.
  */
 import { ALL_VERBS } from './types.js';
-import { EVENTS, eventToCore, eventToEventsV1 } from './events.js';
+import { EVENT_COLUMNS, EVENTS, eventToCore, eventToEventsV1 } from './events.js';
 import { CORE_EVENT_FIELDS, EVENTS_V1_EVENT_FIELDS, NAMESPACE_FIELDS, SECRET_FIELDS } from './fieldlabels.js';
 import type { FieldLabels, Json, JsonObject, KubeObject, PrinterColumn, ResourceDef, Schema } from './types.js';
 
@@ -356,11 +356,7 @@ const COLUMNS: Record<string, PrinterColumn[]> = {
   ],
   serviceaccounts: [{ name: 'Secrets', type: 'integer', value: (o) => ((o['secrets'] as unknown[] | undefined) ?? []).length }],
   leases: [{ name: 'Holder', type: 'string', jsonPath: '.spec.holderIdentity' }],
-  events: [
-    { name: 'Type', type: 'string', jsonPath: '.type' },
-    { name: 'Reason', type: 'string', jsonPath: '.reason' },
-    { name: 'Message', type: 'string', value: (o) => (o['message'] ?? o['note']) as string | undefined },
-  ],
+  events: [...EVENT_COLUMNS],
   roles: [{ name: 'Created At', type: 'string', jsonPath: '.metadata.creationTimestamp' }],
   clusterroles: [{ name: 'Created At', type: 'string', jsonPath: '.metadata.creationTimestamp' }],
   rolebindings: [{ name: 'Role', type: 'string', value: (o) => { const r = o['roleRef'] as { kind?: string; name?: string } | undefined; return r ? `${r.kind}/${r.name}` : undefined; } }],

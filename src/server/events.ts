@@ -10,7 +10,7 @@
 import { cause } from './errors.js';
 import { deepEqual, isObject } from './json.js';
 import type { StatusCause } from './errors.js';
-import type { Json, JsonObject, KubeObject } from './types.js';
+import type { Json, JsonObject, KubeObject, PrinterColumn } from './types.js';
 import { qualifiedName, validateName } from './validation.js';
 
 /** The storage key both Event APIs share. */
@@ -218,3 +218,54 @@ export function validateEventUpdate(next: KubeObject, old: KubeObject, strict: b
   }
   return out;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Server-side printing: kube's Event columns (the same for both APIs, read from the core form).
+
+function asCore(o: KubeObject): KubeObject {
+  return o.apiVersion === 'events.k8s.io/v1' ? eventToCore(o) : o;
+}
+
+function firstSeen(e: KubeObject): Json | undefined {
+  return zeroTime(e['firstTimestamp']) ? (e['eventTime'] as Json | undefined) : (e['firstTimestamp'] as Json);
+}
+
+function lastSeen(e: KubeObject): Json | undefined {
+  const series = sub(e, 'series');
+  if (Object.keys(series).length) return series['lastObservedTime'];
+  return zeroTime(e['lastTimestamp']) ? firstSeen(e) : (e['lastTimestamp'] as Json);
+}
+
+function target(e: KubeObject): string {
+  const ref = sub(e, 'involvedObject');
+  const kind = s(ref, 'kind').toLowerCase();
+  return s(ref, 'name') ? `${kind}/${s(ref, 'name')}` : kind;
+}
+
+function source(e: KubeObject): string {
+  const src = sub(e, 'source');
+  const component = s(src, 'component') || s(e, 'reportingComponent');
+  const instance = s(src, 'host') || s(e, 'reportingInstance');
+  if (!component) return '<unknown>';
+  return instance ? `${component}, ${instance}` : component;
+}
+
+function count(e: KubeObject): number {
+  const series = sub(e, 'series');
+  if (Object.keys(series).length) return typeof series['count'] === 'number' ? series['count'] : 0;
+  return typeof e['count'] === 'number' && e['count'] !== 0 ? e['count'] : 1;
+}
+
+/** kube's Event table (no leading Name and no Age: Name is a wide column at the end). */
+export const EVENT_COLUMNS: readonly PrinterColumn[] = [
+  { name: 'Last Seen', type: 'date', value: (o) => lastSeen(asCore(o)) },
+  { name: 'Type', type: 'string', value: (o) => s(o, 'type') },
+  { name: 'Reason', type: 'string', value: (o) => s(o, 'reason') },
+  { name: 'Object', type: 'string', value: (o) => target(asCore(o)) },
+  { name: 'Subobject', type: 'string', priority: 1, value: (o) => s(sub(asCore(o), 'involvedObject'), 'fieldPath') },
+  { name: 'Source', type: 'string', priority: 1, value: (o) => source(asCore(o)) },
+  { name: 'Message', type: 'string', value: (o) => s(asCore(o), 'message').trim() },
+  { name: 'First Seen', type: 'date', priority: 1, value: (o) => firstSeen(asCore(o)) },
+  { name: 'Count', type: 'integer', priority: 1, value: (o) => count(asCore(o)) },
+  { name: 'Name', type: 'string', format: 'name', priority: 1, value: (o) => o.metadata.name ?? '' },
+];

@@ -244,8 +244,17 @@ describe('reference server: Events under v1 and events.k8s.io/v1', function () {
   it('kubectl get events lists an Event written as events.k8s.io/v1, and describe shows it', async () => {
     const k = kubectlFor(() => ({ srv, cacheDir }));
     const kubectl = (args: string[]) => k.kubectl([...inCluster(srv, 'root'), ...args]);
-    const listed = await kubectl(['get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=subject']);
-    expect(listed).to.contain('subject.a').and.to.contain('Synced').and.to.contain('synced ok');
+    const listed = await kubectl(['get', 'events', '-n', 'default', '--field-selector', 'involvedObject.name=subject.x,metadata.name=subject.a']);
+    expect(listed).to.equal('');
+    const one = (await kubectl(['get', 'events', '-n', 'default', '--field-selector', 'metadata.name=subject.a'])).trim().split('\n');
+    // kube's Event columns, for an Event written as events.k8s.io/v1.
+    expect(one[0]!.split(/\s{2,}/)).to.deep.equal(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'MESSAGE']);
+    expect(one[1]!.split(/\s{2,}/).slice(1)).to.deep.equal(['Normal', 'Synced', 'configmap/subject', 'synced ok']);
+    const wide = (await kubectl(['get', 'events', '-n', 'default', '--field-selector', 'metadata.name=subject.a', '-o', 'wide'])).trim().split('\n');
+    expect(wide[0]!.split(/\s{2,}/)).to.deep.equal(['LAST SEEN', 'TYPE', 'REASON', 'OBJECT', 'SUBOBJECT', 'SOURCE', 'MESSAGE', 'FIRST SEEN', 'COUNT', 'NAME']);
+    expect(wide[1]).to.contain('example.com/widgets, pod-1').and.to.match(/\s2\s+subject\.a$/);
+    const viaGroup = await kubectl(['get', 'events.v1.events.k8s.io', '-n', 'default', '--field-selector', 'regarding.name=subject,type=Warning']);
+    expect(viaGroup).to.contain('configmap/subject').and.to.contain('made it').and.not.to.contain('synced ok');
     const json = await k.kubectlJSON<Obj>([...inCluster(srv, 'root'), 'get', 'events.v1.', 'subject.a', '-n', 'default']);
     expect(json).to.include({ apiVersion: 'v1', message: 'synced ok' });
     const described = await kubectl(['describe', 'configmap', 'subject', '-n', 'default']);
