@@ -3,7 +3,8 @@
  * through either API, read, listed, watched, patched and deleted through the other with kube's
  * field mapping and one resourceVersion sequence; each API validates as kube does for it; field
  * selectors of both APIs; an `events` claim through the APIExport virtual workspace covers both;
- * and the real kubectl lists an Event written as events.k8s.io/v1.
+ * the real kubectl lists an Event written as events.k8s.io/v1; and a data dir of an earlier server
+ * (events.k8s.io Events in a bucket of their own) is moved into the shared storage.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -261,5 +262,36 @@ describe('reference server: Events under v1 and events.k8s.io/v1', function () {
     const events = described.slice(described.indexOf('Events:'));
     expect(events).to.match(/Normal\s+Synced\s+.*example\.com\/widgets\s+synced ok/);
     expect(events).to.match(/Warning\s+Created\s+.*old-controller\s+made it/);
+  });
+});
+
+describe('reference server: Events in a data dir from before the shared storage', () => {
+  it('moves events.k8s.io/v1 Events of the old bucket into the shared storage on start', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-events-data-'));
+    try {
+      const first = await start({ dataDir: dir });
+      const rv = first.resourceVersion();
+      const port = first.port;
+      await first.stop();
+      // A write as an earlier server journalled it: events.k8s.io/v1 form, in its own bucket.
+      const old = eventsV1('legacy.1', { metadata: { name: 'legacy', uid: 'u-legacy' } });
+      old['metadata'] = { ...old['metadata'], uid: 'u-1', resourceVersion: String(rv + 1), creationTimestamp: '2026-12-02T17:00:00Z' };
+      const rec = { rv: rv + 1, op: 'put', storage: 'events.k8s.io/events', cluster: 'root', namespace: 'default', name: 'legacy.1', object: old };
+      fs.appendFileSync(path.join(dir, 'root', 'journal.jsonl'), JSON.stringify(rec) + '\n');
+      const second = await start({ dataDir: dir, port });
+      try {
+        const get = (p: string) => raw(second, 'GET', p);
+        const core = await get(`${CORE}/legacy.1`);
+        expect(core.status, core.text).to.equal(200);
+        expect(core.json).to.include({ apiVersion: 'v1', message: 'synced ok', reportingComponent: 'example.com/widgets' });
+        const v1 = await get(`${V1}/legacy.1`);
+        expect(v1.json).to.include({ apiVersion: 'events.k8s.io/v1', note: 'synced ok' });
+        expect((v1.json['metadata'] as Obj)['resourceVersion']).to.equal(String(rv + 1));
+      } finally {
+        await second.stop();
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
