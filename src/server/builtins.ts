@@ -7,7 +7,9 @@
  * enforces it. Go's non-omitempty fields that kube merely zero-fills are left optional.
  */
 import { ALL_VERBS } from './types.js';
-import type { Json, JsonObject, KubeObject, PrinterColumn, ResourceDef, Schema } from './types.js';
+import { EVENT_COLUMNS, EVENTS, eventToCore, eventToEventsV1 } from './events.js';
+import { CORE_EVENT_FIELDS, EVENTS_V1_EVENT_FIELDS, NAMESPACE_FIELDS, SECRET_FIELDS } from './fieldlabels.js';
+import type { FieldLabels, Json, JsonObject, KubeObject, PrinterColumn, ResourceDef, Schema } from './types.js';
 
 // Schemas are shared by every request and every module; freezing turns an accidental in-place
 // edit into an immediate TypeError instead of a cross-request heisenbug.
@@ -182,11 +184,11 @@ const leaseSchema = kindSchema({
   }),
 });
 
-// events.k8s.io/v1 validation refuses a zero eventTime; the rest is checked by kube in code only.
+// Required fields (eventTime, series.count, ...) are checked by validateEventCreate with kube's messages.
 const eventsV1EventSchema = kindSchema(
   {
     eventTime: time(),
-    series: obj({ count: int(), lastObservedTime: time() }, ['count', 'lastObservedTime']),
+    series: obj({ count: int(), lastObservedTime: time() }),
     reportingController: str(),
     reportingInstance: str(),
     action: str(),
@@ -200,7 +202,6 @@ const eventsV1EventSchema = kindSchema(
     deprecatedLastTimestamp: time(),
     deprecatedCount: int(),
   },
-  ['eventTime'],
 );
 
 const policyRuleSchema = (): Schema =>
@@ -309,6 +310,10 @@ interface DefInput {
   builtin?: boolean;
   schema: Schema;
   printerColumns?: PrinterColumn[];
+  fieldLabels?: FieldLabels;
+  /** Another resource's storage, served through `conversion`. */
+  storage?: string;
+  conversion?: ResourceDef['conversion'];
 }
 
 function def(d: DefInput): ResourceDef {
@@ -324,8 +329,10 @@ function def(d: DefInput): ResourceDef {
     statusSubresource: d.statusSubresource ?? false,
     builtin: d.builtin ?? true,
     schema: d.schema,
-    storage: `${d.group || 'core'}/${d.resource}`,
+    storage: d.storage ?? `${d.group || 'core'}/${d.resource}`,
   };
+  if (d.fieldLabels) out.fieldLabels = d.fieldLabels;
+  if (d.conversion) out.conversion = d.conversion;
   if (d.shortNames) out.shortNames = d.shortNames;
   if (d.categories) out.categories = d.categories;
   if (d.printerColumns) out.printerColumns = d.printerColumns;
@@ -349,11 +356,7 @@ const COLUMNS: Record<string, PrinterColumn[]> = {
   ],
   serviceaccounts: [{ name: 'Secrets', type: 'integer', value: (o) => ((o['secrets'] as unknown[] | undefined) ?? []).length }],
   leases: [{ name: 'Holder', type: 'string', jsonPath: '.spec.holderIdentity' }],
-  events: [
-    { name: 'Type', type: 'string', jsonPath: '.type' },
-    { name: 'Reason', type: 'string', jsonPath: '.reason' },
-    { name: 'Message', type: 'string', value: (o) => (o['message'] ?? o['note']) as string | undefined },
-  ],
+  events: [...EVENT_COLUMNS],
   roles: [{ name: 'Created At', type: 'string', jsonPath: '.metadata.creationTimestamp' }],
   clusterroles: [{ name: 'Created At', type: 'string', jsonPath: '.metadata.creationTimestamp' }],
   rolebindings: [{ name: 'Role', type: 'string', value: (o) => { const r = o['roleRef'] as { kind?: string; name?: string } | undefined; return r ? `${r.kind}/${r.name}` : undefined; } }],
@@ -367,13 +370,13 @@ const COLUMNS: Record<string, PrinterColumn[]> = {
 
 /** The resources every workspace serves before any APIBinding: Kubernetes built-ins plus LogicalCluster. */
 export const BUILTIN_RESOURCES: readonly ResourceDef[] = Object.freeze([
-  def({ group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], statusSubresource: true, schema: namespaceSchema, printerColumns: COLUMNS['namespaces'] }),
+  def({ group: '', version: 'v1', resource: 'namespaces', singular: 'namespace', kind: 'Namespace', namespaced: false, shortNames: ['ns'], statusSubresource: true, schema: namespaceSchema, printerColumns: COLUMNS['namespaces'], fieldLabels: NAMESPACE_FIELDS }),
   def({ group: '', version: 'v1', resource: 'configmaps', singular: 'configmap', kind: 'ConfigMap', namespaced: true, shortNames: ['cm'], schema: configMapSchema, printerColumns: COLUMNS['configmaps'] }),
-  def({ group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, schema: secretSchema, printerColumns: COLUMNS['secrets'] }),
-  def({ group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], schema: coreEventSchema, printerColumns: COLUMNS['events'] }),
+  def({ group: '', version: 'v1', resource: 'secrets', singular: 'secret', kind: 'Secret', namespaced: true, schema: secretSchema, printerColumns: COLUMNS['secrets'], fieldLabels: SECRET_FIELDS }),
+  def({ group: '', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], schema: coreEventSchema, printerColumns: COLUMNS['events'], fieldLabels: CORE_EVENT_FIELDS }),
   def({ group: '', version: 'v1', resource: 'serviceaccounts', singular: 'serviceaccount', kind: 'ServiceAccount', namespaced: true, shortNames: ['sa'], schema: serviceAccountSchema, printerColumns: COLUMNS['serviceaccounts'] }),
   def({ group: 'coordination.k8s.io', version: 'v1', resource: 'leases', singular: 'lease', kind: 'Lease', namespaced: true, schema: leaseSchema, printerColumns: COLUMNS['leases'] }),
-  def({ group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], schema: eventsV1EventSchema, printerColumns: COLUMNS['events'] }),
+  def({ group: 'events.k8s.io', version: 'v1', resource: 'events', singular: 'event', kind: 'Event', namespaced: true, shortNames: ['ev'], schema: eventsV1EventSchema, printerColumns: COLUMNS['events'], fieldLabels: EVENTS_V1_EVENT_FIELDS, storage: EVENTS, conversion: { fromStorage: eventToEventsV1, toStorage: eventToCore } }),
   def({ group: RBAC, version: 'v1', resource: 'roles', singular: 'role', kind: 'Role', namespaced: true, schema: roleSchema, printerColumns: COLUMNS['roles'] }),
   def({ group: RBAC, version: 'v1', resource: 'rolebindings', singular: 'rolebinding', kind: 'RoleBinding', namespaced: true, schema: roleBindingSchema, printerColumns: COLUMNS['rolebindings'] }),
   def({ group: RBAC, version: 'v1', resource: 'clusterroles', singular: 'clusterrole', kind: 'ClusterRole', namespaced: false, schema: clusterRoleSchema, printerColumns: COLUMNS['clusterroles'] }),

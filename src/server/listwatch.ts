@@ -7,7 +7,8 @@ import type { ServerResponse } from 'node:http';
 import { ApiError, badRequest, cause, expired, invalid } from './errors.js';
 import type { ObjectService, RequestContext } from './objects.js';
 import { apiVersionOf } from './objects.js';
-import { fieldsOf, isEmptySelector, matchesFields, matchesLabels, parseFieldSelector, parseLabelSelector } from './selectors.js';
+import { OBJECT_META_FIELDS } from './fieldlabels.js';
+import { compileFieldSelector, isEmptySelector, matchesLabels, parseLabelSelector } from './selectors.js';
 import { Compacted, type Scope, type WatchDelivery } from './store.js';
 import type { JsonObject, KubeObject, ResourceDef } from './types.js';
 
@@ -27,18 +28,12 @@ export interface ListOptions {
 /** An extra per-view filter (e.g. claim labels in a virtual workspace). */
 export type ObjectFilter = (obj: KubeObject) => boolean;
 
-const FIELDS = new Set(['metadata.name', 'metadata.namespace']);
-
-/** Compiles the selectors of a request into one predicate (400 on a bad selector). */
+/** Compiles the selectors of a request into one predicate over stored objects (400 on a bad selector). */
 export function compileFilter(def: ResourceDef, opts: ListOptions, extra?: ObjectFilter): ObjectFilter {
   const ls = parseLabelSelector(opts.labelSelector ?? '');
-  const fs = parseFieldSelector(opts.fieldSelector ?? '', FIELDS);
+  const fields = compileFieldSelector(opts.fieldSelector ?? '', def.fieldLabels ?? OBJECT_META_FIELDS);
   const noLabels = isEmptySelector(ls);
-  const noFields = isEmptySelector(fs);
-  return (obj) =>
-    (noLabels || matchesLabels(ls, obj.metadata.labels)) &&
-    (noFields || matchesFields(fs, fieldsOf(obj, def.namespaced))) &&
-    (!extra || extra(obj));
+  return (obj) => (noLabels || matchesLabels(ls, obj.metadata.labels)) && (!fields || fields(obj)) && (!extra || extra(obj));
 }
 
 function parseRV(s: string | undefined, what: string): number | undefined {

@@ -15,6 +15,8 @@ import {
   notFound,
   unsupportedMediaType,
 } from './errors.js';
+import type { StatusCause } from './errors.js';
+import { EVENTS, validateEventCreate, validateEventUpdate } from './events.js';
 import { deepEqual, isObject, shallowCopy } from './json.js';
 import { randomSuffix } from './names.js';
 import { jsonPatch, mergePatch, setOwn, strategicMergePatch } from './patch.js';
@@ -96,6 +98,11 @@ interface Strategy {
   /** Whether DELETE only marks the object (besides metadata.finalizers). */
   gracefulDelete?(obj: KubeObject): boolean;
   onDeleteMark?(obj: KubeObject): void;
+  /**
+   * kube's strategy Validate / ValidateUpdate on the stored form; `def` is the API the write came
+   * through (one storage may be served as several APIs with different rules).
+   */
+  validate?(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined): StatusCause[];
   nameRule: 'dns1123-subdomain' | 'dns1123-label' | 'path-segment';
 }
 
@@ -128,6 +135,14 @@ STRATEGIES['core/secrets'] = {
     }
     delete obj['stringData'];
     if (typeof obj['type'] !== 'string' || obj['type'] === '') obj['type'] = 'Opaque';
+  },
+};
+STRATEGIES[EVENTS] = {
+  // Core v1 checks Event names as path segments only; events.k8s.io/v1 adds the DNS subdomain rule.
+  nameRule: 'path-segment',
+  validate(def, obj, old) {
+    const strict = def.group === 'events.k8s.io';
+    return old ? validateEventUpdate(obj, old, strict) : validateEventCreate(obj, strict);
   },
 };
 for (const r of ['roles', 'rolebindings', 'clusterroles', 'clusterrolebindings']) {
@@ -265,13 +280,16 @@ export class ObjectService {
     delete meta.deletionGracePeriodSeconds;
     if (def.statusSubresource && !def.builtin) delete obj['status'];
     strategy.prepareForCreate?.(obj);
+    const errs = strategy.validate?.(def, obj, undefined);
+    if (errs?.length) throw invalid(def.kind, def.group, meta.name, errs);
     let final = this.admit('CREATE', ctx, def, obj);
     if (!opts.applied) {
       final = recordUpdate({ before: undefined, after: final, manager: ctx.fieldManager ?? '', schema: def.schema, apiVersion: apiVersionOf(def), now: now() });
     }
     this.stamp(ctx, final);
-    if (ctx.dryRun) return final;
-    return this.store.put(def.storage, ctx.cluster, final);
+    // Answered in the version asked for (a converted view answers in its own form).
+    if (ctx.dryRun) return this.present(def, final);
+    return this.present(def, this.store.put(def.storage, ctx.cluster, final));
   }
 
   /** PUT on an object (or its status). */
@@ -419,6 +437,8 @@ export class ObjectService {
     if (m.finalizers && m.finalizers.length === 0) delete m.finalizers;
     merged.apiVersion = old.apiVersion ?? apiVersionOf(def);
     merged.kind = def.kind;
+    const errs = strategyOf(def).validate?.(def, merged, old);
+    if (errs?.length) throw invalid(def.kind, def.group, o.name ?? '', errs);
     merged = this.admit('UPDATE', ctx, def, merged, old);
     if (!deepEqual(specPart(old), specPart(merged))) merged.metadata.generation = (o.generation ?? 1) + 1;
     if (!managedDone) {

@@ -5,11 +5,21 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { EVENTS, eventToCore } from './events.js';
 import type { Journal, JournalRecord, Store } from './store.js';
 import type { KubeObject } from './types.js';
 
 const SNAPSHOT = 'snapshot.json';
 const JOURNAL = 'journal.jsonl';
+
+/** Where data dirs written before both Event APIs shared one storage kept events.k8s.io Events. */
+const OLD_EVENTS_V1 = 'events.k8s.io/events';
+
+/** Moves an object of the old events.k8s.io bucket into the shared core Events storage. */
+function migrated<T extends { storage: string; object?: KubeObject }>(r: T): T {
+  if (r.storage !== OLD_EVENTS_V1) return r;
+  return { ...r, storage: EVENTS, ...(r.object ? { object: eventToCore(r.object) } : {}) };
+}
 
 interface SnapshotFile {
   rv: number;
@@ -39,7 +49,7 @@ export class FileJournal implements Journal {
     const snapPath = path.join(dir, SNAPSHOT);
     if (fs.existsSync(snapPath)) {
       const snap = JSON.parse(fs.readFileSync(snapPath, 'utf8')) as SnapshotFile;
-      for (const o of snap.objects) store.load(o.storage, o.cluster, o.object);
+      for (const o of snap.objects.map(migrated)) store.load(o.storage, o.cluster, o.object);
       store.restoreCounter(snap.rv);
     }
     const journalPath = path.join(dir, JOURNAL);
@@ -54,7 +64,7 @@ export class FileJournal implements Journal {
           // A line torn by a crash mid-write: that write was never acknowledged.
           break;
         }
-        store.replay(rec);
+        store.replay(migrated(rec));
       }
     }
     const j = new FileJournal(dir, store, maxBytes);

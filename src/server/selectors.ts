@@ -1,6 +1,6 @@
 /** Kubernetes label and field selectors: parsing, validation and matching. */
 import { badRequest } from './errors.js';
-import type { KubeObject } from './types.js';
+import type { FieldLabels, KubeObject } from './types.js';
 
 /** A label requirement operator, named as in metav1.LabelSelectorRequirement (plus Gt/Lt from the string syntax). */
 export type LabelOperator = 'In' | 'NotIn' | 'Exists' | 'DoesNotExist' | 'Gt' | 'Lt';
@@ -442,6 +442,25 @@ export function fieldsOf(obj: KubeObject, namespaced: boolean): Record<string, s
   const f: Record<string, string> = { 'metadata.name': obj.metadata.name ?? '' };
   if (namespaced) f['metadata.namespace'] = obj.metadata.namespace ?? '';
   return f;
+}
+
+const labelSets = new WeakMap<FieldLabels, ReadonlySet<string>>();
+
+/**
+ * Compiles the `fieldSelector` query syntax into a predicate that reads each field with its
+ * label's getter (no per-object field map); undefined when the selector selects everything.
+ * A label outside `labels` is a 400 with kube's "field label not supported" message.
+ */
+export function compileFieldSelector(s: string, labels: FieldLabels): ((obj: KubeObject) => boolean) | undefined {
+  let allowed = labelSets.get(labels);
+  if (!allowed) labelSets.set(labels, (allowed = new Set(Object.keys(labels))));
+  const reqs = parseFieldSelector(s, allowed).requirements;
+  if (reqs.length === 0) return undefined;
+  const terms = reqs.map((r) => ({ get: labels[r.field]!, equal: r.operator === '=', value: r.value }));
+  return (obj) => {
+    for (const t of terms) if ((t.get(obj) === t.value) !== t.equal) return false;
+    return true;
+  };
 }
 
 /** The string form of a field selector, with operator characters in values escaped. */

@@ -66,6 +66,8 @@ function cell(col: PrinterColumn, obj: KubeObject, now: number): Json {
 
 function columnsOf(def: ResourceDef): PrinterColumn[] {
   const cols = def.printerColumns ?? [];
+  // A kind that places its own name column (Events) lays out the whole table itself.
+  if (def.builtin && cols.some((c) => c.format === 'name')) return cols;
   // Custom resources name their own Age column (kube appends one when missing).
   return [NAME, ...cols, ...(cols.some((c) => c.name === 'Age') ? [] : [AGE])];
 }

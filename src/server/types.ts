@@ -94,6 +94,12 @@ export interface PrinterColumn {
   priority?: number;
 }
 
+/**
+ * The field labels a resource version accepts in `fieldSelector`, each with the reader of its value
+ * from a *stored* object (so a converted view filters without converting).
+ */
+export type FieldLabels = Readonly<Record<string, (obj: KubeObject) => string>>;
+
 /** One resource served by the API machinery. */
 export interface ResourceDef {
   /** API group, '' for core. */
@@ -118,6 +124,8 @@ export interface ResourceDef {
   discoveryVerbs?: string[];
   /** Columns for `as=Table` answers besides Name (and Age, appended unless listed). */
   printerColumns?: PrinterColumn[];
+  /** Field selector labels; `metadata.name` and `metadata.namespace` when absent. */
+  fieldLabels?: FieldLabels;
   /** Built-in kinds accept strategic merge patch; custom resources answer 415. */
   builtin: boolean;
   /** Schema of the whole object (apiVersion, kind, metadata included). */

@@ -223,7 +223,8 @@ function dns1123Label(value: string): string[] {
 const QUALIFIED_NAME_MSG =
   "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric character";
 
-function qualifiedName(value: string): string[] {
+/** Problems with a qualified name (`[prefix/]name`, as label keys and Event reportingController), empty when valid. */
+export function qualifiedName(value: string): string[] {
   const errs: string[] = [];
   const parts = value.split('/');
   let name: string;

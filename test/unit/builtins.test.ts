@@ -48,7 +48,9 @@ describe('builtins', () => {
     );
     for (const d of BUILTIN_RESOURCES) {
       expect(d.verbs, d.resource).to.deep.equal(ALL_VERBS);
-      expect(d.storage).to.equal(`${d.group || 'core'}/${d.resource}`);
+      // events.k8s.io/v1 is a converted view of the core Events storage, as in kube.
+      expect(d.storage).to.equal(d.group === 'events.k8s.io' ? 'core/events' : `${d.group || 'core'}/${d.resource}`);
+      expect(d.conversion !== undefined, d.resource).to.equal(d.group === 'events.k8s.io');
       expect(d.listKind).to.equal(`${d.kind}List`);
       expect(d.builtin).to.equal(d.group !== 'core.kcp.io');
     }

@@ -4,6 +4,7 @@
  * (storage keyed by the export's identity). Controllers here and the virtual workspaces share them.
  */
 import { resourceSchemaFromOpenAPI } from '../../builtins.js';
+import { selectableFieldLabels } from '../../fieldlabels.js';
 import { isObject } from '../../json.js';
 import type { Topology } from '../../topology.js';
 import { ALL_VERBS, type JsonObject, type KubeObject, type PrinterColumn, type ResourceDef } from '../../types.js';
@@ -131,6 +132,8 @@ export function defsFromSchema(schema: KubeObject, storage: string): ResourceDef
     if (categories.length) d.categories = categories;
     const cols = printerColumns(v);
     if (cols) d.printerColumns = cols;
+    const selectable = objs(v['selectableFields']).map((f) => str(f['jsonPath'])).filter(Boolean);
+    if (selectable.length) d.fieldLabels = selectableFieldLabels(selectable);
     if (storageVersion && version !== storageVersion) {
       d.conversion = {
         fromStorage: (o) => ({ ...o, apiVersion: gv(version) }),
