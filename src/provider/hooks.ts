@@ -7,6 +7,7 @@
  * workspaces accept.
  */
 import { isConflict, isInvalid, isNotFound, type ClusterClient, type KubernetesObject, type ObjectType } from '../client/index.js';
+import type { Predicate } from '../controller/predicates.js';
 import { CLUSTER_ANNOTATION, type Cached } from '../informer/index.js';
 
 /** `core.kcp.io/v1alpha1` LogicalCluster, as far as the hooks read it. */
@@ -64,8 +65,8 @@ export function hasTerminator(lc: Cached<LogicalCluster> | LogicalCluster | unde
  * A predicate for LogicalCluster controllers on the terminating VW: the cluster is being deleted
  * and still lists `terminator` (skips the MODIFIED that follows our own removal).
  */
-export function terminating(terminator: string): (obj: Cached<KubernetesObject>) => boolean {
-  return (obj) => Boolean(obj.metadata?.deletionTimestamp) && hasTerminator(obj as Cached<LogicalCluster>, terminator);
+export function terminating(terminator: string): Predicate {
+  return (ev) => Boolean(ev.object.metadata?.deletionTimestamp) && hasTerminator(ev.object as Cached<LogicalCluster>, terminator);
 }
 
 /** Options of `removeInitializer` / `removeTerminator`. */
