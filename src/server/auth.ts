@@ -87,14 +87,16 @@ export interface Attributes {
   namespace?: string;
 }
 
-interface PolicyRule {
+/** One RBAC rule (resource rules only). */
+export interface PolicyRule {
   verbs?: string[];
   apiGroups?: string[];
   resources?: string[];
   resourceNames?: string[];
 }
 
-function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
+/** Whether one rule allows the request. */
+export function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
   const verbs = rule.verbs ?? [];
   if (!verbs.includes('*') && !verbs.includes(a.verb)) return false;
   const groups = rule.apiGroups ?? [];

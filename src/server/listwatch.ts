@@ -25,15 +25,24 @@ export interface ListOptions {
   timeoutSeconds?: number;
 }
 
-/** An extra per-view filter (e.g. claim labels in a virtual workspace). */
-export type ObjectFilter = (obj: KubeObject) => boolean;
+/**
+ * An extra per-view filter (e.g. claim labels in a virtual workspace). With `post`, the filter
+ * itself selects what a watch follows (entering and leaving it are ADDED and DELETED) and `post`
+ * only drops objects and events afterwards, as kcp's post-filters do: an object that starts to pass
+ * `post` while selected arrives as MODIFIED, and lists and gets apply both.
+ */
+export interface ObjectFilter {
+  (obj: KubeObject): boolean;
+  post?: (obj: KubeObject) => boolean;
+}
 
 /** Compiles the selectors of a request into one predicate over stored objects (400 on a bad selector). */
 export function compileFilter(def: ResourceDef, opts: ListOptions, extra?: ObjectFilter): ObjectFilter {
   const ls = parseLabelSelector(opts.labelSelector ?? '');
   const fields = compileFieldSelector(opts.fieldSelector ?? '', def.fieldLabels ?? OBJECT_META_FIELDS);
   const noLabels = isEmptySelector(ls);
-  return (obj) => (noLabels || matchesLabels(ls, obj.metadata.labels)) && (!fields || fields(obj)) && (!extra || extra(obj));
+  const post = extra?.post;
+  return (obj) => (noLabels || matchesLabels(ls, obj.metadata.labels)) && (!fields || fields(obj)) && (!extra || extra(obj)) && (!post || post(obj));
 }
 
 function parseRV(s: string | undefined, what: string): number | undefined {
@@ -210,7 +219,9 @@ export function serveWatch(
   /** Renders each event's object differently (Tables for kubectl get -w). */
   render?: (o: KubeObject) => JsonObject,
 ): void {
-  const filter = compileFilter(def, opts, extra);
+  const post = extra?.post;
+  // The watch follows the selection; the post-filter only drops what it delivers.
+  const filter = compileFilter(def, opts, post ? (o: KubeObject) => extra!(o) : extra);
   if (opts.sendInitialEvents) {
     if (opts.resourceVersionMatch !== 'NotOlderThan' || !opts.allowWatchBookmarks) {
       throw invalid('ListOptions', 'meta.k8s.io', '', [
@@ -288,13 +299,15 @@ export function serveWatch(
     if (initialEnd) metadata['annotations'] = { 'k8s.io/initial-events-end': 'true' };
     write(JSON.stringify({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion, metadata } }) + '\n');
   };
-  const deliver = (d: WatchDelivery) => write(eventLine(d.type, d.object));
+  const deliver = (d: WatchDelivery) => {
+    if (!post || post(d.object)) write(eventLine(d.type, d.object));
+  };
 
   let from: number;
   if (opts.sendInitialEvents || requested === undefined || requested === 0) {
     // The current state as synthetic ADDEDs, then everything after it.
     from = svc.store.resourceVersion;
-    for (const o of svc.store.list(def.storage, scope)) if (filter(o)) write(eventLine('ADDED', o));
+    for (const o of svc.store.list(def.storage, scope)) if (filter(o) && (!post || post(o))) write(eventLine('ADDED', o));
     if (opts.sendInitialEvents) bookmark(true);
   } else {
     from = requested;

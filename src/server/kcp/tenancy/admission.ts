@@ -12,11 +12,14 @@ import type { JsonObject, KubeObject } from '../../types.js';
 import {
   INITIALIZER_LABEL_PREFIX,
   OWNER_ANNOTATION,
+  TERMINATORS_FINALIZER,
+  TERMINATOR_LABEL_PREFIX,
   PATH_ANNOTATION,
   PHASE_LABEL,
   TYPE_ANNOTATION,
   initializerLabel,
   ownerAnnotationValue,
+  terminatorLabel,
   splitLast,
 } from './names.js';
 import { WORKSPACES, WORKSPACE_TYPES } from './schemas.js';
@@ -196,28 +199,37 @@ export class TenancyAdmission {
   };
 
   /**
-   * LogicalCluster metadata follows its status in the same write: `status.initializers` is seeded
-   * from the spec on the move to Initializing, the phase and hashed initializer labels mirror the
-   * status (so the initializing virtual workspace's label filter is exact), and the owner
-   * annotation is trimmed to the username once Ready.
+   * LogicalCluster metadata follows its status in the same write: `status.initializers` and
+   * `status.terminators` are seeded from the spec on the move to Initializing, the phase and hashed
+   * initializer and terminator labels mirror the status (so the virtual workspaces' label filters
+   * are exact), `kcp.io/has-terminators` is added while terminators are listed (the LogicalCluster
+   * controller removes it, in a later write than the labels), and the owner annotation is trimmed to
+   * the username once Ready.
    */
   private readonly logicalCluster: AdmissionPlugin = (op, _ctx, def, obj, old) => {
     if (def.storage !== LOGICAL_CLUSTERS || op === 'DELETE') return;
     let next = obj;
     const st = status(obj);
-    if (op === 'UPDATE' && st['phase'] === 'Initializing' && status(old)['phase'] !== 'Initializing' && st['initializers'] === undefined) {
-      const inits = spec(obj)['initializers'];
-      if (Array.isArray(inits) && inits.length) next = { ...next, status: { ...st, initializers: [...inits] } };
+    if (op === 'UPDATE' && st['phase'] === 'Initializing' && status(old)['phase'] !== 'Initializing') {
+      const seeded: JsonObject = { ...st };
+      for (const key of ['initializers', 'terminators']) {
+        const fromSpec = spec(obj)[key];
+        if (st[key] === undefined && Array.isArray(fromSpec) && fromSpec.length) seeded[key] = [...fromSpec];
+      }
+      next = { ...next, status: seeded };
     }
     const phase = str(status(next)['phase']);
     next = withPhaseLabel(next, phase);
     const labels: Record<string, string> = {};
-    for (const [k, v] of Object.entries(next.metadata.labels ?? {})) if (!k.startsWith(INITIALIZER_LABEL_PREFIX)) labels[k] = v;
-    const inits = status(next)['initializers'];
-    if (Array.isArray(inits)) {
-      for (const i of inits) {
-        if (typeof i !== 'string') continue;
-        const [k, v] = initializerLabel(i);
+    for (const [k, v] of Object.entries(next.metadata.labels ?? {})) {
+      if (!k.startsWith(INITIALIZER_LABEL_PREFIX) && !k.startsWith(TERMINATOR_LABEL_PREFIX)) labels[k] = v;
+    }
+    for (const [key, label] of [['initializers', initializerLabel], ['terminators', terminatorLabel]] as const) {
+      const hooks = status(next)[key];
+      if (!Array.isArray(hooks)) continue;
+      for (const h of hooks) {
+        if (typeof h !== 'string') continue;
+        const [k, v] = label(h);
         labels[k] = v;
       }
     }
@@ -234,6 +246,12 @@ export class TenancyAdmission {
     const meta = { ...next.metadata, annotations };
     if (Object.keys(labels).length) meta.labels = labels;
     else delete meta.labels;
+    const terminators = status(next)['terminators'];
+    const finalizers = meta.finalizers ?? [];
+    // No finalizer can be added once deletion started; kcp adds it long before (at Initializing).
+    if (Array.isArray(terminators) && terminators.length && !finalizers.includes(TERMINATORS_FINALIZER) && !meta.deletionTimestamp) {
+      meta.finalizers = [...finalizers, TERMINATORS_FINALIZER];
+    }
     return { ...next, metadata: meta };
   };
 }

@@ -17,7 +17,16 @@ import { TypeResolver } from './wstypes.js';
 /** The tenancy resource definitions and storage keys, for other layers. */
 export { WORKSPACE_DEF, WORKSPACE_TYPE_DEF, SHARD_DEF, WORKSPACES, WORKSPACE_TYPES, SHARDS } from './schemas.js';
 /** Label and annotation keys the virtual workspaces filter on. */
-export { initializerLabel, PHASE_LABEL, INITIALIZER_LABEL_PREFIX, TYPE_ANNOTATION, APIBINDINGS_INITIALIZER } from './names.js';
+export {
+  initializerLabel,
+  terminatorLabel,
+  PHASE_LABEL,
+  INITIALIZER_LABEL_PREFIX,
+  TERMINATOR_LABEL_PREFIX,
+  TERMINATORS_FINALIZER,
+  TYPE_ANNOTATION,
+  APIBINDINGS_INITIALIZER,
+} from './names.js';
 /** The initializer name of a WorkspaceType (`<cluster name>:<type>`). */
 export { initializerFor } from './wstypes.js';
 

@@ -1,8 +1,8 @@
 /**
  * The LogicalCluster controller: runs the built-in initializers (`root:universal`,
  * `system:apibindings`), moves a cluster whose initializers are all gone to Ready, keeps
- * `status.URL` current, and on deletion removes everything stored in the cluster before releasing
- * the LogicalCluster.
+ * `status.URL` current, and on deletion removes everything stored in the cluster while its
+ * terminators run, releasing the LogicalCluster once both are done.
  */
 import { ApiError } from '../../errors.js';
 import { isObject } from '../../json.js';
@@ -11,9 +11,9 @@ import type { Shard } from '../../shard.js';
 import type { Topology } from '../../topology.js';
 import type { JsonObject, KubeObject } from '../../types.js';
 import { ReconcileLoop, type ReconcileResult } from '../loop.js';
-import { conditionsOf, setCondition } from './conditions.js';
+import { conditionsOf, sameConditions, setCondition } from './conditions.js';
 import { APIBindingsInitializer } from './apibindings.js';
-import { APIBINDINGS_INITIALIZER, LOGICAL_CLUSTER_FINALIZER, UNIVERSAL_INITIALIZER } from './names.js';
+import { APIBINDINGS_INITIALIZER, LOGICAL_CLUSTER_FINALIZER, TERMINATORS_FINALIZER, UNIVERSAL_INITIALIZER } from './names.js';
 import type { TypeResolver } from './wstypes.js';
 import { placedShards } from './workspaces.js';
 
@@ -21,9 +21,18 @@ function statusOf(obj: KubeObject): JsonObject {
   return isObject(obj['status']) ? obj['status'] : {};
 }
 
-function initializersOf(obj: KubeObject): string[] {
-  const i = statusOf(obj)['initializers'];
+function stringsAt(obj: KubeObject, key: 'initializers' | 'terminators'): string[] {
+  const i = statusOf(obj)[key];
   return Array.isArray(i) ? i.filter((x): x is string => typeof x === 'string') : [];
+}
+
+function initializersOf(obj: KubeObject): string[] {
+  return stringsAt(obj, 'initializers');
+}
+
+/** `status.terminators`: the terminators still to run (listed from Initializing on). */
+export function terminatorsOf(obj: KubeObject): string[] {
+  return stringsAt(obj, 'terminators');
 }
 
 /** Reconciles LogicalClusters; keys are logical cluster names. */
@@ -44,6 +53,8 @@ export class LogicalClusterController {
     let lc = shard?.store.get(LOGICAL_CLUSTERS, cluster, '', 'cluster');
     if (!shard || !lc) return;
     if (lc.metadata.deletionTimestamp) return this.deleteContent(shard, cluster, lc);
+    // The finalizer goes once no terminator is listed, in its own write after the labels went.
+    if (terminatorsOf(lc).length === 0 && (lc.metadata.finalizers ?? []).includes(TERMINATORS_FINALIZER)) lc = this.dropFinalizer(shard, cluster, lc, TERMINATORS_FINALIZER);
     const status = statusOf(lc);
     const placed = placedShards(this.topo).find((p) => p.shard === shard);
     const url = placed ? `${placed.externalURL}/clusters/${cluster}` : undefined;
@@ -90,13 +101,23 @@ export class LogicalClusterController {
     return this.removeInitializer(shard, cluster, lc, UNIVERSAL_INITIALIZER);
   }
 
+  private dropFinalizer(shard: Shard, cluster: string, lc: KubeObject, finalizer: string): KubeObject {
+    const finalizers = (lc.metadata.finalizers ?? []).filter((f) => f !== finalizer);
+    return shard.svc.writeUpdate(this.topo.systemContext(cluster), shard.svc.registry.builtin(LOGICAL_CLUSTERS), lc, { ...lc, metadata: { ...lc.metadata, finalizers } });
+  }
+
   /**
-   * Deletes every object of the cluster (namespaces first, so that nothing refills them), waits for
-   * finalizers of the content, then releases the LogicalCluster.
+   * A deleted cluster: phase Terminating while terminators are listed, then Deleting (never back);
+   * its content is removed at once, not held back by terminators (namespaces first, so that nothing
+   * refills them), with `WorkspaceContentDeleted` False while some remains and True after, which
+   * releases `core.kcp.io/logicalcluster-deletion`. `kcp.io/has-terminators` goes once the last
+   * terminator removed itself; the object goes with its last finalizer.
    */
   private deleteContent(shard: Shard, cluster: string, lc: KubeObject): ReconcileResult {
+    const terminators = terminatorsOf(lc);
     const status = statusOf(lc);
-    if (status['phase'] !== 'Deleting') lc = this.writeStatus(shard, cluster, lc, { ...status, phase: 'Deleting' });
+    const phase = terminators.length && status['phase'] !== 'Deleting' ? 'Terminating' : 'Deleting';
+    if (status['phase'] !== phase) lc = this.writeStatus(shard, cluster, lc, { ...status, phase });
     const ctx = this.topo.systemContext(cluster);
     const defs = shard.svc.registry.resourcesFor(cluster);
     const content: { storage: string; object: KubeObject }[] = [];
@@ -109,6 +130,7 @@ export class LogicalClusterController {
     if (content.length === 0) {
       for (const e of shard.store.entries()) if (e.cluster === cluster && e.storage !== LOGICAL_CLUSTERS) content.push({ storage: e.storage, object: e.object });
     }
+    lc = this.contentDeleted(shard, cluster, lc, content.length === 0);
     content.sort((a, b) => Number(b.storage === NAMESPACES) - Number(a.storage === NAMESPACES));
     for (const { storage, object } of content) {
       if (object.metadata.deletionTimestamp) continue;
@@ -125,7 +147,19 @@ export class LogicalClusterController {
       }
     }
     if (content.length > 0) return { requeueAfterMs: 200 };
-    const finalizers = (lc.metadata.finalizers ?? []).filter((f) => f !== LOGICAL_CLUSTER_FINALIZER);
-    shard.svc.writeUpdate(ctx, shard.svc.registry.builtin(LOGICAL_CLUSTERS), lc, { ...lc, metadata: { ...lc.metadata, finalizers } });
+    if ((lc.metadata.finalizers ?? []).includes(LOGICAL_CLUSTER_FINALIZER)) lc = this.dropFinalizer(shard, cluster, lc, LOGICAL_CLUSTER_FINALIZER);
+    if (terminators.length === 0 && (lc.metadata.finalizers ?? []).includes(TERMINATORS_FINALIZER)) this.dropFinalizer(shard, cluster, lc, TERMINATORS_FINALIZER);
+  }
+
+  /** `WorkspaceContentDeleted`: False (`SomeResourcesRemain`) while content remains, then True. */
+  private contentDeleted(shard: Shard, cluster: string, lc: KubeObject, done: boolean): KubeObject {
+    const st = statusOf(lc);
+    const conditions = setCondition(
+      conditionsOf(st),
+      done
+        ? { type: 'WorkspaceContentDeleted', status: 'True' }
+        : { type: 'WorkspaceContentDeleted', status: 'False', severity: 'Info', reason: 'SomeResourcesRemain', message: 'Some resources are remaining' },
+    );
+    return sameConditions(st['conditions'], conditions) ? lc : this.writeStatus(shard, cluster, lc, { ...st, conditions });
   }
 }

@@ -21,6 +21,10 @@ export const OWNER_ANNOTATION = 'experimental.tenancy.kcp.io/owner';
 export const PHASE_LABEL = 'tenancy.kcp.io/phase';
 /** Prefix of the hashed initializer labels on LogicalClusters. */
 export const INITIALIZER_LABEL_PREFIX = 'initializer.internal.kcp.io/';
+/** Prefix of the hashed terminator labels on LogicalClusters. */
+export const TERMINATOR_LABEL_PREFIX = 'terminator.internal.kcp.io/';
+/** Finalizer on a LogicalCluster while `status.terminators` lists any terminator. */
+export const TERMINATORS_FINALIZER = 'kcp.io/has-terminators';
 /** Finalizer on a Workspace, held until its LogicalCluster is gone. */
 export const WORKSPACE_FINALIZER = 'core.kcp.io/logicalcluster';
 /** Finalizer on a LogicalCluster, held until the cluster's content is gone. */
@@ -35,11 +39,23 @@ export function sha224Hex(s: string): string {
   return sha224(s).toString('hex');
 }
 
+/**
+ * A hashed label for a hook name: the prefix plus as much of the 56-hex SHA-224 as fits in a
+ * 63-character name, and the full hash as the value.
+ */
+function hookLabel(prefix: string, name: string): [key: string, value: string] {
+  const hash = sha224Hex(name);
+  return [prefix + hash.slice(0, 63 - prefix.length), hash];
+}
+
 /** The hashed label kcp puts on a LogicalCluster for each initializer (`InitializerToLabel`). */
 export function initializerLabel(initializer: string): [key: string, value: string] {
-  const hash = sha224Hex(initializer);
-  // A label value holds at most 63 characters; the key keeps what fits after the prefix.
-  return [INITIALIZER_LABEL_PREFIX + hash.slice(0, 63 - INITIALIZER_LABEL_PREFIX.length), hash];
+  return hookLabel(INITIALIZER_LABEL_PREFIX, initializer);
+}
+
+/** The hashed label kcp puts on a LogicalCluster for each terminator (`TerminatorToLabel`; 36 hex in the key). */
+export function terminatorLabel(terminator: string): [key: string, value: string] {
+  return hookLabel(TERMINATOR_LABEL_PREFIX, terminator);
 }
 
 /** `internal.tenancy.kcp.io/shard`: the first 8 characters of base36(SHA-224(shard name)). */

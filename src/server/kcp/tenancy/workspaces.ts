@@ -11,7 +11,7 @@ import type { Shard } from '../../shard.js';
 import type { Topology } from '../../topology.js';
 import type { JsonObject, KubeObject } from '../../types.js';
 import { ReconcileLoop, splitClusterKey, type ReconcileResult } from '../loop.js';
-import { conditionsOf, sameConditions, setCondition } from './conditions.js';
+import { conditionsOf, sameConditions, setCondition, type ConditionInput } from './conditions.js';
 import {
   CLUSTER_NAME_ANNOTATION,
   LOGICAL_CLUSTER_FINALIZER,
@@ -155,6 +155,7 @@ export class WorkspaceController {
       if (!t) return undefined;
       const owner = ws.metadata.annotations?.[OWNER_ANNOTATION];
       const createdBy = parseOwner(owner);
+      const terminators = this.types.terminatorsFor(t);
       lc = svc.create(ctx, def, '', {
         apiVersion: 'core.kcp.io/v1alpha1',
         kind: 'LogicalCluster',
@@ -172,6 +173,7 @@ export class WorkspaceController {
           owner: { apiVersion: 'tenancy.kcp.io/v1alpha1', resource: 'workspaces', name: ws.metadata.name ?? '', cluster: parent, uid: ws.metadata.uid ?? '' },
           ...(createdBy ? { createdBy } : {}),
           initializers: this.types.initializersFor(t),
+          ...(terminators.length ? { terminators } : {}),
         },
       });
     }
@@ -200,6 +202,7 @@ export class WorkspaceController {
     const next: JsonObject = { ...st };
     delete next['initializers'];
     if (inits.length) next['initializers'] = inits;
+    mirrorTerminators(next, lc);
     if (st['phase'] === 'Initializing' && lcs['phase'] === 'Ready') {
       next['phase'] = 'Ready';
       next['conditions'] = setCondition(conditionsOf(st), { type: 'WorkspaceInitialized', status: 'True' });
@@ -212,31 +215,71 @@ export class WorkspaceController {
         message: `Initializers still exist: [${inits.join(' ')}]`,
       });
     }
-    if (next['phase'] !== st['phase'] || !sameConditions(next['conditions'], st['conditions']) || JSON.stringify(next['initializers']) !== JSON.stringify(st['initializers'])) {
-      this.update(shard, parent, ws, { ...ws, status: next }, 'status');
-    }
+    this.writeStatusIfChanged(shard, parent, ws, next);
   }
 
-  /** Deletes the logical cluster, then releases the Workspace. */
+  private writeStatusIfChanged(shard: Shard, parent: string, ws: KubeObject, next: JsonObject): KubeObject {
+    const st = statusOf(ws);
+    const same = (k: string) => JSON.stringify(next[k]) === JSON.stringify(st[k]);
+    if (same('phase') && sameConditions(next['conditions'], st['conditions']) && same('initializers') && same('terminators')) return ws;
+    return this.update(shard, parent, ws, { ...ws, status: next }, 'status');
+  }
+
+  /**
+   * A deleted workspace's status: the LogicalCluster's terminators, the phase derived from them
+   * (Terminating while any is listed, then Deleting; never back), and its `WorkspaceContentDeleted`
+   * (True once the LogicalCluster is gone). A workspace deleted while initializing keeps its phase.
+   */
+  private deletionStatus(shard: Shard, parent: string, ws: KubeObject, lc: KubeObject | undefined): KubeObject {
+    const st = statusOf(ws);
+    const phase = String(st['phase'] ?? '');
+    if (!['Ready', 'Unavailable', 'Inactive', 'Terminating', 'Deleting'].includes(phase)) return ws;
+    const next: JsonObject = { ...st };
+    if (lc) mirrorTerminators(next, lc);
+    else delete next['terminators'];
+    const listed = Array.isArray(next['terminators']) && next['terminators'].length > 0;
+    next['phase'] = listed && phase !== 'Deleting' ? 'Terminating' : 'Deleting';
+    const copied = lc ? conditionsOf(statusOf(lc)).find((c) => c['type'] === 'WorkspaceContentDeleted') : { type: 'WorkspaceContentDeleted', status: 'True' };
+    if (copied) {
+      const rest = conditionsOf(st).filter((c) => c['type'] !== 'WorkspaceContentDeleted');
+      next['conditions'] = setCondition(rest, copied as unknown as ConditionInput);
+    }
+    return this.writeStatusIfChanged(shard, parent, ws, next);
+  }
+
+  /** Follows the deletion in the status, deletes the logical cluster, then releases the Workspace. */
   private deleting(shard: Shard, parent: string, ws: KubeObject): ReconcileResult {
     const held = ws.metadata.finalizers ?? [];
     // kcp removes its finalizer last: other finalizers' owners go first.
     if (!held.includes(WORKSPACE_FINALIZER) || held.length > 1) return;
     const cluster = String(specOf(ws)['cluster'] || ws.metadata.annotations?.[CLUSTER_NAME_ANNOTATION] || '');
     const owner = cluster ? this.topo.shardOf(cluster) : undefined;
-    const lc = owner?.store.get(LOGICAL_CLUSTERS, cluster, '', 'cluster');
+    let lc = owner?.store.get(LOGICAL_CLUSTERS, cluster, '', 'cluster');
+    const lcOwner = lc ? specOf(lc)['owner'] : undefined;
+    // A logical cluster of the same name owned by another workspace is not ours to delete.
+    if (isObject(lcOwner) && lcOwner['uid'] !== ws.metadata.uid) lc = undefined;
     if (owner && lc) {
-      const lcOwner = specOf(lc)['owner'];
-      const ours = !isObject(lcOwner) || lcOwner['uid'] === ws.metadata.uid;
-      if (ours) {
-        if (!lc.metadata.deletionTimestamp) owner.svc.delete(this.topo.systemContext(cluster), owner.svc.registry.builtin(LOGICAL_CLUSTERS), '', 'cluster');
-        // The LogicalCluster's DELETED event requeues this workspace.
+      if (!lc.metadata.deletionTimestamp) {
+        owner.svc.delete(this.topo.systemContext(cluster), owner.svc.registry.builtin(LOGICAL_CLUSTERS), '', 'cluster');
+        lc = owner.store.get(LOGICAL_CLUSTERS, cluster, '', 'cluster');
+      }
+      if (lc) {
+        this.deletionStatus(shard, parent, ws, lc);
+        // The LogicalCluster's commits requeue this workspace (its spec.owner names it).
         return { requeueAfterMs: 5000 };
       }
     }
+    ws = this.deletionStatus(shard, parent, ws, undefined);
     const finalizers = (ws.metadata.finalizers ?? []).filter((f) => f !== WORKSPACE_FINALIZER);
     this.update(shard, parent, ws, { ...ws, metadata: { ...ws.metadata, finalizers } });
   }
+}
+
+/** Copies `status.terminators` of the LogicalCluster into a Workspace status (removed when none). */
+function mirrorTerminators(next: JsonObject, lc: KubeObject): void {
+  const terms = statusOf(lc)['terminators'];
+  delete next['terminators'];
+  if (Array.isArray(terms) && terms.length) next['terminators'] = terms;
 }
 
 /** `spec.createdBy` from the owner annotation (authentication/v1 UserInfo JSON). */

@@ -114,6 +114,16 @@ export class TypeResolver {
   }
 
   /**
+   * `LogicalCluster.spec.terminators` for a workspace of type `t`: the terminator of every type of
+   * the closure that sets `terminator: true`, in closure order (bases first, `t` last).
+   */
+  terminatorsFor(t: ResolvedType): string[] {
+    const out: string[] = [];
+    for (const c of this.closure(t)) if (specOf(c).terminator && !out.includes(initializerFor(c))) out.push(initializerFor(c));
+    return out;
+  }
+
+  /**
    * `LogicalCluster.spec.initializers` for a workspace of type `t`: every initializer type of the
    * closure, then `system:apibindings` when any of them has default APIBindings.
    */

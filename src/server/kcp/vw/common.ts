@@ -5,13 +5,17 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { ApiView } from '../../apiroot.js';
 import { rbacAllows } from '../../auth.js';
 import type { ApiError } from '../../errors.js';
-import type { WatchSettings } from '../../listwatch.js';
+import { isObject } from '../../json.js';
+import type { ObjectFilter, WatchSettings } from '../../listwatch.js';
 import { isClusterName } from '../../names.js';
 import type { AdmissionPlugin, ObjectService, UserInfo } from '../../objects.js';
-import type { Shard } from '../../shard.js';
+import { PREFERRED_VERSIONS, type Shard } from '../../shard.js';
 import type { Topology } from '../../topology.js';
+import type { KubeObject, ResourceDef } from '../../types.js';
+import { OWNER_ANNOTATION } from './kcp.js';
 import { forbiddenPath } from './requestinfo.js';
 
 /** Authorization decisions the VWs delegate; the auth layer may replace either. */
@@ -20,6 +24,8 @@ export interface VirtualWorkspaceAuthorizers {
   content(user: UserInfo, verb: string, exportCluster: string, exportName: string): boolean;
   /** `initialize` on `workspacetypes/<typeName>` in the type's logical cluster. */
   initialize(user: UserInfo, typeCluster: string, typeName: string): boolean;
+  /** `terminate` on `workspacetypes/<typeName>` in the type's logical cluster. */
+  terminate(user: UserInfo, typeCluster: string, typeName: string): boolean;
 }
 
 function isAdmin(user: UserInfo): boolean {
@@ -34,11 +40,63 @@ export function defaultAuthorizers(topo: Topology): VirtualWorkspaceAuthorizers 
       const shard = topo.shardOf(cluster);
       return !!shard && rbacAllows(shard.store, cluster, user, { verb, apiGroup: 'apis.kcp.io', resource: 'apiexports', subresource: 'content', name });
     },
-    initialize: (user, cluster, name) => {
-      if (isAdmin(user)) return true;
-      const shard = topo.shardOf(cluster);
-      return !!shard && rbacAllows(shard.store, cluster, user, { verb: 'initialize', apiGroup: 'tenancy.kcp.io', resource: 'workspacetypes', name });
-    },
+    initialize: (user, cluster, name) => typeVerb(topo, user, 'initialize', cluster, name),
+    terminate: (user, cluster, name) => typeVerb(topo, user, 'terminate', cluster, name),
+  };
+}
+
+/** A lifecycle verb (`initialize`, `terminate`) on `workspacetypes/<name>` in the type's cluster. */
+function typeVerb(topo: Topology, user: UserInfo, verb: string, cluster: string, name: string): boolean {
+  if (isAdmin(user)) return true;
+  const shard = topo.shardOf(cluster);
+  return !!shard && rbacAllows(shard.store, cluster, user, { verb, apiGroup: 'tenancy.kcp.io', resource: 'workspacetypes', name });
+}
+
+/** `status.initializers` or `status.terminators` of a LogicalCluster (undefined when absent). */
+export function hooksOf(key: 'initializers' | 'terminators', o: KubeObject | undefined): string[] | undefined {
+  const status = o?.['status'];
+  const list = isObject(status) ? status[key] : undefined;
+  return Array.isArray(list) ? list.filter((x): x is string => typeof x === 'string') : undefined;
+}
+
+/** Go's `%#v` of a `[]string`, as kube prints an invalid value. */
+export function goStrings(list: string[] | undefined): string {
+  return list ? `[]string{${list.map((s) => JSON.stringify(s)).join(', ')}}` : '[]string(nil)';
+}
+
+/** The owner recorded on a LogicalCluster, whom kcp impersonates when proxying into it. */
+export function ownerOf(lc: KubeObject): UserInfo | undefined {
+  const raw = lc.metadata.annotations?.[OWNER_ANNOTATION];
+  if (!raw) return undefined;
+  try {
+    const u = JSON.parse(raw) as { username?: unknown; uid?: unknown; groups?: unknown };
+    if (typeof u.username !== 'string') return undefined;
+    const groups = Array.isArray(u.groups) ? u.groups.filter((g): g is string => typeof g === 'string') : [];
+    return { name: u.username, uid: typeof u.uid === 'string' ? u.uid : undefined, groups };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Splits an initializer or terminator `<type cluster>:<type>` at the last colon; system hooks
+ * (`system:apibindings`) and names without a colon have no type.
+ */
+export function typeOfHook(hook: string): { cluster: string; name: string } | undefined {
+  if (hook.startsWith('system:')) return undefined;
+  const i = hook.lastIndexOf(':');
+  return i > 0 ? { cluster: hook.slice(0, i), name: hook.slice(i + 1) } : undefined;
+}
+
+/** A view of the shard's LogicalClusters with one resource definition, a filter and optional admission. */
+export function lcView(shard: Shard, def: ResourceDef, filter: ObjectFilter, admission?: AdmissionPlugin): ApiView {
+  return {
+    svc: withAdmission(shard.svc, admission ? [admission] : []),
+    resources: () => [def],
+    preferred: PREFERRED_VERSIONS,
+    filter: (d) => (d === def ? filter : undefined),
+    watch: shard.watch,
+    orphan: (c, uid) => shard.controllers.orphan(c, uid),
   };
 }
 

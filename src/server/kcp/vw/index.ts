@@ -1,20 +1,22 @@
 /**
  * kcp's virtual workspaces on every shard port: `apiexport` (a provider's view of its export's
- * APIs across the bound logical clusters of that shard) and `initializingworkspaces` (an
- * initializer's view of the logical clusters waiting for it).
+ * APIs across the bound logical clusters of that shard), `initializingworkspaces` (an
+ * initializer's view of the logical clusters waiting for it) and `terminatingworkspaces` (a
+ * terminator's view of the deleted logical clusters still waiting for it).
  */
 import type { Topology } from '../../topology.js';
 import { apiExportVirtualWorkspace } from './apiexport.js';
 import { defaultAuthorizers, type VirtualWorkspaceAuthorizers } from './common.js';
 import { initializingVirtualWorkspace } from './initializing.js';
+import { terminatingVirtualWorkspace } from './terminating.js';
 
 export type { VirtualWorkspaceAuthorizers } from './common.js';
 
 /** The installed virtual workspaces of one topology. */
 export interface VirtualWorkspaces {
   /**
-   * Authorization hooks: `content(user, verb, exportCluster, exportName)` for `apiexports/content`
-   * and `initialize(user, typeCluster, typeName)`. Replace them to change the policy; by default
+   * Authorization hooks: `content(user, verb, exportCluster, exportName)` for `apiexports/content`,
+   * `initialize(user, typeCluster, typeName)` and `terminate(user, typeCluster, typeName)`. Replace them to change the policy; by default
    * admins pass and everyone else needs RBAC in the export's or type's workspace.
    */
   authorizers: VirtualWorkspaceAuthorizers;
@@ -22,7 +24,7 @@ export interface VirtualWorkspaces {
 
 const installed = new WeakMap<Topology, VirtualWorkspaces>();
 
-/** Registers `apiexport` and `initializingworkspaces` in `topo.services` (once per topology). */
+/** Registers `apiexport`, `initializingworkspaces` and `terminatingworkspaces` in `topo.services` (once per topology). */
 export function installVirtualWorkspaces(topo: Topology): VirtualWorkspaces {
   const existing = installed.get(topo);
   if (existing) return existing;
@@ -30,6 +32,7 @@ export function installVirtualWorkspaces(topo: Topology): VirtualWorkspaces {
   installed.set(topo, vws);
   topo.services.set('apiexport', apiExportVirtualWorkspace(topo, () => vws.authorizers));
   topo.services.set('initializingworkspaces', initializingVirtualWorkspace(topo, () => vws.authorizers));
+  topo.services.set('terminatingworkspaces', terminatingVirtualWorkspace(topo, () => vws.authorizers));
   return vws;
 }
 
