@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 
 describe('package exports', () => {
-  it('exposes the client, the informer engine and the controller runtime from the main entry, and the server from ./testing', async () => {
+  it('exposes the client, the informer engine and the controller runtime from the main entry, and the server and the provider conformance suite from ./testing', async () => {
     // Through the package's own name, as users import it (a variable keeps tsc from resolving the
     // self-reference before dist/ exists).
     const main = 'kcp-multicluster-provider';
@@ -18,5 +18,7 @@ describe('package exports', () => {
     }
     const testing = (await import(`${main}/testing`)) as Record<string, unknown>;
     expect(testing['startServer']).to.be.a('function');
+    expect(testing['providerConformance']).to.be.a('function');
+    expect(testing['providerConformanceChecks']).to.be.a('function');
   });
 });
