@@ -1,4 +1,5 @@
 /** Every benchmark section, in the order `npm run bench` runs them. Add new sections here. */
+import { aggregateSection } from './aggregate.js';
 import { informerSection } from './informer.js';
 import { kcpSection } from './kcp.js';
 import { providerEngageSection } from './provider-engage.js';
@@ -9,4 +10,4 @@ import type { BenchSection } from './types.js';
 import { watchSection } from './watch.js';
 import { writesSection } from './writes.js';
 
-export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection, kcpSection, runtimeScaleSection, runtimeStockSection, runtimeLatencySection, runtimeFairnessSection, providerEngageSection];
+export const SECTIONS: readonly BenchSection[] = [writesSection, watchSection, informerSection, kcpSection, runtimeScaleSection, runtimeStockSection, runtimeLatencySection, runtimeFairnessSection, providerEngageSection, aggregateSection];
