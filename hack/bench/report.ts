@@ -27,7 +27,9 @@ export function environment(): Record<string, unknown> {
 
 function fmt(n: number): string {
   if (!Number.isFinite(n)) return String(n);
-  return Math.round(n).toLocaleString('en-US');
+  // Small figures (ratios, sub-10 ms latencies) keep their significant digits.
+  const digits = Math.abs(n) < 10 ? 2 : Math.abs(n) < 100 ? 1 : 0;
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
 }
 
 function targetText(t: NonNullable<BenchRow['target']>): string {
