@@ -240,14 +240,34 @@ function fieldManagerCauses(fieldManager: string): StatusCause[] {
   if (Buffer.byteLength(fieldManager) > 128) causes.push(cause('FieldValueTooLong', 'fieldManager', 'Too long: may not be more than 128 bytes'));
   let at = 0;
   for (const ch of fieldManager) {
-    // Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space.
-    if (ch !== ' ' && !/^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch)) {
+    if (!isPrint(ch)) {
       const code = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
-      causes.push(cause('FieldValueInvalid', 'fieldManager', `Invalid value: ${JSON.stringify(fieldManager)}: invalid character U+${code} (at position ${at})`));
+      causes.push(cause('FieldValueInvalid', 'fieldManager', `Invalid value: ${goQuote(fieldManager)}: invalid character U+${code} (at position ${at})`));
     }
     at += Buffer.byteLength(ch);
   }
   return causes;
+}
+
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+function isPrint(ch: string): boolean {
+  return ch === ' ' || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch);
+}
+
+const GO_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+
+/** A string as Go's %q prints it (strconv.Quote), as kube's field errors show values. */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (GO_ESCAPES[ch]) out += GO_ESCAPES[ch];
+    else if (isPrint(ch)) out += ch;
+    else if (c < 0x80) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c < 0x10000) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += `\\U${c.toString(16).padStart(8, '0')}`;
+  }
+  return out + '"';
 }
 
 /**
