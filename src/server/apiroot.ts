@@ -5,7 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
-import { ApiError, badRequest, cause, invalid, methodNotAllowed, noSuchPath, unsupportedMediaType } from './errors.js';
+import { ApiError, badRequest, cause, invalid, methodNotAllowed, noSuchPath, unsupportedMediaType, type StatusCause } from './errors.js';
 import { isObject } from './json.js';
 import { listObjects, serveWatch, type ObjectFilter, type WatchSettings } from './listwatch.js';
 import { PATCH_TYPES, type DeleteOptions, type ObjectService, type PatchType, type RequestContext } from './objects.js';
@@ -13,7 +13,7 @@ import { openapiHash, openapiV3Document, openapiV3Index } from './openapi.js';
 import { PROTOBUF, decodeProtobufDeleteOptions, decodeProtobufObject } from './protobuf.js';
 import { toTable, wantsTable } from './table.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from './types.js';
-import { boolParam, listOptions, mediaType, parseBody, readBody, send } from './wire.js';
+import { boolParam, intParam, listOptions, mediaType, optionalBoolParam, parseBody, readBody, send } from './wire.js';
 
 /** What a resource request asks for, as authorizers see it. */
 export interface RequestAttributes {
@@ -126,12 +126,16 @@ async function serveResource(
   const filter = view.filter?.(def);
 
   const fv = q.get('fieldValidation') || undefined;
-  const dryRun = q.getAll('dryRun');
-  checkWriteOptions(verb, fv, dryRun);
+  const deleting = verb === 'delete' || verb === 'deletecollection';
+  // A delete reads its options from the body when it has one, else from the query (deleteOptions).
+  if (!deleting) {
+    const dryRun = q.getAll('dryRun');
+    checkWriteOptions(verb, fv, dryRun, q.get('fieldManager') ?? '');
+    ctx.dryRun = dryRun.length > 0;
+  }
   ctx.fieldValidation = fv === 'Strict' || fv === 'Ignore' ? fv : 'Warn';
-  ctx.dryRun = dryRun.length > 0;
   // Server-side apply needs an explicit manager; other writes default to the client's name, as kube does.
-  ctx.fieldManager = q.get('fieldManager') ?? (mediaType(req) === 'application/apply-patch+yaml' ? '' : (req.headers['user-agent'] ?? '').split('/')[0] ?? '');
+  ctx.fieldManager = q.get('fieldManager') || (mediaType(req) === 'application/apply-patch+yaml' ? '' : (req.headers['user-agent'] ?? '').split('/')[0] ?? '');
 
   const body = ['create', 'update', 'patch'].includes(verb) || (verb === 'delete' || verb === 'deletecollection') ? await readBody(req) : Buffer.alloc(0);
   const headers = (): Record<string, string> =>
@@ -164,7 +168,11 @@ async function serveResource(
       const type = mediaType(req) as PatchType;
       if (!PATCH_TYPES.includes(type)) throw unsupportedMediaType(type, def.builtin ? [...PATCH_TYPES] : PATCH_TYPES.filter((t) => !t.startsWith('application/strategic')));
       const existed = svc.store.get(def.storage, ctx.cluster, def.namespaced ? namespace : '', name!) !== undefined;
-      const obj = svc.patch(ctx, def, namespace, name!, type, parseBody(body, type), { subresource, force: boolParam(q, 'force') });
+      const force = optionalBoolParam(q, 'force');
+      if (force !== undefined && type !== 'application/apply-patch+yaml') {
+        throw invalid('PatchOptions', 'meta.k8s.io', '', [cause('FieldValueForbidden', 'force', 'Forbidden: may not be specified for non-apply patch')]);
+      }
+      const obj = svc.patch(ctx, def, namespace, name!, type, parseBody(body, type), { subresource, force: force ?? false });
       return send(res, existed || ctx.dryRun ? 200 : 201, obj as unknown as Json, headers());
     }
     case 'delete': {
@@ -209,10 +217,10 @@ const OPTIONS_KIND: Record<string, string> = {
  * kube's ValidateCreate/Update/Patch/DeleteOptions for dryRun and fieldValidation: 422 Invalid on
  * `<Verb>Options.meta.k8s.io`, values printed as Go does. Reads ignore both parameters, as kube does.
  */
-function checkWriteOptions(verb: string, fieldValidation: string | undefined, dryRun: string[]): void {
+function checkWriteOptions(verb: string, fieldValidation: string | undefined, dryRun: string[], fieldManager = ''): void {
   const kind = OPTIONS_KIND[verb];
   if (!kind) return;
-  const causes = [];
+  const causes = fieldManagerCauses(fieldManager);
   if (dryRun.some((d) => d !== 'All')) {
     const shown = `[]string{${dryRun.map((d) => JSON.stringify(d)).join(', ')}}`;
     causes.push(cause('FieldValueNotSupported', 'dryRun', `Unsupported value: ${shown}: supported values: "All"`));
@@ -224,6 +232,42 @@ function checkWriteOptions(verb: string, fieldValidation: string | undefined, dr
     );
   }
   if (causes.length) throw invalid(kind, 'meta.k8s.io', '', causes);
+}
+
+/** kube's ValidateFieldManager: at most 128 bytes, every character printable. */
+function fieldManagerCauses(fieldManager: string): StatusCause[] {
+  const causes: StatusCause[] = [];
+  if (Buffer.byteLength(fieldManager) > 128) causes.push(cause('FieldValueTooLong', 'fieldManager', 'Too long: may not be more than 128 bytes'));
+  let at = 0;
+  for (const ch of fieldManager) {
+    if (!isPrint(ch)) {
+      const code = ch.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0');
+      causes.push(cause('FieldValueInvalid', 'fieldManager', `Invalid value: ${goQuote(fieldManager)}: invalid character U+${code} (at position ${at})`));
+    }
+    at += Buffer.byteLength(ch);
+  }
+  return causes;
+}
+
+/** Go's unicode.IsPrint: letters, marks, numbers, punctuation, symbols and the ASCII space. */
+function isPrint(ch: string): boolean {
+  return ch === ' ' || /^[\p{L}\p{M}\p{N}\p{P}\p{S}]$/u.test(ch);
+}
+
+const GO_ESCAPES: Record<string, string> = { '\x07': '\\a', '\b': '\\b', '\f': '\\f', '\n': '\\n', '\r': '\\r', '\t': '\\t', '\v': '\\v', '"': '\\"', '\\': '\\\\' };
+
+/** A string as Go's %q prints it (strconv.Quote), as kube's field errors show values. */
+function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const c = ch.codePointAt(0)!;
+    if (GO_ESCAPES[ch]) out += GO_ESCAPES[ch];
+    else if (isPrint(ch)) out += ch;
+    else if (c < 0x80) out += `\\x${c.toString(16).padStart(2, '0')}`;
+    else if (c < 0x10000) out += `\\u${c.toString(16).padStart(4, '0')}`;
+    else out += `\\U${c.toString(16).padStart(8, '0')}`;
+  }
+  return out + '"';
 }
 
 /**
@@ -262,29 +306,46 @@ function verbOf(method: string, name: string | undefined, q: URLSearchParams): s
   return undefined;
 }
 
+/**
+ * DeleteOptions as kube's delete handlers decode them: from the body when there is one (the query
+ * is then ignored), else from the query; then ValidateDeleteOptions (422 on DeleteOptions).
+ */
 function deleteOptions(req: IncomingMessage, body: Buffer, q: URLSearchParams, ctx: RequestContext): DeleteOptions {
   let opts: JsonObject = {};
-  // Typed Go clients send DeleteOptions in protobuf.
-  if (mediaType(req) === PROTOBUF && body.length) opts = decodeProtobufDeleteOptions(body);
-  else if (body.length && body.toString('utf8').trim()) {
-    const parsed = parseBody(body, 'application/json');
-    if (!isObject(parsed)) throw badRequest('DeleteOptions must be a JSON object');
-    opts = parsed;
+  if (body.length && (mediaType(req) === PROTOBUF || body.toString('utf8').trim())) {
+    // Typed Go clients send DeleteOptions in protobuf.
+    if (mediaType(req) === PROTOBUF) opts = decodeProtobufDeleteOptions(body);
+    else {
+      const parsed = parseBody(body, 'application/json');
+      if (!isObject(parsed)) throw badRequest('DeleteOptions must be a JSON object');
+      opts = parsed;
+    }
+  } else {
+    const policy = q.get('propagationPolicy');
+    if (policy !== null) opts['propagationPolicy'] = policy;
+    const orphan = optionalBoolParam(q, 'orphanDependents');
+    if (orphan !== undefined) opts['orphanDependents'] = orphan;
+    const grace = intParam(q, 'gracePeriodSeconds');
+    if (grace !== undefined) opts['gracePeriodSeconds'] = grace;
+    if (q.has('dryRun')) opts['dryRun'] = q.getAll('dryRun');
   }
-  const policy = (opts['propagationPolicy'] as string | undefined) ?? q.get('propagationPolicy') ?? undefined;
-  if (policy !== undefined && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
-    throw invalid('DeleteOptions', 'meta.k8s.io', '', [
-      cause('FieldValueNotSupported', 'propagationPolicy', `Unsupported value: "${policy}": supported values: "Foreground", "Background", "Orphan"`),
-    ]);
+  const policy = opts['propagationPolicy'] as string | null | undefined;
+  const orphan = opts['orphanDependents'];
+  const causes: StatusCause[] = [];
+  if (policy != null && orphan != null) {
+    causes.push(cause('FieldValueInvalid', 'propagationPolicy', `Invalid value: ${JSON.stringify(policy)}: orphanDependents and deletionPropagation cannot be both set`));
   }
+  if (policy != null && !['Background', 'Foreground', 'Orphan'].includes(policy)) {
+    causes.push(
+      cause('FieldValueNotSupported', 'propagationPolicy', `Unsupported value: ${JSON.stringify(policy)}: supported values: "Foreground", "Background", "Orphan", "nil"`),
+    );
+  }
+  if (causes.length) throw invalid('DeleteOptions', 'meta.k8s.io', '', causes);
   // client-go (so `kubectl delete --dry-run=server`) sends dryRun in the body, not in the query.
   const dryRun = Array.isArray(opts['dryRun']) ? opts['dryRun'].map(String) : [];
-  if (dryRun.length) {
-    checkWriteOptions('delete', undefined, dryRun);
-    ctx.dryRun = true;
-  }
+  checkWriteOptions('delete', undefined, dryRun);
+  ctx.dryRun = dryRun.length > 0;
   const pre = isObject(opts['preconditions']) ? opts['preconditions'] : {};
-  const orphan = opts['orphanDependents'];
   return {
     propagationPolicy: (policy ?? (orphan === true ? 'Orphan' : undefined)) as DeleteOptions['propagationPolicy'],
     preconditions: {

@@ -9,7 +9,7 @@ import { ApiError, forbiddenPath, methodNotAllowed, noSuchPath } from './errors.
 import { checkClusterSegment, splitPath } from './names.js';
 import type { RequestContext, UserInfo } from './objects.js';
 import type { JsonObject } from './types.js';
-import { acceptsJson, send, sendError } from './wire.js';
+import { acceptsJson, markPretty, send, sendError, wantsPretty } from './wire.js';
 
 /** Serves a virtual workspace: `segs` are the path segments after `/services/<name>`. */
 export type ServiceHandler = (req: IncomingMessage, res: ServerResponse, segs: string[], query: URLSearchParams, who: UserInfo) => Promise<void>;
@@ -63,6 +63,7 @@ export class Front {
     // The raw path is split before decoding: URL parsers would resolve `..` and `%2e%2e` first.
     const rawPath = qi < 0 ? url : url.slice(0, qi);
     const query = new URLSearchParams(qi < 0 ? '' : url.slice(qi + 1));
+    if (wantsPretty(query, req.headers['user-agent'])) markPretty(res);
     let segs: string[];
     // Under /services/ a path that cannot be split resolves to no virtual workspace: kcp's 403,
     // once the caller is known.

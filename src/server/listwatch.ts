@@ -108,6 +108,15 @@ function validateListOptions(def: ResourceDef, opts: ListOptions): void {
       cause('FieldValueForbidden', 'resourceVersionMatch', 'Forbidden: resourceVersionMatch "exact" is forbidden for resourceVersion "0"'),
     ]);
   }
+  if (opts.resourceVersionMatch && opts.continue) {
+    throw invalid('ListOptions', 'meta.k8s.io', '', [
+      cause('FieldValueForbidden', 'resourceVersionMatch', 'Forbidden: resourceVersionMatch is forbidden when continue is provided'),
+    ]);
+  }
+  // A *bool: `sendInitialEvents=false` is provided as well.
+  if (opts.sendInitialEvents !== undefined) {
+    throw invalid('ListOptions', 'meta.k8s.io', '', [cause('FieldValueForbidden', 'sendInitialEvents', 'Forbidden: sendInitialEvents is forbidden for list')]);
+  }
   if (opts.continue && opts.resourceVersion && opts.resourceVersion !== '0') {
     throw badRequest('specifying resource version is not allowed when using continue');
   }
@@ -232,6 +241,12 @@ export function serveWatch(
         ),
       ]);
     }
+  } else if (opts.sendInitialEvents === false) {
+    if (opts.resourceVersionMatch !== 'NotOlderThan') {
+      throw invalid('ListOptions', 'meta.k8s.io', '', [
+        cause('FieldValueForbidden', 'resourceVersionMatch', 'Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan'),
+      ]);
+    }
   } else if (opts.resourceVersionMatch) {
     throw invalid('ListOptions', 'meta.k8s.io', '', [
       cause('FieldValueForbidden', 'resourceVersionMatch', 'Forbidden: resourceVersionMatch is forbidden for watch unless sendInitialEvents is provided'),
@@ -304,13 +319,14 @@ export function serveWatch(
   };
 
   let from: number;
-  if (opts.sendInitialEvents || requested === undefined || requested === 0) {
+  if (opts.sendInitialEvents || (opts.sendInitialEvents === undefined && (requested === undefined || requested === 0))) {
     // The current state as synthetic ADDEDs, then everything after it.
     from = svc.store.resourceVersion;
     for (const o of svc.store.list(def.storage, scope)) if (filter(o) && (!post || post(o))) write(eventLine('ADDED', o));
     if (opts.sendInitialEvents) bookmark(true);
   } else {
-    from = requested;
+    // sendInitialEvents=false without a resourceVersion: only what happens from now on.
+    from = requested || svc.store.resourceVersion;
   }
   try {
     unregister = svc.store.watch(def.storage, { scope, matches: filter, deliver }, from);
@@ -322,9 +338,10 @@ export function serveWatch(
     return;
   }
   const limitSeconds = opts.timeoutSeconds && opts.timeoutSeconds > 0 ? opts.timeoutSeconds : settings.maxWatchSeconds * (1 + Math.random() * 0.1);
+  // Node fires timers beyond 2^31-1 ms at once; a longer watch would end immediately.
   timeout = setTimeout(() => {
     if (opts.allowWatchBookmarks) bookmark();
     close();
-  }, limitSeconds * 1000);
+  }, Math.min(limitSeconds * 1000, 2 ** 31 - 1));
   if (opts.allowWatchBookmarks) ticker = setInterval(() => bookmark(), settings.bookmarkIntervalMs);
 }

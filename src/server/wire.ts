@@ -18,8 +18,17 @@ export function acceptsJson(accept: string | undefined): boolean {
   });
 }
 
+/** Responses whose JSON is indented (`?pretty`, or a human's client), marked by the front. */
+const prettyResponses = new WeakSet<ServerResponse>();
+
+/** Indents every JSON answer `send` writes on `res`. */
+export function markPretty(res: ServerResponse): void {
+  prettyResponses.add(res);
+}
+
 export function send(res: ServerResponse, code: number, body: Json, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  // kube's pretty serializer is json.MarshalIndent with two spaces (and no trailing newline).
+  const text = prettyResponses.has(res) ? JSON.stringify(body, null, 2) : JSON.stringify(body);
   res.writeHead(code, { 'Content-Type': 'application/json', 'Content-Length': Buffer.byteLength(text), ...headers });
   res.end(text);
 }
@@ -85,16 +94,54 @@ export function parseBody(buf: Buffer, type: string): Json {
   return value;
 }
 
+/*
+ * Query parameters are read as kube-apiserver's parameter codec decodes them into its options
+ * structs (apimachinery's Convert_Slice_string_To_*): the first value counts, and every site of
+ * the server (API roots, virtual workspace request info) reads them through these functions.
+ */
+
+/**
+ * A boolean query parameter: false when absent or when its value is `0` or `false` in any case;
+ * any other value, the empty one (`?watch=`) included, is true. `True` (the Python client) and
+ * `t` are true; unlike strconv.ParseBool, `f` and `no` are true too.
+ */
 export function boolParam(q: URLSearchParams, name: string): boolean {
-  const v = q.get(name);
-  return v === 'true' || v === '1';
+  return optionalBoolParam(q, name) ?? false;
 }
 
+/** A `*bool` option (sendInitialEvents, orphanDependents, force): undefined when absent. */
+export function optionalBoolParam(q: URLSearchParams, name: string): boolean | undefined {
+  const v = q.get(name);
+  if (v === null) return undefined;
+  return !(v === '0' || v.toLowerCase() === 'false');
+}
+
+const INT64_MAX = 2n ** 63n - 1n;
+
+/**
+ * An int64 query parameter (limit, timeoutSeconds, gracePeriodSeconds): decimal with an optional
+ * sign, as strconv.ParseInt(s, 10, 64) reads it. A present but empty or malformed value is a 400,
+ * as kube answers a failed decode; values beyond 2^53 lose precision, which no caller notices.
+ */
 export function intParam(q: URLSearchParams, name: string): number | undefined {
   const v = q.get(name);
-  if (v === null || v === '') return undefined;
-  if (!/^-?\d+$/.test(v)) throw badRequest(`invalid ${name}: "${v}"`);
-  return Number(v);
+  if (v === null) return undefined;
+  if (!/^[+-]?\d+$/.test(v)) throw badRequest(`invalid ${name}: "${v}"`);
+  const n = BigInt(v);
+  if (n > INT64_MAX || n < -INT64_MAX - 1n) throw badRequest(`invalid ${name}: "${v}": value out of range`);
+  return Number(n);
+}
+
+/**
+ * Whether JSON answers are indented, as kube's negotiation decides: a non-empty `pretty` is read
+ * with strconv.ParseBool (`1`, `t`, `T`, `true`, `TRUE`, `True`; anything else, unparsable values
+ * included, is false); without one, curl, Wget and browsers get indented output.
+ */
+export function wantsPretty(q: URLSearchParams, userAgent: string | undefined): boolean {
+  const v = q.get('pretty');
+  if (v) return ['1', 't', 'T', 'true', 'TRUE', 'True'].includes(v);
+  const ua = userAgent ?? '';
+  return ua.startsWith('curl') || ua.startsWith('Wget') || ua.startsWith('Mozilla/5.0');
 }
 
 export function listOptions(q: URLSearchParams): ListOptions {
@@ -106,7 +153,7 @@ export function listOptions(q: URLSearchParams): ListOptions {
     resourceVersion: q.get('resourceVersion') ?? undefined,
     resourceVersionMatch: q.get('resourceVersionMatch') ?? undefined,
     allowWatchBookmarks: boolParam(q, 'allowWatchBookmarks'),
-    sendInitialEvents: boolParam(q, 'sendInitialEvents'),
+    sendInitialEvents: optionalBoolParam(q, 'sendInitialEvents'),
     timeoutSeconds: intParam(q, 'timeoutSeconds'),
   };
 }

@@ -5,6 +5,7 @@
  */
 import { ApiError, forbidden, forbiddenPath } from '../../errors.js';
 import type { UserInfo } from '../../objects.js';
+import { boolParam } from '../../wire.js';
 
 /** What a request asks for. */
 export interface RequestInfo {
@@ -43,7 +44,7 @@ export function requestInfo(method: string, segs: string[], q: URLSearchParams):
   info.resource = parts[0] ?? '';
   info.name = parts[1] ?? '';
   info.subresource = parts[2] ?? '';
-  const watch = ['1', 'true'].includes((q.get('watch') ?? '').toLowerCase());
+  const watch = boolParam(q, 'watch');
   switch (m) {
     case 'GET':
     case 'HEAD':
