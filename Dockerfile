@@ -31,6 +31,6 @@ RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund && npm cache clean -
     && chmod +x dist/src/cli/main.js && ln -s /app/dist/src/cli/main.js /usr/local/bin/kcp-mc
 USER node
 EXPOSE 8080 8081 6443
-# Exec form: node is PID 1's only child-free process, so SIGTERM reaches the manager directly.
+# Exec form: node runs as PID 1 and gets SIGTERM itself; kcp-mc handles it (graceful shutdown, exit 0).
 ENTRYPOINT ["kcp-mc"]
 CMD ["--help"]
