@@ -164,9 +164,20 @@ describe('conformance: terminating-workspaces virtual workspace and workspace te
     );
   }
 
-  /** Removes `terminator` from a logical cluster's status through that terminator's VW, as admin. */
+  /** Sets a logical cluster's `status.terminators` to `remaining` through the VW of `type`, as admin. */
   async function removeOwn(type: string, cluster: string, remaining: string[]): Promise<void> {
     await vw(type, cluster).kubectl(['patch', 'logicalcluster', 'cluster', '--subresource', 'status', '--type', 'merge', '-p', JSON.stringify({ status: { terminators: remaining } })]);
+  }
+
+  /** Grants alice `terminate` on the WorkspaceType `type` in root:vwt (kubectl apply: idempotent). */
+  async function grantTerminate(type: string): Promise<void> {
+    await kubectl(
+      [...typesArgs(), 'apply', '-f', '-'],
+      [
+        `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: terminate-${type}}\nrules:\n- {apiGroups: [tenancy.kcp.io], resources: [workspacetypes], resourceNames: [${type}], verbs: [terminate]}`,
+        `apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: alice-terminates-${type}}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: terminate-${type}}\nsubjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}`,
+      ].join('\n---\n'),
+    );
   }
 
   before(async function () {
@@ -215,14 +226,8 @@ describe('conformance: terminating-workspaces virtual workspace and workspace te
       vwURL[t] = wt!['url'] as string;
       expect(vwURL[t]).to.equal(`${srv.url}/services/terminatingworkspaces/${typeCluster}:${t}`);
     }
-    // alice is granted `terminate` on alpha and perm (not beta) in the types' workspace; bob nothing.
-    await kubectl(
-      [...typesArgs(), 'apply', '-f', '-'],
-      [
-        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: terminate-perm}\nrules:\n- {apiGroups: [tenancy.kcp.io], resources: [workspacetypes], resourceNames: [vt-perm], verbs: [terminate]}',
-        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: alice-terminates-perm}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: terminate-perm}\nsubjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}',
-      ].join('\n---\n'),
-    );
+    // alice may terminate vt-perm from the start; vt-alpha only once E2 (or E5) grants it; bob never.
+    await grantTerminate('vt-perm');
   });
   after(async () => {
     await srv?.stop();
@@ -281,7 +286,7 @@ describe('conformance: terminating-workspaces virtual workspace and workspace te
   it('E2/E3: a kubectl watch opened before the deletion sees the cluster arrive (MODIFIED); only deleting clusters of the type (and types extending it) are listed; kubectl shows Terminating', async () => {
     const a = await ready('ws-alpha', 'vt-alpha');
     const live = await ready('ws-live', 'vt-alpha');
-    const b = lcOf['ws-beta']!;
+    const b = lcOf['ws-beta'] ?? (await ready('ws-beta', 'vt-beta'));
     // Before any deletion the VW lists nothing: a terminator is no sign of deletion.
     expect(await vw('vt-alpha', '*').kubectl(['get', 'logicalclusters', '-o', 'name'])).to.equal('');
     const watch = new KubectlWatch([
@@ -347,13 +352,7 @@ describe('conformance: terminating-workspaces virtual workspace and workspace te
     expect(await vw('vt-alpha', '*', ALICE).kubectlFails(['get', 'logicalclusters'])).to.match(/[Ff]orbidden/);
     const perCluster = vw('vt-alpha', c, ALICE);
     expect(await perCluster.kubectlFails(['get', '--raw', `${perCluster.base}/apis/core.kcp.io/v1alpha1/logicalclusters/cluster`])).to.contain('Forbidden');
-    await kubectl(
-      [...typesArgs(), 'apply', '-f', '-'],
-      [
-        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRole\nmetadata: {name: terminate-alpha}\nrules:\n- {apiGroups: [tenancy.kcp.io], resources: [workspacetypes], resourceNames: [vt-alpha], verbs: [terminate]}',
-        'apiVersion: rbac.authorization.k8s.io/v1\nkind: ClusterRoleBinding\nmetadata: {name: alice-terminates-alpha}\nroleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: terminate-alpha}\nsubjects:\n- {apiGroup: rbac.authorization.k8s.io, kind: User, name: alice}',
-      ].join('\n---\n'),
-    );
+    await grantTerminate('vt-alpha');
     // kcp caches denials for up to 5 s; a poll with a deadline covers it.
     const alice = vw('vt-alpha', '*', ALICE);
     const listed = await eventually(async () => (await alice.kubectlJSON<{ items: Obj[] }>(['get', 'logicalclusters'])).items, 'alice may list once granted', 20_000);
@@ -403,6 +402,7 @@ describe('conformance: terminating-workspaces virtual workspace and workspace te
   });
 
   it('E5: the content proxy (as the creator) while deleting: a held ConfigMap is readable, updatable, deletable and releasable; others 403; after its removal 403', async () => {
+    await grantTerminate('vt-alpha');
     const c = await ready('ws-content', 'vt-beta');
     await heldObject(c, 'ConfigMap', 'held');
     await deleteWorkspace('ws-content');
