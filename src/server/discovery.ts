@@ -79,7 +79,7 @@ export function apiResourceList(defs: readonly ResourceDef[], group: string, ver
     if (d.categories?.length) r['categories'] = [...d.categories];
     resources.push(r);
     if (d.statusSubresource) {
-      resources.push({ name: `${d.resource}/status`, singularName: '', namespaced: d.namespaced, kind: d.kind, verbs: ['get', 'patch', 'update'] });
+      resources.push({ name: `${d.resource}/status`, singularName: '', namespaced: d.namespaced, kind: d.kind, verbs: [...(d.statusDiscoveryVerbs ?? ['get', 'patch', 'update'])] });
     }
   }
   return { kind: 'APIResourceList', apiVersion: 'v1', groupVersion: group ? `${group}/${version}` : version, resources };

@@ -122,6 +122,8 @@ export interface ResourceDef {
    * create still reaches admission and is refused with 403 (not the 405 of an unserved verb).
    */
   discoveryVerbs?: string[];
+  /** Verbs discovery lists for `<resource>/status`; get, patch and update when absent (a read-only view lists none). */
+  statusDiscoveryVerbs?: string[];
   /** Columns for `as=Table` answers besides Name (and Age, appended unless listed). */
   printerColumns?: PrinterColumn[];
   /** Field selector labels; `metadata.name` and `metadata.namespace` when absent. */

@@ -24,6 +24,8 @@ export interface Kubectl {
   kubectlFails(args: string[], stdin?: string): Promise<string>;
   /** The JSON kubectl prints for `args` with `-o json`. */
   kubectlJSON<T>(args: string[]): Promise<T>;
+  /** Runs kubectl and resolves with stdout, stderr and whether it succeeded (for partial successes). */
+  kubectlSettled(args: string[], stdin?: string): Promise<{ ok: boolean; stdout: string; stderr: string }>;
 }
 
 /** kubectl for the server and cache dir `target` returns at the time of each call. */
@@ -45,7 +47,19 @@ export function kubectlFor(target: () => KubectlTarget): Kubectl {
   async function kubectlJSON<T>(args: string[]): Promise<T> {
     return JSON.parse(await kubectl([...args, '-o', 'json'])) as T;
   }
-  return { kubectl, kubectlFails, kubectlJSON };
+  async function kubectlSettled(args: string[], stdin?: string): Promise<{ ok: boolean; stdout: string; stderr: string }> {
+    const { srv, cacheDir } = target();
+    const child = run('kubectl', ['--kubeconfig', srv.kubeconfigPath, '--cache-dir', cacheDir, ...args], { timeout: 30_000 });
+    if (stdin !== undefined) child.child.stdin!.end(stdin);
+    try {
+      const { stdout, stderr } = await child;
+      return { ok: true, stdout, stderr };
+    } catch (e) {
+      const { stdout = '', stderr = '' } = e as { stdout?: string; stderr?: string };
+      return { ok: false, stdout, stderr };
+    }
+  }
+  return { kubectl, kubectlFails, kubectlJSON, kubectlSettled };
 }
 
 /** The flags that point kubectl at one logical cluster (name or workspace path) of the server. */

@@ -118,6 +118,13 @@ export class LogicalClusterController {
     const status = statusOf(lc);
     const phase = terminators.length && status['phase'] !== 'Deleting' ? 'Terminating' : 'Deleting';
     if (status['phase'] !== phase) lc = this.writeStatus(shard, cluster, lc, { ...status, phase });
+    // The last terminator's removal releases kcp.io/has-terminators at once (its labels went in the
+    // removal's own write), whatever content deletion still has to do.
+    if (terminators.length === 0 && (lc.metadata.finalizers ?? []).includes(TERMINATORS_FINALIZER)) {
+      lc = this.dropFinalizer(shard, cluster, lc, TERMINATORS_FINALIZER);
+      // It was the last finalizer (content was gone already): so is the LogicalCluster.
+      if (!shard.store.get(LOGICAL_CLUSTERS, cluster, '', 'cluster')) return;
+    }
     const ctx = this.topo.systemContext(cluster);
     const defs = shard.svc.registry.resourcesFor(cluster);
     const content: { storage: string; object: KubeObject }[] = [];
@@ -147,8 +154,7 @@ export class LogicalClusterController {
       }
     }
     if (content.length > 0) return { requeueAfterMs: 200 };
-    if ((lc.metadata.finalizers ?? []).includes(LOGICAL_CLUSTER_FINALIZER)) lc = this.dropFinalizer(shard, cluster, lc, LOGICAL_CLUSTER_FINALIZER);
-    if (terminators.length === 0 && (lc.metadata.finalizers ?? []).includes(TERMINATORS_FINALIZER)) this.dropFinalizer(shard, cluster, lc, TERMINATORS_FINALIZER);
+    if ((lc.metadata.finalizers ?? []).includes(LOGICAL_CLUSTER_FINALIZER)) this.dropFinalizer(shard, cluster, lc, LOGICAL_CLUSTER_FINALIZER);
   }
 
   /** `WorkspaceContentDeleted`: False (`SomeResourcesRemain`) while content remains, then True. */

@@ -89,7 +89,8 @@ export function terminatingVirtualWorkspace(topo: Topology, authorizers: () => V
     const lcDef = shard.svc.registry.builtin(LOGICAL_CLUSTERS);
 
     if (target === '*') {
-      const def: ResourceDef = { ...lcDef, verbs: ['get', 'list', 'watch'] };
+      // Read-only: kcp lists the status subresource here with no verbs.
+      const def: ResourceDef = { ...lcDef, verbs: ['get', 'list', 'watch'], statusDiscoveryVerbs: [] };
       return serveAPIRoot(req, res, rest, query, { cluster: '*', user: who, warnings: [] }, lcView(shard, def, visible));
     }
     const lc = shard.store.get(LOGICAL_CLUSTERS, target, '', 'cluster');
