@@ -50,4 +50,4 @@ export {
   type Condition,
   type ObjectWithConditions,
 } from './wait.js';
-export { parseManifests, readManifests, type Manifests } from './manifests.js';
+export { parseManifests, readManifests, type Manifests, type Manifest } from './manifests.js';

@@ -124,7 +124,7 @@ export interface ApplyManifestOptions {
   namespace?: string;
   /** Field manager; default the environment's. */
   fieldManager?: string;
-  /** Deadline in ms of waiting for a CustomResourceDefinition to be Established; default the environment's. */
+  /** Deadline in ms of waiting for a CustomResourceDefinition to be Established or an APIBinding Ready; default the environment's. */
   timeoutMs?: number;
 }
 
@@ -244,8 +244,8 @@ export class TestEnvironment {
   /**
    * Applies manifests to the workspace `path` with server-side apply (forcing conflicts), in
    * document order, and resolves with the stored objects. Namespaced objects without a namespace go
-   * to `opts.namespace` (default `default`); a CustomResourceDefinition is waited for until
-   * Established, so the next document may be one of its objects.
+   * to `opts.namespace` (default `default`). A CustomResourceDefinition is waited for until
+   * Established and an APIBinding until Ready, so the next document may be one of their objects.
    */
   async apply(path: string, manifests: Manifests, opts: ApplyManifestOptions = {}): Promise<KubernetesObject[]> {
     return this.applyAll(path, parseManifests(manifests), opts);
@@ -439,9 +439,9 @@ export class TestEnvironment {
       if (info.namespaced && !obj.metadata!.namespace) obj.metadata!.namespace = opts.namespace ?? 'default';
       const stored = await client.apply(obj, { fieldManager: opts.fieldManager ?? this.fieldManager, force: true, signal: this.signal });
       out.push(stored);
-      if (obj.apiVersion === CRD.apiVersion && obj.kind === CRD.kind) {
-        await this.waitForCondition(path, CRD, { name: obj.metadata!.name! }, 'Established', { timeoutMs: opts.timeoutMs });
-      }
+      // The next document may be an object of the type this one brings; wait until it is served.
+      const gate = obj.apiVersion === CRD.apiVersion && obj.kind === CRD.kind ? 'Established' : obj.apiVersion === API_BINDING.apiVersion && obj.kind === API_BINDING.kind ? 'Ready' : undefined;
+      if (gate) await this.waitForCondition(path, { apiVersion: obj.apiVersion!, kind: obj.kind! }, { name: obj.metadata!.name! }, gate, { timeoutMs: opts.timeoutMs });
     }
     return out;
   }

@@ -6,8 +6,16 @@ import { readFile } from 'node:fs/promises';
 import { loadAll } from 'js-yaml';
 import type { KubernetesObject } from '../client/index.js';
 
+/** One manifest written inline: any object with `apiVersion` and `kind` (spec, data… included). */
+export interface Manifest {
+  apiVersion: string;
+  kind: string;
+  metadata?: KubernetesObject['metadata'];
+  [field: string]: unknown;
+}
+
 /** What `apply` accepts: one object, several, or YAML/JSON text (multi-document). */
-export type Manifests = KubernetesObject | readonly KubernetesObject[] | string;
+export type Manifests = KubernetesObject | Manifest | readonly (KubernetesObject | Manifest)[] | string;
 
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -32,7 +40,7 @@ function flatten(docs: readonly unknown[], source: string, out: KubernetesObject
 /** The objects of `manifests`, in document order. */
 export function parseManifests(manifests: Manifests, source = 'manifests'): KubernetesObject[] {
   if (typeof manifests === 'string') return flatten(loadAll(manifests), source, []);
-  return flatten(Array.isArray(manifests) ? manifests : [manifests], source, []);
+  return flatten(Array.isArray(manifests) ? (manifests as readonly unknown[]) : [manifests], source, []);
 }
 
 /** The objects of a YAML or JSON file, in document order. */
