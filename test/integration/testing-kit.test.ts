@@ -264,33 +264,28 @@ describe('testing kit: startTestEnvironment', function () {
   });
 });
 
+// The README's "Testing your controller" example, as written there (but for quiet loggers).
 describe('testing kit: a controller test as the README shows it', function () {
   this.timeout(60_000);
+  let env: TestEnvironment;
+  before(async () => { env = await startTestEnvironment(); });
+  after(() => env.stop());
 
-  it('reconciles a ConfigMap of a bound tenant workspace', async () => {
-    // --- the README example, from here
-    const env = await startTestEnvironment();
-    try {
-      await env.createWorkspace('root:provider');
-      await env.apply('root:provider', {
-        apiVersion: 'apis.kcp.io/v1alpha2', kind: 'APIExport', metadata: { name: 'things' },
-        spec: { permissionClaims: [{ group: '', resource: 'configmaps', verbs: ['*'] }] },
-      });
-      const tenant = await env.createWorkspace('root:org:tenant');
-      await env.bind(tenant.path, { path: 'root:provider', name: 'things' });
+  it('reconciles the ConfigMaps of a bound tenant', async () => {
+    await env.createWorkspace('root:provider');
+    await env.apply('root:provider', { apiVersion: 'apis.kcp.io/v1alpha2', kind: 'APIExport', metadata: { name: 'things' },
+      spec: { permissionClaims: [{ group: '', resource: 'configmaps', verbs: ['*'] }] } });
+    const tenant = await env.createWorkspace('root:org:tenant');
+    await env.bind(tenant.path, { path: 'root:provider', name: 'things' });
 
-      const seen = new Set<string>();
-      const provider = new APIExportProvider(env.kubeconfig('root:provider'), { endpointSlice: 'things', log: quiet() });
-      const manager = new Manager({ provider, log: quiet() });
-      manager.controller('config').for(CM).reconcile(async (req) => void seen.add(`${req.cluster}/${req.name}`));
-      env.startManager(manager);
+    const seen = new Set<string>();
+    const provider = new APIExportProvider(env.kubeconfig('root:provider'), { endpointSlice: 'things', log: quiet() });
+    const manager = new Manager({ provider, log: quiet() });
+    manager.controller('config').for({ apiVersion: 'v1', kind: 'ConfigMap' }).reconcile(async (req) => void seen.add(`${req.cluster}/${req.name}`));
+    env.startManager(manager);
 
-      await env.apply(tenant.path, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hello' } });
-      await env.waitFor(() => seen.has(`${tenant.name}/hello`), { what: 'hello reconciled' });
-    } finally {
-      await env.stop();
-    }
-    // --- to here
+    await env.apply(tenant.path, { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'hello' } });
+    await env.waitFor(() => seen.has(`${tenant.name}/hello`), { what: 'hello reconciled' });
   });
 });
 
