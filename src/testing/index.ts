@@ -14,9 +14,8 @@ export {
   type ProviderFixture,
   type ConformanceCheck,
 } from './conformance.js';
+export { startTestEnvironment, TestEnvironment } from './kit.js';
 export {
-  startTestEnvironment,
-  TestEnvironment,
   WORKSPACE,
   API_EXPORT,
   API_BINDING,
@@ -36,7 +35,7 @@ export {
   type APIBinding,
   type EndpointSlice,
   type PermissionClaim,
-} from './kit.js';
+} from './kit-types.js';
 export {
   waitFor,
   waitForCondition,
