@@ -3,6 +3,7 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import { KubeConfig } from '@kubernetes/client-node';
 import { startServer, type RunningServer, type ServerOptions } from '../../src/server/index.js';
+import { waitFor } from '../../src/testing/index.js';
 
 /** Starts a reference server on a random loopback port. */
 export function start(opts: ServerOptions = {}): Promise<RunningServer> {
@@ -95,20 +96,9 @@ export async function rejection(p: Promise<unknown>): Promise<unknown> {
   throw new Error('expected a rejection');
 }
 
-/** Polls `check` until it returns a truthy value or the deadline passes. */
-export async function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await check();
-      if (v) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Polls `check` until it returns a truthy value or the deadline passes (the testing kit's `waitFor`). */
+export function eventually<T>(check: () => T | Promise<T>, what: string, timeoutMs = 10_000): Promise<T> {
+  return waitFor(check, { what, timeoutMs, intervalMs: 20 });
 }
 
 /** A watch event as the tests read it. */
