@@ -4,6 +4,7 @@
  * workspaces are views on the same machinery.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ClusterAuthorizer } from './auth.js';
 import { apiGroup, apiGroupList, apiResourceList, apiVersions } from './discovery.js';
 import { ApiError, badRequest, cause, invalid, methodNotAllowed, noSuchPath, unsupportedMediaType, type StatusCause } from './errors.js';
 import { isObject } from './json.js';
@@ -11,6 +12,7 @@ import { listObjects, serveWatch, type ObjectFilter, type WatchSettings } from '
 import { PATCH_TYPES, type DeleteOptions, type ObjectService, type PatchType, type RequestContext } from './objects.js';
 import { openapiHash, openapiV3Document, openapiV3Index } from './openapi.js';
 import { PROTOBUF, decodeProtobufDeleteOptions, decodeProtobufObject } from './protobuf.js';
+import { answerReview, isReview } from './reviews.js';
 import { toTable, wantsTable } from './table.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from './types.js';
 import { boolParam, intParam, listOptions, mediaType, optionalBoolParam, parseBody, readBody, send } from './wire.js';
@@ -35,6 +37,11 @@ export interface ApiView {
   filter?(def: ResourceDef): ObjectFilter | undefined;
   /** Refuses a request by throwing an ApiError (authorizers, read-only resources). */
   authorize?(ctx: RequestContext, attrs: RequestAttributes): void;
+  /**
+   * The logical cluster's authorizer: it decides non-resource requests (discovery, OpenAPI) and
+   * answers access reviews. Views without one (virtual workspaces) authorize on their own.
+   */
+  authorizer?: ClusterAuthorizer;
   watch: WatchSettings;
   /** Orphans dependents before an owner is deleted with propagationPolicy=Orphan. */
   orphan(cluster: string, uid: string): void;
@@ -53,6 +60,12 @@ view: ApiView,
   const defs = () => view.resources();
   const host = req.headers.host ?? 'localhost';
   const get = method === 'GET' || method === 'HEAD';
+  const resourceRequest = (segs[0] === 'api' && segs.length >= 3) || (segs[0] === 'apis' && segs.length >= 4);
+  if (!resourceRequest && view.authorizer) {
+    // kube's request info: a non-resource verb is the lowercased method.
+    const attrs = { verb: method === 'HEAD' ? 'get' : method.toLowerCase(), path: `/${segs.join('/')}` };
+    if (!view.authorizer.authorize(ctx.user, attrs).allowed) throw view.authorizer.denied(ctx.user, attrs);
+  }
   if (segs[0] === 'api') {
     if (segs.length === 1) return get ? send(res, 200, apiVersions(host)) : rejectMethod(ctx);
     if (segs[1] !== 'v1') throw noSuchPath();
@@ -122,6 +135,11 @@ async function serveResource(
   }
   if (!def.verbs.includes(verb) && !(subresource === 'status' && ['get', 'update', 'patch'].includes(verb))) rejectMethod(ctx);
   view.authorize?.(ctx, { verb, def, subresource, namespace, name });
+  if (isReview(def)) {
+    if (!view.authorizer) throw noSuchPath();
+    const review = answerReview(def, ctx, namespace, objectBody(req, def, await readBody(req)), view.authorizer);
+    return send(res, 201, review);
+  }
   const svc = view.svc;
   const filter = view.filter?.(def);
 

@@ -5,7 +5,7 @@
  */
 import { hash } from 'node:crypto';
 import * as fs from 'node:fs';
-import { ApiError } from './errors.js';
+import { ApiError, forbiddenPath } from './errors.js';
 import { isObject } from './json.js';
 import { LOGICAL_CLUSTERS, type UserInfo } from './objects.js';
 import type { Store } from './store.js';
@@ -77,7 +77,7 @@ export class Authenticator {
   }
 }
 
-/** What a request asks, for RBAC. */
+/** What a resource request asks, for RBAC. */
 export interface Attributes {
   verb: string;
   apiGroup: string;
@@ -87,15 +87,30 @@ export interface Attributes {
   namespace?: string;
 }
 
-/** One RBAC rule (resource rules only). */
+/** What a non-resource request asks (`GET /healthz`): the lowercased method and the path inside the cluster. */
+export interface NonResourceAttributes {
+  verb: string;
+  path: string;
+}
+
+/** Either kind of request, as the authorizer sees it. */
+export type AuthorizationAttributes = Attributes | NonResourceAttributes;
+
+/** Whether the attributes are of a non-resource request. */
+export function isNonResource(a: AuthorizationAttributes): a is NonResourceAttributes {
+  return 'path' in a;
+}
+
+/** One RBAC rule: resource rules (apiGroups, resources, resourceNames) or non-resource rules (nonResourceURLs). */
 export interface PolicyRule {
   verbs?: string[];
   apiGroups?: string[];
   resources?: string[];
   resourceNames?: string[];
+  nonResourceURLs?: string[];
 }
 
-/** Whether one rule allows the request. */
+/** Whether one rule allows the resource request. */
 export function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
   const verbs = rule.verbs ?? [];
   if (!verbs.includes('*') && !verbs.includes(a.verb)) return false;
@@ -111,11 +126,65 @@ export function ruleAllows(rule: PolicyRule, a: Attributes): boolean {
   return names.length === 0 || (a.name !== undefined && names.includes(a.name));
 }
 
-function subjectsMatch(binding: KubeObject, user: UserInfo): boolean {
+/** Whether one rule allows the non-resource request: an exact URL, `*`, or a prefix ending in `*`. */
+export function nonResourceRuleAllows(rule: PolicyRule, a: NonResourceAttributes): boolean {
+  const verbs = rule.verbs ?? [];
+  if (!verbs.includes('*') && !verbs.includes(a.verb)) return false;
+  return (rule.nonResourceURLs ?? []).some((u) => u === '*' || u === a.path || (u.endsWith('*') && a.path.startsWith(u.slice(0, -1))));
+}
+
+/** Whether one rule allows a request of either kind. */
+export function ruleAllowsAny(rule: PolicyRule, a: AuthorizationAttributes): boolean {
+  return isNonResource(a) ? nonResourceRuleAllows(rule, a) : ruleAllows(rule, a);
+}
+
+/**
+ * Rules every workspace grants without an object to show for them, as kcp's bootstrap policy does
+ * with kube's `system:public-info-viewer`, `system:discovery` and `system:basic-user`.
+ */
+const BOOTSTRAP: readonly { role: string; group: string; rules: readonly PolicyRule[] }[] = [
+  {
+    role: 'system:public-info-viewer',
+    group: AUTHENTICATED,
+    rules: [{ verbs: ['get'], nonResourceURLs: ['/healthz', '/livez', '/readyz', '/version', '/version/'] }],
+  },
+  {
+    role: 'system:discovery',
+    group: AUTHENTICATED,
+    rules: [{ verbs: ['get'], nonResourceURLs: ['/api', '/api/*', '/apis', '/apis/*', '/openapi', '/openapi/*'] }],
+  },
+  {
+    role: 'system:basic-user',
+    group: AUTHENTICATED,
+    rules: [
+      { verbs: ['create'], apiGroups: ['authorization.k8s.io'], resources: ['selfsubjectaccessreviews', 'selfsubjectrulesreviews'] },
+      { verbs: ['create'], apiGroups: ['authentication.k8s.io'], resources: ['selfsubjectreviews'] },
+    ],
+  },
+];
+
+/** What a superuser holds: everything, resource and non-resource. */
+const EVERYTHING: readonly PolicyRule[] = [
+  { verbs: ['*'], apiGroups: ['*'], resources: ['*'] },
+  { verbs: ['*'], nonResourceURLs: ['*'] },
+];
+
+/** Rules a user holds through one source (a binding, ownership, a privileged group), and why. */
+export interface Grant {
+  rules: readonly PolicyRule[];
+  /** Whether the rules hold cluster-wide (non-resource rules count only there). */
+  clusterWide: boolean;
+  /** Why they apply, as a decision's reason. */
+  reason: string;
+}
+
+function subjectsMatch(binding: KubeObject, user: UserInfo): string | undefined {
   const subjects = (binding['subjects'] as { kind?: string; name?: string }[] | undefined) ?? [];
-  return subjects.some(
-    (s) => (s.kind === 'User' && s.name === user.name) || (s.kind === 'Group' && s.name !== undefined && user.groups.includes(s.name)),
-  );
+  for (const s of subjects) {
+    if (s.kind === 'User' && s.name === user.name) return `User "${s.name}"`;
+    if (s.kind === 'Group' && s.name !== undefined && user.groups.includes(s.name)) return `Group "${s.name}"`;
+  }
+  return undefined;
 }
 
 function rulesOf(role: KubeObject | undefined): PolicyRule[] {
@@ -134,29 +203,116 @@ function isOwner(store: Store, cluster: string, user: UserInfo): boolean {
   }
 }
 
-/** Whether RBAC in `cluster` (on its shard's store) allows the request. */
-export function rbacAllows(store: Store, cluster: string, user: UserInfo, a: Attributes): boolean {
-  if (user.groups.includes('system:masters')) return true;
-  if (isOwner(store, cluster, user)) return true;
-  const scope = { cluster, namespace: '' };
-  const clusterRole = (name: string) => store.get('rbac.authorization.k8s.io/clusterroles', cluster, '', name);
-  for (const crb of store.list('rbac.authorization.k8s.io/clusterrolebindings', scope)) {
-    if (!subjectsMatch(crb, user)) continue;
-    const ref = crb['roleRef'] as { kind?: string; name?: string } | undefined;
-    if (ref?.kind === 'ClusterRole' && rulesOf(clusterRole(ref.name ?? '')).some((r) => ruleAllows(r, a))) return true;
+/**
+ * Every grant `user` holds in `cluster` for requests in `namespace` (cluster-wide ones only when
+ * absent), cheapest first. Both the authorizer and rules reviews read this one enumeration, so
+ * `kubectl auth can-i` cannot disagree with what requests are allowed.
+ */
+export function* grantsFor(store: Store, cluster: string, user: UserInfo, namespace?: string): Generator<Grant> {
+  if (user.groups.includes('system:masters')) yield { rules: EVERYTHING, clusterWide: true, reason: 'allowed by the privileged group "system:masters"' };
+  if (cluster !== '*' && isOwner(store, cluster, user)) {
+    yield { rules: EVERYTHING, clusterWide: true, reason: `allowed as the owner of logical cluster "${cluster}"` };
   }
-  if (a.namespace) {
-    for (const rb of store.list('rbac.authorization.k8s.io/rolebindings', { cluster, namespace: a.namespace })) {
-      if (!subjectsMatch(rb, user)) continue;
-      const ref = rb['roleRef'] as { kind?: string; name?: string } | undefined;
-      const role =
-        ref?.kind === 'ClusterRole'
-          ? clusterRole(ref.name ?? '')
-          : store.get('rbac.authorization.k8s.io/roles', cluster, a.namespace, ref?.name ?? '');
-      if (rulesOf(role).some((r) => ruleAllows(r, a))) return true;
+  for (const b of BOOTSTRAP) {
+    if (user.groups.includes(b.group)) {
+      yield { rules: b.rules, clusterWide: true, reason: `RBAC: allowed by the bootstrap ClusterRole "${b.role}" to Group "${b.group}"` };
     }
   }
-  return false;
+  // The wildcard view has no bindings of its own: listing them there would mix every cluster's.
+  if (cluster === '*') return;
+  const clusterRole = (name: string) => store.get('rbac.authorization.k8s.io/clusterroles', cluster, '', name);
+  for (const crb of store.list('rbac.authorization.k8s.io/clusterrolebindings', { cluster, namespace: '' })) {
+    const subject = subjectsMatch(crb, user);
+    const ref = crb['roleRef'] as { kind?: string; name?: string } | undefined;
+    if (!subject || ref?.kind !== 'ClusterRole') continue;
+    const reason = `RBAC: allowed by ClusterRoleBinding "${crb.metadata.name}" of ClusterRole "${ref.name}" to ${subject}`;
+    yield { rules: rulesOf(clusterRole(ref.name ?? '')), clusterWide: true, reason };
+  }
+  if (!namespace) return;
+  for (const rb of store.list('rbac.authorization.k8s.io/rolebindings', { cluster, namespace })) {
+    const subject = subjectsMatch(rb, user);
+    if (!subject) continue;
+    const ref = rb['roleRef'] as { kind?: string; name?: string } | undefined;
+    const role =
+      ref?.kind === 'ClusterRole' ? clusterRole(ref.name ?? '') : store.get('rbac.authorization.k8s.io/roles', cluster, namespace, ref?.name ?? '');
+    const reason = `RBAC: allowed by RoleBinding "${rb.metadata.name}/${namespace}" of ${ref?.kind ?? 'Role'} "${ref?.name ?? ''}" to ${subject}`;
+    yield { rules: rulesOf(role), clusterWide: false, reason };
+  }
+}
+
+/** An authorizer's answer. */
+export interface Decision {
+  allowed: boolean;
+  /** Why it was allowed ('' when no rule allows it, as RBAC has no opinion then). */
+  reason: string;
+}
+
+/** The decision for one request in `cluster` (on its shard's store): the one function real requests and reviews share. */
+export function authorize(store: Store, cluster: string, user: UserInfo, a: AuthorizationAttributes): Decision {
+  const nonResource = isNonResource(a);
+  for (const g of grantsFor(store, cluster, user, nonResource ? undefined : a.namespace)) {
+    if (nonResource && !g.clusterWide) continue;
+    if (g.rules.some((r) => ruleAllowsAny(r, a))) return { allowed: true, reason: g.reason };
+  }
+  return { allowed: false, reason: '' };
+}
+
+/** Whether RBAC in `cluster` (on its shard's store) allows the request. */
+export function rbacAllows(store: Store, cluster: string, user: UserInfo, a: Attributes): boolean {
+  return authorize(store, cluster, user, a).allowed;
+}
+
+/** The rules a SelfSubjectRulesReview lists: resource rules for `namespace`, non-resource rules cluster-wide. */
+export interface RulesReviewStatus {
+  resourceRules: PolicyRule[];
+  nonResourceRules: PolicyRule[];
+  /** Whether some authorizer could not enumerate its rules; RBAC and ownership always can. */
+  incomplete: boolean;
+}
+
+/** Every rule `user` holds in `cluster` for `namespace`, from the grants the authorizer evaluates. */
+export function rulesFor(store: Store, cluster: string, user: UserInfo, namespace: string): RulesReviewStatus {
+  const resourceRules: PolicyRule[] = [];
+  const nonResourceRules: PolicyRule[] = [];
+  const list = (v: string[] | undefined) => (Array.isArray(v) ? v.filter((x) => typeof x === 'string') : []);
+  for (const g of grantsFor(store, cluster, user, namespace || undefined)) {
+    for (const r of g.rules) {
+      if (list(r.resources).length) {
+        const rule: PolicyRule = { verbs: list(r.verbs), apiGroups: list(r.apiGroups), resources: list(r.resources) };
+        if (list(r.resourceNames).length) rule.resourceNames = list(r.resourceNames);
+        resourceRules.push(rule);
+      }
+      if (g.clusterWide && list(r.nonResourceURLs).length) nonResourceRules.push({ verbs: list(r.verbs), nonResourceURLs: list(r.nonResourceURLs) });
+    }
+  }
+  return { resourceRules, nonResourceRules, incomplete: false };
+}
+
+/** The authorizer of one logical cluster (or `*`), for requests, reviews and impersonation alike. */
+export interface ClusterAuthorizer {
+  /** The decision for `user` asking `a`. */
+  authorize(user: UserInfo, a: AuthorizationAttributes): Decision;
+  /** The rules `user` holds for `namespace`. */
+  rules(user: UserInfo, namespace: string): RulesReviewStatus;
+  /** The 403 of a denied request. */
+  denied(user: UserInfo, a: AuthorizationAttributes): ApiError;
+}
+
+/**
+ * The RBAC-and-ownership authorizer of a logical cluster on its shard's store. For `*` only
+ * system:masters and the bootstrap rules hold, so wildcard requests are the admin's alone.
+ */
+export function clusterAuthorizer(store: Store, cluster: string): ClusterAuthorizer {
+  return {
+    authorize: (user, a) => authorize(store, cluster, user, a),
+    rules: (user, namespace) => rulesFor(store, cluster, user, namespace),
+    denied: (user, a) =>
+      isNonResource(a)
+        ? forbiddenPath(user, a.verb, a.path, '')
+        : cluster === '*'
+          ? new ApiError(403, 'Forbidden', 'wildcard requests across logical clusters are reserved for system:masters')
+          : rbacDenied(user, a, cluster),
+  };
 }
 
 /** Kube's 403 for an RBAC denial. */

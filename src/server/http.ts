@@ -1,11 +1,12 @@
 /**
  * The HTTP front of one shard's port: path decoding and validation, public endpoints,
- * authentication, content negotiation, and dispatch to a logical cluster's API root (on whichever
+ * authentication and impersonation, content negotiation, and dispatch to a logical cluster's API root (on whichever
  * shard owns it), to this shard's wildcard view, or to a virtual workspace under `/services/`.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveAPIRoot, type ApiView } from './apiroot.js';
 import { ApiError, forbiddenPath, methodNotAllowed, noSuchPath } from './errors.js';
+import { impersonate, impersonationOf } from './impersonation.js';
 import { checkClusterSegment, splitPath } from './names.js';
 import type { RequestContext, UserInfo } from './objects.js';
 import type { JsonObject } from './types.js';
@@ -98,16 +99,21 @@ export class Front {
       // Only what this server can answer in: an Accept of application/yaml alone gets this 406 too.
       throw new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
     }
-    if (segs[0] === '_reference' && clusterSeg === 'root' && !rawPath.startsWith('/clusters/')) return this.testHook(req, res, segs, who);
+    const imp = impersonationOf(req);
+    if (segs[0] === '_reference' && clusterSeg === 'root' && !rawPath.startsWith('/clusters/')) {
+      return this.testHook(req, res, segs, imp ? impersonate(who, imp, undefined) : who);
+    }
     if (segs[0] === 'services' && !rawPath.startsWith('/clusters/')) {
       const handler = segs[1] ? this.opts.services.get(segs[1]) : undefined;
       if (!handler || unresolvedService) {
         throw forbiddenPath(who, (req.method ?? 'GET').toLowerCase(), rawPath, 'Path not resolved to a valid virtual workspace');
       }
-      return handler(req, res, segs.slice(2), query, who);
+      return handler(req, res, segs.slice(2), query, imp ? impersonate(who, imp, undefined) : who);
     }
     const { view, cluster } = this.opts.locate(clusterSeg, who);
-    const ctx: RequestContext = { cluster, user: who, warnings: [] };
+    // Impersonation is decided in the addressed logical cluster, by its own authorizer.
+    const user = imp ? impersonate(who, imp, view.authorizer) : who;
+    const ctx: RequestContext = { cluster, user, warnings: [] };
     return serveAPIRoot(req, res, segs, query, ctx, view);
   }
 

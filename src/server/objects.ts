@@ -30,6 +30,8 @@ export interface UserInfo {
   name: string;
   uid?: string;
   groups: string[];
+  /** Extra attributes (from impersonation headers). */
+  extra?: Record<string, string[]>;
 }
 
 /** Per-request context of a write or read. */

@@ -32,7 +32,8 @@ type FieldType =
   /** Bytes that hold JSON (metav1.FieldsV1). */
   | 'json'
   | { message: Fields }
-  | { map: 'string' | 'bytes' };
+  /** `strings`: a map of ExtraValue (`{items}`) messages, whose JSON form is the bare list. */
+  | { map: 'string' | 'bytes' | 'strings' };
 
 interface Field {
   name: string;
@@ -106,6 +107,30 @@ const SUBJECT: Fields = { 1: f('kind', 'string'), 2: f('apiGroup', 'string'), 3:
 const ROLE_REF: Fields = { 1: f('apiGroup', 'string'), 2: f('kind', 'string'), 3: f('name', 'string') };
 const BINDING: Fields = { 1: METADATA, 2: f('subjects', { message: SUBJECT }, { repeated: true }), 3: f('roleRef', { message: ROLE_REF }) };
 
+const RESOURCE_ATTRIBUTES: Fields = {
+  1: f('namespace', 'string'),
+  2: f('verb', 'string'),
+  3: f('group', 'string'),
+  4: f('version', 'string'),
+  5: f('resource', 'string'),
+  6: f('subresource', 'string'),
+  7: f('name', 'string'),
+};
+const NON_RESOURCE_ATTRIBUTES: Fields = { 1: f('path', 'string'), 2: f('verb', 'string') };
+const SUBJECT_ACCESS_REVIEW: Fields = {
+  1: METADATA,
+  2: f('spec', {
+    message: {
+      1: f('resourceAttributes', { message: RESOURCE_ATTRIBUTES }),
+      2: f('nonResourceAttributes', { message: NON_RESOURCE_ATTRIBUTES }),
+      3: f('user', 'string'),
+      4: strings('groups'),
+      5: f('extra', { map: 'strings' }),
+      6: f('uid', 'string'),
+    },
+  }),
+};
+
 /** The kinds whose protobuf form is decoded, by `<apiVersion>/<kind>`. */
 const KINDS: Readonly<Record<string, Fields>> = {
   'v1/ConfigMap': { 1: METADATA, 2: f('data', { map: 'string' }), 3: f('binaryData', { map: 'bytes' }), 4: f('immutable', 'bool', { pointer: true }) },
@@ -135,6 +160,15 @@ const KINDS: Readonly<Record<string, Fields>> = {
   },
   'rbac.authorization.k8s.io/v1/RoleBinding': BINDING,
   'rbac.authorization.k8s.io/v1/ClusterRoleBinding': BINDING,
+  // What `kubectl auth can-i` and `kubectl auth whoami` send; a status sent along is ignored.
+  'authorization.k8s.io/v1/SelfSubjectAccessReview': {
+    1: METADATA,
+    2: f('spec', { message: { 1: f('resourceAttributes', { message: RESOURCE_ATTRIBUTES }), 2: f('nonResourceAttributes', { message: NON_RESOURCE_ATTRIBUTES }) } }),
+  },
+  'authorization.k8s.io/v1/SelfSubjectRulesReview': { 1: METADATA, 2: f('spec', { message: { 1: f('namespace', 'string') } }) },
+  'authorization.k8s.io/v1/SubjectAccessReview': SUBJECT_ACCESS_REVIEW,
+  'authorization.k8s.io/v1/LocalSubjectAccessReview': SUBJECT_ACCESS_REVIEW,
+  'authentication.k8s.io/v1/SelfSubjectReview': { 1: METADATA },
 };
 
 /** metav1.DeleteOptions, the body of a typed client's DELETE. */
@@ -262,9 +296,11 @@ function decode(buf: Uint8Array, fields: Fields): JsonObject {
     } else if ('message' in t) {
       value = decode(r.bytes(), t.message);
     } else {
-      const entry = decode(r.bytes(), { 1: f('key', 'string'), 2: f('value', t.map) });
+      const valueField = t.map === 'strings' ? f('value', { message: { 1: strings('items') } }) : f('value', t.map);
+      const entry = decode(r.bytes(), { 1: f('key', 'string'), 2: valueField });
+      const v = t.map === 'strings' ? ((entry['value'] as JsonObject | undefined)?.['items'] ?? []) : (entry['value'] ?? '');
       // Keys are user data: `__proto__` must stay a key, not become the prototype.
-      setOwn((out[field.name] ??= {}) as JsonObject, String(entry['key'] ?? ''), entry['value'] ?? '');
+      setOwn((out[field.name] ??= {}) as JsonObject, String(entry['key'] ?? ''), v);
       continue;
     }
     if (value === undefined) continue;

@@ -4,13 +4,14 @@
  */
 import type { Server } from 'node:http';
 import type { ApiView } from './apiroot.js';
-import { rbacAllows, rbacDenied } from './auth.js';
+import { clusterAuthorizer, type ClusterAuthorizer } from './auth.js';
 import { ServerControllers } from './controllers.js';
 import { ApiError } from './errors.js';
 import type { WatchSettings } from './listwatch.js';
 import { LOGICAL_CLUSTERS, ObjectService } from './objects.js';
 import { FileJournal } from './persistence.js';
 import { Registry } from './registry.js';
+import { REVIEW_RESOURCES } from './reviews.js';
 import { Store } from './store.js';
 import type { ResourceDef } from './types.js';
 
@@ -52,27 +53,29 @@ export class Shard {
   /** The plain API root of one logical cluster (or `*`) on this shard. */
   clusterView(cluster: string): ApiView {
     const svc = this.svc;
+    const authorizer = this.authorizer(cluster);
     return {
       svc,
       // Sources see '*' for the wildcard view: bound resources then carry their identity suffix.
-      resources: () => svc.registry.resourcesFor(cluster),
+      // Access reviews are answered per logical cluster, so the wildcard view has none.
+      resources: () => (cluster === '*' ? svc.registry.resourcesFor(cluster) : [...svc.registry.resourcesFor(cluster), ...REVIEW_RESOURCES]),
       preferred: PREFERRED_VERSIONS,
       watch: this.watch,
       orphan: (c, uid) => this.controllers.orphan(c, uid),
+      authorizer,
       authorize: (ctx, { verb, def, subresource, namespace, name }) => {
-        if (cluster === '*') {
-          if (verb !== 'list' && verb !== 'watch') {
-            throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource in the `*` logical cluster');
-          }
-          if (!ctx.user.groups.includes('system:masters')) {
-            throw new ApiError(403, 'Forbidden', 'wildcard requests across logical clusters are reserved for system:masters');
-          }
-          return;
+        if (cluster === '*' && verb !== 'list' && verb !== 'watch') {
+          throw new ApiError(405, 'MethodNotAllowed', 'the server does not allow this method on the requested resource in the `*` logical cluster');
         }
         const attrs = { verb, apiGroup: def.group, resource: def.resource, subresource, name, namespace: namespace || undefined };
-        if (!rbacAllows(this.store, cluster, ctx.user, attrs)) throw rbacDenied(ctx.user, attrs, cluster);
+        if (!authorizer.authorize(ctx.user, attrs).allowed) throw authorizer.denied(ctx.user, attrs);
       },
     };
+  }
+
+  /** The authorizer of one logical cluster (or `*`) on this shard: requests, reviews and impersonation ask it alike. */
+  authorizer(cluster: string): ClusterAuthorizer {
+    return clusterAuthorizer(this.store, cluster);
   }
 
   /** Stops background work and closes the journal (the listener is closed by the server). */

@@ -144,6 +144,6 @@ function serveWithPermissions(
     throw new ApiError(403, 'Forbidden', `denied by terminatorPermissions: no rule allows ${info.verb} on ${qualified}`);
   }
   const user: UserInfo = { ...who, groups: [TERMINATOR_GROUP_PREFIX + terminator, ...who.groups.filter((g) => g !== TERMINATOR_GROUP_PREFIX + terminator)] };
-  const view: ApiView = { ...content, authorize: undefined };
+  const view: ApiView = { ...content, authorize: undefined, authorizer: undefined };
   return serveAPIRoot(req, res, rest, query, { cluster, user, warnings: [] }, view);
 }
