@@ -43,5 +43,6 @@ export function registerDemo(program: Command): void {
     .description('start the reference kcp server and print what to try against it')
     .option('--port <port>', 'port (0 picks a free one)', '6443')
     .option('--seconds <n>', 'stop after n seconds')
+    .addHelpText('after', '\nExamples:\n  kcp-mc demo                 # until Ctrl-C\n  kcp-mc demo --port 0        # a free port\n  kcp-mc demo --seconds 30')
     .action(async (o: { port: string; seconds?: string }) => runDemo(o));
 }

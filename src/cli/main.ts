@@ -17,6 +17,17 @@ program
 program.exitOverride((err) => {
   process.exit(err.exitCode === 0 ? 0 : 2);
 });
+program.addHelpText(
+  'after',
+  `
+Examples:
+  kcp-mc demo                                        # the reference server and what to try against it
+  kcp-mc server --port 0                             # the reference kcp server alone
+  kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice cms
+  kcp-mc watch configmaps --kubeconfig .kcp/admin.kubeconfig
+
+Run "kcp-mc <command> --help" for a command's flags.`,
+);
 registerServer(program);
 registerDemo(program);
 registerWatch(program);

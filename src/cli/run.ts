@@ -219,7 +219,14 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json').env('KCP_MC_LOG_FORMAT'))
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info').env('KCP_MC_LOG_LEVEL'))
     .addOption(new Option('--graceful-shutdown <duration>', 'how long reconciles in flight may finish after SIGINT/SIGTERM (default 30s)').env('KCP_MC_GRACEFUL_SHUTDOWN').argParser(parseDuration))
-    .addHelpText('after', '\nDurations are like 500ms, 15s or 1m (a bare number is milliseconds). Exit codes: 0 after SIGINT/SIGTERM, 1 on a runtime failure or lost leadership, 2 on a usage or configuration mistake.')
+    .addHelpText('after', `
+Durations are like 500ms, 15s or 1m (a bare number is milliseconds). Exit codes: 0 after SIGINT/SIGTERM, 1 on a runtime failure or lost leadership, 2 on a usage or configuration mistake.
+
+Examples:
+  kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice cms
+  kcp-mc run ./dist/my-controller.js --kubeconfig provider.kubeconfig --endpointslice widgets --log-format text
+  kcp-mc run apiexport-example --leader-elect --graceful-shutdown 20s   # settings also from KCP_MC_* variables
+  KCP_MC_KUBECONFIG=/etc/kcp/kubeconfig KCP_MC_ENDPOINTSLICE=cms kcp-mc run apiexport-example`)
     .action(async (spec: string, o: RunOptions, cmd: Command) => {
       // Commander turns any value of a boolean's env variable into true; "false" should mean false,
       // and a flag on the command line wins over the environment.

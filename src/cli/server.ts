@@ -72,5 +72,16 @@ export function registerServer(program: Command): void {
     .option('--token-file <file>', 'extra bearer tokens: token,user,uid,"group1,group2" per line')
     .option('--shards <n>', 'number of shards, each with its own port, store and resourceVersion counter', '1')
     .option('-v, --verbose', 'log every request as a JSON line on stderr')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  kcp-mc server                                   # https://127.0.0.1:6443, kubeconfig in .kcp/admin.kubeconfig
+  kcp-mc server --port 0 --root-dir /tmp/kcp      # a free port; the address is printed
+  kcp-mc server --data-dir .kcp/data              # state survives restarts
+  kcp-mc server --shards 2                        # two shards, one endpoint per shard in each APIExportEndpointSlice
+  kcp-mc server --token-file tokens.csv           # more users, for RBAC and kubectl auth can-i
+  kubectl --kubeconfig .kcp/admin.kubeconfig get workspaces`,
+    )
     .action(async (o: ServerCommandOptions) => runServer(o));
 }

@@ -166,7 +166,15 @@ export function registerWatch(program: Command): void {
     .option('-l, --selector <selector>', 'label selector')
     .option('-o, --output <format>', 'json: one JSON object per line ({type, server, cluster, object}; type INITIAL for the synced state)')
     .option('-v, --verbose', 'also report list and watch lifecycle on stderr')
-    .addHelpText('after', '\nText lines: CLUSTER NAMESPACE NAME RESOURCEVERSION (NAMESPACE "-" for cluster-scoped objects),\nprefixed by ADDED, MODIFIED or DELETED for changes after the initial state.')
+    .addHelpText('after', `
+Text lines: CLUSTER NAMESPACE NAME RESOURCEVERSION (NAMESPACE "-" for cluster-scoped objects),
+prefixed by ADDED, MODIFIED or DELETED for changes after the initial state.
+
+Examples:
+  kcp-mc watch configmaps --kubeconfig .kcp/admin.kubeconfig           # every ConfigMap of every workspace
+  kcp-mc watch cm -l app=web -o json                                    # JSON lines, label-selected
+  kcp-mc watch configmaps --server https://127.0.0.1:6443/services/apiexport/<cluster>/<export>
+                                                                        # what a provider sees through the VW`)
     .action(async (resource: string, o: WatchCommandOptions) => {
       const ctrl = new AbortController();
       const stop = (): void => ctrl.abort();
