@@ -20,6 +20,8 @@ export interface ControllerModule {
   default: (manager: Manager) => void | Promise<void>;
   /** The endpoint slice to use when no `--endpointslice` is given. */
   endpointSlice?: string;
+  /** What `--install` applies in the kubeconfig's workspace before starting (schemas, exports...); idempotent. */
+  install?: (kubeconfig: KubeConfig, log: Logger) => Promise<void>;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -38,6 +40,8 @@ export interface RunOptions {
   metricsBindAddress: string;
   healthProbeBindAddress: string;
   leaderElect: boolean;
+  /** Apply the module's `install` before starting. */
+  install?: boolean;
   leaderElectionId?: string;
   leaderElectionNamespace: string;
   concurrency?: number;
@@ -160,6 +164,11 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   const file = resolveController(spec);
   const mod = await loadController(file);
   const kc = await loadKubeConfig(o.kubeconfig, o.context);
+  if (o.install) {
+    if (typeof mod.install !== 'function') throw new UsageError(`controller module ${file} has nothing to install (no exported install function)`);
+    log.info('installing', { module: file, server: kc.getCurrentCluster()?.server });
+    await mod.install(kc, log);
+  }
   const endpointSlice = o.endpointslice ?? mod.endpointSlice;
   if (!endpointSlice) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
   const name = path.basename(file) === 'index.js' ? path.basename(path.dirname(file)) : path.basename(file).replace(/\.[cm]?js$/, '');
@@ -209,6 +218,7 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--endpointslice <name>', 'APIExportEndpointSlice name').env('KCP_MC_ENDPOINTSLICE'))
     .addOption(new Option('--metrics-bind-address <addr>', 'address of /metrics (0 disables)').default(':8080').env('KCP_MC_METRICS_BIND_ADDRESS').argParser(bindAddress))
     .addOption(new Option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz (0 disables)').default(':8081').env('KCP_MC_HEALTH_PROBE_BIND_ADDRESS').argParser(bindAddress))
+    .addOption(new Option('--install', "apply the module's APIs (schema, export, endpoint slice) in the kubeconfig's workspace first; idempotent").env('KCP_MC_INSTALL'))
     .addOption(new Option('--leader-elect', 'hold a Lease so that one replica works at a time').env('KCP_MC_LEADER_ELECT'))
     .addOption(new Option('--leader-election-id <name>', 'Lease name (default kcp-mc-<controller>)').env('KCP_MC_LEADER_ELECTION_ID'))
     .addOption(new Option('--leader-election-namespace <ns>', 'Lease namespace').default('default').env('KCP_MC_LEADER_ELECTION_NAMESPACE'))
@@ -225,11 +235,14 @@ Durations are like 500ms, 15s or 1m (a bare number is milliseconds). Exit codes:
 Examples:
   kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice cms
   kcp-mc run ./dist/my-controller.js --kubeconfig provider.kubeconfig --endpointslice widgets --log-format text
+  kcp-mc run widgets --install --kubeconfig provider.kubeconfig        # the widgets service: APIs applied, then run
   kcp-mc run apiexport-example --leader-elect --graceful-shutdown 20s   # settings also from KCP_MC_* variables
   KCP_MC_KUBECONFIG=/etc/kcp/kubeconfig KCP_MC_ENDPOINTSLICE=cms kcp-mc run apiexport-example`)
     .action(async (spec: string, o: RunOptions, cmd: Command) => {
       // Commander turns any value of a boolean's env variable into true; "false" should mean false,
       // and a flag on the command line wins over the environment.
+      const inst = env('INSTALL');
+      if (inst !== undefined && cmd.getOptionValueSource('install') === 'env') o.install = !/^(0|false|no|off)$/i.test(inst);
       const le = env('LEADER_ELECT');
       if (le !== undefined && cmd.getOptionValueSource('leaderElect') === 'env') o.leaderElect = !/^(0|false|no|off)$/i.test(le);
       const ctl = new AbortController();

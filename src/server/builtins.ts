@@ -427,12 +427,18 @@ function convert(j: Json | undefined): Schema {
       if (e) s.enum = e;
       if (typeof j.format === 'string') s.format = j.format;
       if (pattern) s.pattern = pattern;
+      if (j.default !== undefined) s.default = j.default;
       return s;
     }
     case 'integer':
     case 'number':
-    case 'boolean':
-      return { type };
+    case 'boolean': {
+      const s: Extract<Schema, { type: 'integer' | 'number' | 'boolean' }> = { type };
+      if (type !== 'boolean' && typeof j.minimum === 'number') s.minimum = j.minimum;
+      if (type !== 'boolean' && typeof j.maximum === 'number') s.maximum = j.maximum;
+      if (j.default !== undefined) s.default = j.default;
+      return s;
+    }
     case 'array': {
       const s: Extract<Schema, { type: 'array' }> = { type: 'array', items: convert(j.items) };
       const lt = j['x-kubernetes-list-type'];

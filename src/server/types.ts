@@ -56,8 +56,8 @@ export interface KubeObject {
  * merge patch, server-side apply list semantics and the /openapi/v3 documents.
  */
 export type Schema =
-  | { type: 'string'; enum?: string[]; format?: string; pattern?: string }
-  | { type: 'integer' | 'number' | 'boolean' }
+  | { type: 'string'; enum?: string[]; format?: string; pattern?: string; default?: Json }
+  | { type: 'integer' | 'number' | 'boolean'; minimum?: number; maximum?: number; default?: Json }
   | {
       type: 'object';
       /** Known fields; unknown ones are pruned (or rejected under fieldValidation=Strict). */

@@ -112,6 +112,15 @@ function checkString(w: Walk, path: string, s: Extract<Schema, { type: 'string' 
   }
 }
 
+function checkRange(w: Walk, path: string, s: { minimum?: number; maximum?: number }, v: number): void {
+  if (s.minimum !== undefined && v < s.minimum) {
+    w.causes.push(cause('FieldValueInvalid', path, `Invalid value: ${v}: ${path} in body should be greater than or equal to ${s.minimum}`));
+  }
+  if (s.maximum !== undefined && v > s.maximum) {
+    w.causes.push(cause('FieldValueInvalid', path, `Invalid value: ${v}: ${path} in body should be less than or equal to ${s.maximum}`));
+  }
+}
+
 /** Returns the pruned copy of `v`, or undefined when `v` has the wrong type (a cause is recorded). */
 function walk(w: Walk, v: Json, s: Schema, path: string): Json | undefined {
   switch (s.type) {
@@ -127,9 +136,13 @@ function walk(w: Walk, v: Json, s: Schema, path: string): Json | undefined {
       checkString(w, path, s, v);
       return v;
     case 'integer':
-      return typeof v === 'number' && Number.isInteger(v) ? v : typeError(w, path, 'integer', v);
+      if (typeof v !== 'number' || !Number.isInteger(v)) return typeError(w, path, 'integer', v);
+      checkRange(w, path, s, v);
+      return v;
     case 'number':
-      return typeof v === 'number' ? v : typeError(w, path, 'number', v);
+      if (typeof v !== 'number') return typeError(w, path, 'number', v);
+      checkRange(w, path, s, v);
+      return v;
     case 'boolean':
       return typeof v === 'boolean' ? v : typeError(w, path, 'boolean', v);
     case 'array': {
@@ -160,6 +173,10 @@ function walk(w: Walk, v: Json, s: Schema, path: string): Json | undefined {
         } else {
           w.unknown.push(p);
         }
+      }
+      // Structural defaults (apiextensions): absent properties with a `default` get it, before `required` is checked.
+      for (const [k, sub] of Object.entries(s.properties ?? {})) {
+        if ('default' in sub && sub.default !== undefined && !Object.hasOwn(out, k)) setOwn(out, k, clone(sub.default));
       }
       for (const r of s.required ?? []) {
         if (!Object.hasOwn(out, r) && !(Object.hasOwn(v, r) && v[r] !== null)) w.causes.push(cause('FieldValueRequired', child(path, r), 'Required value'));
