@@ -19,6 +19,7 @@ import {
   Transport,
   controllerOf,
   finalizer,
+  isAlreadyExists,
   isNotFound,
   setControllerReference,
   type Cached,
@@ -171,8 +172,14 @@ export async function install(kubeconfig: KubeConfig, log: Logger): Promise<void
       log.info('endpoint slice present', { name: EXPORT_NAME });
     } catch (e) {
       if (!isNotFound(e)) throw e;
-      await client.create(want);
-      log.info('installed', { kind: want.kind, name: EXPORT_NAME });
+      try {
+        await client.create(want);
+        log.info('installed', { kind: want.kind, name: EXPORT_NAME });
+      } catch (err) {
+        // kcp makes one for a new export too; whoever was first, it is there.
+        if (!isAlreadyExists(err)) throw err;
+        log.info('endpoint slice present', { name: EXPORT_NAME });
+      }
     }
   } finally {
     transport.close();
