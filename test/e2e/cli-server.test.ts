@@ -59,11 +59,38 @@ describe('kcp-mc server (e2e)', function () {
     proc = undefined;
   });
 
-  it('kcp-mc demo starts the server, prints commands that work, and stops by itself', async () => {
-    const { stdout } = await run(process.execPath, [CLI, 'demo', '--port', '0', '--seconds', '1']);
-    expect(stdout).to.match(/ready at https:\/\/127\.0\.0\.1:\d+\/clusters\/root/);
-    expect(stdout).to.contain('/clusters/root:team');
-    expect(stdout).to.contain('kubectl --kubeconfig');
+  it('kcp-mc demo --workspaces 3: every valid Widget Ready with its ConfigMap, the bad one InvalidColor, kubectl commands that work; SIGINT exits 0', async () => {
+    const demo = spawn(process.execPath, [CLI, 'demo', '--workspaces', '3'], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    demo.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+    demo.stderr!.on('data', (d: Buffer) => (out += d.toString()));
+    const exit = new Promise<number | null>((r) => demo.once('exit', (code) => r(code)));
+    try {
+      await eventually(() => out.includes('Press Ctrl-C to stop.'), 'the demo settled', 45_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n${out}`);
+      });
+      expect(out).to.match(/ready at https:\/\/127\.0\.0\.1:\d+\/clusters\/root/);
+      expect(out).to.match(/workspaces: 3\/3 created and bound/);
+      expect(out).to.match(/^reconcile {2}root:tenant-2 +widget default\/small +success/m);
+      expect(out).to.contain('all 6 valid Widgets Ready');
+      expect(out).to.match(/^root:tenant-1 +3 +2 +1 +\d+ +odd: InvalidColor$/m);
+      // The printed kubectl commands work while the demo runs.
+      const cmd = /^ {2}(kubectl --kubeconfig \S+ --server \S+\/clusters\/root:tenant-1) get widgets$/m.exec(out);
+      expect(cmd, out).to.not.equal(null);
+      if (await hasKubectl()) {
+        const [, kubeconfig, server] = /kubectl --kubeconfig (\S+) --server (\S+)/.exec(cmd![1]!)!;
+        const k = (args: string[]): Promise<{ stdout: string }> => run('kubectl', ['--kubeconfig', kubeconfig!, '--server', server!, '--cache-dir', path.join(dir, 'cache'), ...args]);
+        expect((await k(['get', 'widgets'])).stdout).to.match(/odd\s+3\s+purple\s+False/);
+        const cm = JSON.parse((await k(['get', 'configmap', 'small-widget', '-o', 'json'])).stdout) as { data: Record<string, string> };
+        expect(cm.data).to.deep.equal({ size: '2', color: 'red' });
+        expect((await k(['get', 'configmap', 'large-widget', '-o', 'jsonpath={.data.color}'])).stdout).to.equal('blue');
+      }
+      demo.kill('SIGINT');
+      expect(await exit).to.equal(0);
+      expect(out).to.contain('stopped');
+    } finally {
+      if (demo.exitCode === null) demo.kill('SIGKILL');
+    }
   });
 
   it('refuses a bad port with a clear error', async () => {
