@@ -19,6 +19,8 @@ COPY --from=build /src/package.json ./
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist/src ./dist/src
 COPY --from=build /src/dist/controllers ./dist/controllers
+# The bundled *-example controllers share their code with examples/.
+COPY --from=build /src/dist/examples ./dist/examples
 USER 65532:65532
 EXPOSE 6443 8080 8081
 ENTRYPOINT ["/nodejs/bin/node", "/app/dist/src/cli/main.js"]
