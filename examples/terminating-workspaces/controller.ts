@@ -51,7 +51,7 @@ const TENANTS = 'tenants';
 
 /** `tenancy.kcp.io/v1alpha1` Workspace, as far as the example reads it. */
 export interface Workspace extends KubernetesObject {
-  spec?: { type?: { name?: string; path?: string }; cluster?: string };
+  spec?: { type?: { name?: string; path?: string }; cluster?: string; URL?: string };
   status?: { phase?: string };
 }
 
@@ -91,7 +91,8 @@ export default function setup(manager: Manager): void {
       if (!ws || ws.metadata?.deletionTimestamp || ws.spec?.type?.name !== own.workspaceType) return undefined;
       const cluster = ws.spec?.cluster;
       if (!cluster) return undefined; // not scheduled yet; its next update brings the cluster
-      const path = ctx.cluster.path ? `${ctx.cluster.path}:${req.name}` : req.name;
+      // The URL ends in the workspace's path (…/clusters/root:tenant1).
+      const path = /\/clusters\/([^/]+)$/.exec(ws.spec?.URL ?? '')?.[1] ?? `${ctx.cluster.path ?? 'root'}:${req.name}`;
       await ctx.cluster.client.apply(
         {
           apiVersion: 'v1',
