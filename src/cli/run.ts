@@ -12,7 +12,17 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
-import { APIExportProvider } from '../provider/index.js';
+import { APIExportProvider, type Provider } from '../provider/index.js';
+
+/** What `kcp-mc run` hands a module's `provider` function. */
+export interface ProviderContext {
+  /** The run's logger. */
+  log: Logger;
+  /** The event source (the controller module's name). */
+  eventSource: string;
+  /** `--endpointslice`, else the module's `endpointSlice`; undefined when neither is given. */
+  endpointSlice?: string;
+}
 
 /** What a controller module exports. */
 export interface ControllerModule {
@@ -22,6 +32,11 @@ export interface ControllerModule {
   endpointSlice?: string;
   /** What `--install` applies in the kubeconfig's workspace before starting (schemas, exports...); idempotent. */
   install?: (kubeconfig: KubeConfig, log: Logger) => Promise<void>;
+  /**
+   * Builds the module's provider (default: an APIExportProvider on the endpoint slice, which is
+   * then required; with this function it is optional).
+   */
+  provider?: (kubeconfig: KubeConfig, ctx: ProviderContext) => Provider | Promise<Provider>;
 }
 
 /** A configuration mistake: reported as one line, exit code 2. */
@@ -157,6 +172,17 @@ function bindAddress(v: string): string {
   return v;
 }
 
+/** The module's own provider, or an APIExportProvider on the endpoint slice. */
+async function moduleProvider(mod: ControllerModule, file: string, kc: KubeConfig, ctx: ProviderContext): Promise<Provider> {
+  if (!mod.provider) return new APIExportProvider(kc, { endpointSlice: ctx.endpointSlice!, log: ctx.log, eventSource: ctx.eventSource });
+  if (typeof mod.provider !== 'function') throw new UsageError(`controller module ${file} exports a provider that is not a function`);
+  try {
+    return await mod.provider(kc, ctx);
+  } catch (e) {
+    throw new UsageError(`the provider of ${file} failed: ${(e as Error).message}`);
+  }
+}
+
 /** Runs a controller module until `signal` aborts. */
 export async function runController(spec: string, o: RunOptions, signal: AbortSignal): Promise<void> {
   const log = new Logger({ format: o.logFormat, level: o.logLevel });
@@ -170,9 +196,9 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
     await mod.install(kc, log);
   }
   const endpointSlice = o.endpointslice ?? mod.endpointSlice;
-  if (!endpointSlice) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
+  if (!endpointSlice && !mod.provider) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
   const name = path.basename(file) === 'index.js' ? path.basename(path.dirname(file)) : path.basename(file).replace(/\.[cm]?js$/, '');
-  const provider = new APIExportProvider(kc, { endpointSlice, log, eventSource: name });
+  const provider = await moduleProvider(mod, file, kc, { log, eventSource: name, endpointSlice });
   const manager = new Manager({
     provider,
     kubeconfig: kc,
