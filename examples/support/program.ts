@@ -47,16 +47,31 @@ export function flags(usage: string, extra: Record<string, { type: 'string'; def
 
 /** A logger from `--log-level` and `--log-format`. */
 export function logger(f: CommonFlags): Logger {
+  if (!['debug', 'info', 'warn', 'error'].includes(f['log-level'])) fail(`--log-level must be debug, info, warn or error, not ${f['log-level']}`);
+  if (!['text', 'json'].includes(f['log-format'])) fail(`--log-format must be text or json, not ${f['log-format']}`);
   return new Logger({ level: f['log-level'] as LogLevel, format: f['log-format'] as LogFormat });
 }
 
 /** Loads `--kubeconfig` (else KUBECONFIG or ~/.kube/config) and selects `--context`. */
 export function kubeconfig(f: CommonFlags): KubeConfig {
   const kc = new KubeConfig();
-  if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
-  else kc.loadFromDefault();
-  if (f.context) kc.setCurrentContext(f.context);
+  try {
+    if (f.kubeconfig) kc.loadFromFile(f.kubeconfig);
+    else kc.loadFromDefault();
+    if (f.context) kc.setCurrentContext(f.context);
+  } catch (e) {
+    fail(`cannot load kubeconfig ${f.kubeconfig ?? '(default)'}: ${(e as Error).message.split('\n')[0]}`);
+  }
+  const server = kc.getCurrentCluster()?.server;
+  // client-node falls back to localhost:8080 when it finds nothing.
+  if (!server || (!f.kubeconfig && server === 'http://localhost:8080')) fail('no kubeconfig: pass --kubeconfig FILE or set KUBECONFIG');
   return kc;
+}
+
+/** Prints `message` and exits 2 (a configuration mistake). */
+function fail(message: string): never {
+  process.stderr.write(`${message}\n`);
+  process.exit(2);
 }
 
 /** A signal that aborts on the first SIGINT or SIGTERM. */

@@ -81,6 +81,31 @@ export default function setup(manager: Manager): void {
   const own = built.get(manager.provider);
   if (!own) throw new Error(`${CONTROLLER} needs the provider its module builds (provider())`);
 
+  // The terminator first: the manager engages a cluster's controllers in order, so the
+  // cleanup never waits for the records controller's informer in a terminating workspace.
+  manager
+    .controller(`${CONTROLLER}-terminator`)
+    .for(LOGICAL_CLUSTER)
+    .reconcile(async (req, ctx) => {
+      if (!req.cluster.startsWith(`${TENANTS}#`)) return undefined;
+      const terminator = own.tenants.terminator();
+      const lc = ctx.cluster.cache.get(LOGICAL_CLUSTER, req);
+      if (!terminator || !lc?.metadata?.deletionTimestamp || !hasTerminator(lc, terminator)) return undefined;
+      const tenant = req.cluster.slice(TENANTS.length + 1);
+      const self = manager.getCluster(SELF);
+      const records = await self.client.list(CONFIGMAP, { namespace: RECORD_NAMESPACE, labelSelector: `${TENANT_LABEL}=${tenant}` });
+      for (const r of records.items) {
+        const name = r.metadata?.name ?? '';
+        await self.client.delete(CONFIGMAP, { namespace: RECORD_NAMESPACE, name }).catch((e: unknown) => {
+          if (!isNotFound(e)) throw e;
+        });
+        ctx.log.info('deleted tenant record', { record: `${RECORD_NAMESPACE}/${name}`, tenant });
+      }
+      const result = await removeTerminator(ctx.cluster.client, terminator);
+      ctx.log.info('removed terminator', { workspace: lc.metadata?.annotations?.[PATH_ANNOTATION] ?? tenant, terminator, result });
+      return undefined;
+    });
+
   manager
     .controller(`${CONTROLLER}-records`)
     .for(WORKSPACE)
@@ -103,29 +128,6 @@ export default function setup(manager: Manager): void {
         { fieldManager: CONTROLLER, force: true },
       );
       ctx.log.info('recorded tenant', { record: `${RECORD_NAMESPACE}/tenant-${req.name}`, tenant: cluster });
-      return undefined;
-    });
-
-  manager
-    .controller(`${CONTROLLER}-terminator`)
-    .for(LOGICAL_CLUSTER)
-    .reconcile(async (req, ctx) => {
-      if (!req.cluster.startsWith(`${TENANTS}#`)) return undefined;
-      const terminator = own.tenants.terminator();
-      const lc = ctx.cluster.cache.get(LOGICAL_CLUSTER, req);
-      if (!terminator || !lc?.metadata?.deletionTimestamp || !hasTerminator(lc, terminator)) return undefined;
-      const tenant = req.cluster.slice(TENANTS.length + 1);
-      const self = manager.getCluster(SELF);
-      const records = await self.client.list(CONFIGMAP, { namespace: RECORD_NAMESPACE, labelSelector: `${TENANT_LABEL}=${tenant}` });
-      for (const r of records.items) {
-        const name = r.metadata?.name ?? '';
-        await self.client.delete(CONFIGMAP, { namespace: RECORD_NAMESPACE, name }).catch((e: unknown) => {
-          if (!isNotFound(e)) throw e;
-        });
-        ctx.log.info('deleted tenant record', { record: `${RECORD_NAMESPACE}/${name}`, tenant });
-      }
-      const result = await removeTerminator(ctx.cluster.client, terminator);
-      ctx.log.info('removed terminator', { workspace: lc.metadata?.annotations?.[PATH_ANNOTATION] ?? tenant, terminator, result });
       return undefined;
     });
 }

@@ -1,6 +1,7 @@
 /**
  * `kcp-mc run <controller>`: loads a controller module (a path, or the name of a bundled controller
- * in `controllers/`), builds an APIExportProvider and a Manager from flags (each also `KCP_MC_*` in
+ * in `controllers/`), builds its provider (an APIExportProvider unless the module exports
+ * `provider()`) and a Manager from flags (each also `KCP_MC_*` in
  * the environment), and runs until SIGINT/SIGTERM. Configuration mistakes are one clear line and
  * exit code 2; an unreachable kcp is retried with backoff while `/readyz` says why.
  */
