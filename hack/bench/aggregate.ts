@@ -8,7 +8,6 @@
  * reading the shards in parallel (`list`) and one after the other (`sequentialList`, what the Go
  * provider does); their ratio; and a warm list, the same lister asked again (a cache read).
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { Transport, type KubernetesObject } from '../../src/client/index.js';
 import { AggregateLister, type AggregateList } from '../../src/provider/aggregate.js';
@@ -16,6 +15,7 @@ import { EndpointSet } from '../../src/provider/endpoint-set.js';
 import { Endpoint, FieldIndexes } from '../../src/provider/endpoint.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HttpClient } from './client.js';
+import { IpcChild } from './ipc.js';
 import { kubeConfigOf, memoryAfterGC, quietLogger, row } from './runtime-fixture.js';
 import type { Started } from './runtime-server.js';
 import { median, nowMs, round, waitFor } from './stats.js';
@@ -126,48 +126,14 @@ if (process.argv[1] === fileURLToPath(import.meta.url) && process.send) {
 
 /** One shard child over IPC. */
 class ShardProcess {
-  private readonly proc: ChildProcess;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
-
-  constructor() {
-    this.proc = fork(fileURLToPath(import.meta.url), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
-    this.proc.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(`shard process: ${m.error ?? '?'}`));
-    });
-    this.proc.on('exit', (code) => {
-      for (const p of this.pending.values()) p.reject(new Error(`shard process exited with ${String(code)}`));
-      this.pending.clear();
-    });
-  }
+  private readonly child = new IpcChild<ShardRequest>(fileURLToPath(import.meta.url), 'shard process');
 
   call<T>(req: ShardRequest, maxMs: number): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`shard process: ${req.op} did not answer within ${maxMs} ms`));
-      }, maxMs);
-      this.pending.set(id, {
-        resolve: (v) => (clearTimeout(timer), resolve(v as T)),
-        reject: (e) => (clearTimeout(timer), reject(e)),
-      });
-      this.proc.send({ id, req });
-    });
+    return this.child.call<T>(req, maxMs);
   }
 
-  async stop(): Promise<void> {
-    try {
-      await this.call({ op: 'stop' }, 20_000);
-    } catch {
-      // killed below either way
-    }
-    this.proc.disconnect();
-    if (this.proc.exitCode === null) this.proc.kill();
+  stop(): Promise<void> {
+    return this.child.stop({ op: 'stop' });
   }
 }
 

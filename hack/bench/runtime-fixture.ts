@@ -3,7 +3,6 @@
  * IPC, the provider's kubeconfig, the clock offset between the two processes, memory after a full
  * collection, and the count of this process's TCP sockets to the server.
  */
-import { fork, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -11,6 +10,7 @@ import * as v8 from 'node:v8';
 import * as vm from 'node:vm';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Logger } from '../../src/log/index.js';
+import { IpcChild } from './ipc.js';
 import { PROVIDER_PATH, type Created, type LoadResult, type Request, type Started, type Stream } from './runtime-server.js';
 import { median, round } from './stats.js';
 import type { BenchRow } from './types.js';
@@ -36,49 +36,15 @@ export function absNow(): number {
 
 /** The reference server in a child process. */
 export class ServerProcess {
-  private readonly proc: ChildProcess;
-  private nextId = 1;
-  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  private readonly child = new IpcChild<Request>(CHILD, 'server process');
   /** Set by `start`. */
   info!: Started;
   /** child clock − this clock, ms (see `calibrate`). */
   offsetMs = 0;
 
-  constructor() {
-    this.proc = fork(CHILD, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
-    this.proc.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
-      const p = this.pending.get(m.id);
-      if (!p) return;
-      this.pending.delete(m.id);
-      if (m.ok) p.resolve(m.result);
-      else p.reject(new Error(`server process: ${m.error ?? '?'}`));
-    });
-    this.proc.on('exit', (code) => {
-      for (const p of this.pending.values()) p.reject(new Error(`server process exited with ${String(code)}`));
-      this.pending.clear();
-    });
-  }
-
   /** One request, bounded by `maxMs`. */
   call<T>(req: Request, maxMs = 60_000): Promise<T> {
-    const id = this.nextId++;
-    return new Promise<T>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new Error(`server process: ${req.op} did not answer within ${maxMs} ms`));
-      }, maxMs);
-      this.pending.set(id, {
-        resolve: (v) => {
-          clearTimeout(timer);
-          resolve(v as T);
-        },
-        reject: (e) => {
-          clearTimeout(timer);
-          reject(e);
-        },
-      });
-      this.proc.send({ id, req });
-    });
+    return this.child.call<T>(req, maxMs);
   }
 
   /** Starts the server with the export and the WorkspaceType; measures the clock offset. */
@@ -129,14 +95,8 @@ export class ServerProcess {
   }
 
   /** Stops the server and the child. */
-  async stop(): Promise<void> {
-    try {
-      await this.call({ op: 'stop' }, 20_000);
-    } catch {
-      // the child is killed below either way
-    }
-    this.proc.disconnect();
-    if (this.proc.exitCode === null) this.proc.kill();
+  stop(): Promise<void> {
+    return this.child.stop({ op: 'stop' });
   }
 }
 

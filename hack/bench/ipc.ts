@@ -1,0 +1,63 @@
+/**
+ * A benchmark child process driven over IPC: requests `{ id, req }` answered by
+ * `{ id, ok, result | error }`, each bounded in time; a pending request fails when the child exits.
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+
+/** The child at `file`, its errors labelled `label` (e.g. "server process"). */
+export class IpcChild<Req extends { op: string }> {
+  private readonly proc: ChildProcess;
+  private nextId = 1;
+  private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+
+  constructor(
+    file: string,
+    private readonly label: string,
+  ) {
+    this.proc = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    this.proc.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
+      const p = this.pending.get(m.id);
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok) p.resolve(m.result);
+      else p.reject(new Error(`${label}: ${m.error ?? '?'}`));
+    });
+    this.proc.on('exit', (code) => {
+      for (const p of this.pending.values()) p.reject(new Error(`${label} exited with ${String(code)}`));
+      this.pending.clear();
+    });
+  }
+
+  /** One request, bounded by `maxMs`. */
+  call<T>(req: Req, maxMs: number): Promise<T> {
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new Error(`${this.label}: ${req.op} did not answer within ${maxMs} ms`));
+      }, maxMs);
+      this.pending.set(id, {
+        resolve: (v) => {
+          clearTimeout(timer);
+          resolve(v as T);
+        },
+        reject: (e) => {
+          clearTimeout(timer);
+          reject(e);
+        },
+      });
+      this.proc.send({ id, req });
+    });
+  }
+
+  /** Asks the child to stop with `stopReq` (20 s at most), then disconnects and kills it if still there. */
+  async stop(stopReq: Req): Promise<void> {
+    try {
+      await this.call(stopReq, 20_000);
+    } catch {
+      // killed below either way
+    }
+    this.proc.disconnect();
+    if (this.proc.exitCode === null) this.proc.kill();
+  }
+}
