@@ -15,11 +15,25 @@ export const CLI = path.resolve('dist/src/cli/main.js');
 /** The repository (the working directory of `npm test`). */
 export const REPO = path.resolve('.');
 
-/** The parent's environment without KCP_MC_* (a developer's shell must not change the tests), plus `extra`. */
-export function childEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+/** The parent's environment without KCP_MC_* and the names in `drop` (a developer's shell must not change the tests), plus `extra`. */
+export function childEnv(extra: Record<string, string> = {}, drop: readonly string[] = []): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KCP_MC_')) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KCP_MC_') && !drop.includes(k)) env[k] = v;
   return { ...env, ...extra };
+}
+
+/** The complete lines of `text` that parse as JSON objects (a child's log lines). */
+export function jsonLines(text: string): Obj[] {
+  const out: Obj[] = [];
+  for (const l of text.split('\n').slice(0, -1)) {
+    try {
+      const v: unknown = JSON.parse(l);
+      if (v && typeof v === 'object') out.push(v as Obj);
+    } catch {
+      // a text line
+    }
+  }
+  return out;
 }
 
 /** A `kcp-mc run` child with its output collected; log lines are on stderr. */
@@ -38,17 +52,7 @@ export class Run {
 
   /** Complete stderr lines that parse as JSON objects. */
   logs(): Obj[] {
-    const lines = this.err.split('\n').slice(0, -1);
-    const out: Obj[] = [];
-    for (const l of lines) {
-      try {
-        const v: unknown = JSON.parse(l);
-        if (v && typeof v === 'object') out.push(v as Obj);
-      } catch {
-        // a text line
-      }
-    }
-    return out;
+    return jsonLines(this.err);
   }
 
   /** Waits for a log line; fails early, with the output, if the process exits first. */

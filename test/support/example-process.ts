@@ -5,18 +5,9 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import * as path from 'node:path';
+import { CLI, REPO, childEnv, jsonLines } from './cli.js';
 import type { Obj } from './kcp.js';
 import { eventually } from './server.js';
-
-const REPO = path.resolve('.');
-const CLI = path.join(REPO, 'dist/src/cli/main.js');
-
-/** The parent's environment without KCP_MC_* and KUBECONFIG (a developer's shell must not change the tests), plus `extra`. */
-function childEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = {};
-  for (const [k, v] of Object.entries(process.env)) if (!k.startsWith('KCP_MC_') && k !== 'KUBECONFIG') env[k] = v;
-  return { ...env, ...extra };
-}
 
 /** A child process with its output collected. */
 export class Proc {
@@ -27,7 +18,7 @@ export class Proc {
   private exit: number | null | undefined;
 
   constructor(args: string[], env: Record<string, string> = {}) {
-    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(env), cwd: REPO });
+    this.child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: childEnv(env, ['KUBECONFIG']), cwd: REPO });
     this.child.stdout!.on('data', (d: Buffer) => (this.out += d.toString()));
     this.child.stderr!.on('data', (d: Buffer) => (this.err += d.toString()));
     this.exited = new Promise((r) => this.child.once('exit', (code) => r(code)));
@@ -36,16 +27,7 @@ export class Proc {
 
   /** Complete stderr lines that parse as JSON objects. */
   logs(): Obj[] {
-    const out: Obj[] = [];
-    for (const l of this.err.split('\n').slice(0, -1)) {
-      try {
-        const v: unknown = JSON.parse(l);
-        if (v && typeof v === 'object') out.push(v as Obj);
-      } catch {
-        // not a JSON line
-      }
-    }
-    return out;
+    return jsonLines(this.err);
   }
 
   /** Log lines matching `pred`. */
