@@ -13,8 +13,11 @@ export type TLSMaterial = Pick<https.AgentOptions, 'ca' | 'cert' | 'key' | 'pfx'
 
 /** Socket counters for one origin. */
 export interface SocketStats {
+  /** `scheme://host:port` the sockets connect to. */
   origin: string;
+  /** Sockets opened to this origin since the pool started (a reused keep-alive socket counts once). */
   created: number;
+  /** Sockets to this origin not yet closed. */
   open: number;
 }
 

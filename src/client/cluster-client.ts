@@ -26,9 +26,13 @@ export type PatchType = (typeof PatchType)[keyof typeof PatchType];
 
 /** One RFC 6902 operation. */
 export interface JSONPatchOperation {
+  /** The operation. */
   op: 'add' | 'remove' | 'replace' | 'move' | 'copy' | 'test';
+  /** JSON Pointer of the target, e.g. `/metadata/finalizers/0` (`~1` escapes `/`, `~0` escapes `~`). */
   path: string;
+  /** The value for `add`, `replace` and `test`. */
   value?: unknown;
+  /** JSON Pointer of the source for `move` and `copy`. */
   from?: string;
 }
 
@@ -77,7 +81,12 @@ export interface ListOptions extends CallOptions {
 /** Options of `delete`. */
 export interface DeleteOptions extends CallOptions {
   /** Refuse (409 Conflict) unless the object still has this uid / resourceVersion. */
-  preconditions?: { uid?: string; resourceVersion?: string };
+  preconditions?: {
+    /** The uid the object must still have. */
+    uid?: string;
+    /** The resourceVersion the object must still have. */
+    resourceVersion?: string;
+  };
   /** What happens to dependents. */
   propagationPolicy?: 'Background' | 'Foreground' | 'Orphan';
   /** Seconds before the object is removed; 0 for immediately. */
@@ -185,7 +194,12 @@ export class ClusterClient {
   async listAll<T extends KubernetesObject = KubernetesObject>(
     type: ObjectType<T>,
     opts: ListOptions = {},
-  ): Promise<{ items: T[]; resourceVersion: string | undefined }> {
+  ): Promise<{
+    /** Every item of every page. */
+    items: T[];
+    /** `metadata.resourceVersion` of the first page; a watch from it misses nothing. */
+    resourceVersion: string | undefined;
+  }> {
     const items: T[] = [];
     let resourceVersion: string | undefined;
     for await (const page of this.listPages(type, { limit: 500, ...opts })) {

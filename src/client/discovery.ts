@@ -82,7 +82,12 @@ interface APIGroupList {
 }
 
 /** Splits `apiVersion` into group and version (`v1` → core group). */
-export function parseAPIVersion(apiVersion: string): { group: string; version: string } {
+export function parseAPIVersion(apiVersion: string): {
+  /** API group; `''` for the core group (`v1`). */
+  group: string;
+  /** Version, e.g. `v1alpha1`. */
+  version: string;
+} {
   const i = apiVersion.indexOf('/');
   return i < 0 ? { group: '', version: apiVersion } : { group: apiVersion.slice(0, i), version: apiVersion.slice(i + 1) };
 }

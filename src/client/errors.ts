@@ -6,30 +6,52 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 /** A `details.causes[]` entry of a `Status`. */
 export interface StatusCause {
+  /** Machine-readable cause, e.g. `FieldValueInvalid`, `FieldValueRequired`. */
   reason?: string;
+  /** Human-readable explanation of this cause. */
   message?: string;
+  /** The offending field as a path, e.g. `spec.size`. */
   field?: string;
 }
 
 /** `details` of a failure `Status`. */
 export interface StatusDetails {
+  /** Name of the object the failure is about. */
   name?: string;
+  /** API group of that object's resource (empty for the core group). */
   group?: string;
+  /** Kind, or resource, of that object (e.g. `configmaps`). */
   kind?: string;
+  /** UID of that object, when known. */
   uid?: string;
+  /** Individual causes, one per invalid field for a 422. */
   causes?: StatusCause[];
+  /** Seconds the server asks the client to wait before retrying (429, 503, some 500s). */
   retryAfterSeconds?: number;
 }
 
 /** The Kubernetes `Status` object (`kind: Status, apiVersion: v1`). */
 export interface Status {
+  /** Always `Status`. */
   kind?: 'Status';
+  /** Always `v1`. */
   apiVersion?: string;
-  metadata?: { resourceVersion?: string; continue?: string };
+  /** List metadata; servers rarely set it on a `Status`. */
+  metadata?: {
+    /** Version the answer is consistent at, when given. */
+    resourceVersion?: string;
+    /** Paging token, when given. */
+    continue?: string;
+  };
+  /** `Success` or `Failure`. */
   status?: 'Success' | 'Failure' | string;
+  /** Human-readable description of the outcome. */
   message?: string;
+  /** Machine-readable reason (see {@link StatusReason}); empty when the server gave none. */
   reason?: string;
+  /** Extra data about the failure: which object, which fields. */
   details?: StatusDetails;
+  /** HTTP status code the `Status` stands for. */
   code?: number;
 }
 
@@ -92,7 +114,14 @@ export class ApiError extends Error {
   /** The decoded `Status` body; undefined when the body was not a Status. */
   readonly status: Status | undefined;
   /** Request method and URL path (no query, no credentials), for log context. */
-  readonly request: { method: string; path: string } | undefined;
+  readonly request:
+    | {
+        /** HTTP method, e.g. `PUT`. */
+        method: string;
+        /** URL path without query, e.g. `/clusters/root:org/api/v1/namespaces/default/configmaps/a`. */
+        path: string;
+      }
+    | undefined;
 
   constructor(init: {
     code: number;

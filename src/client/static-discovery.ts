@@ -10,14 +10,19 @@ import { Discovery, UnknownKindError, UnknownResourceError, parseAPIVersion, typ
 export interface StaticResource {
   /** `apiVersion` of its objects, e.g. `example.dev/v1alpha1`. */
   apiVersion: string;
+  /** Kind of its objects, e.g. `Widget`. */
   kind: string;
   /** Plural name used in URLs. */
   resource: string;
+  /** True when its objects live in namespaces. */
   namespaced: boolean;
   /** Default: get, list, watch, create, update, patch, delete, deletecollection. */
   verbs?: string[];
+  /** Subresources it serves, e.g. `['status']`. Default: none. */
   subresources?: string[];
+  /** Singular name; default: the kind in lower case. */
   singularName?: string;
+  /** Short names, e.g. `['cm']`. Default: none. */
   shortNames?: string[];
 }
 

@@ -62,6 +62,7 @@ export class Controller {
   private readonly metrics: ControllerMetrics;
   private readonly stopping = new AbortController();
 
+  /** @internal Controllers are built by `Manager.controller(name)...complete(reconciler)`. */
   constructor(
     /** Unique name: metrics label, log field, queue name. */
     readonly name: string,

@@ -9,12 +9,22 @@
  */
 import type { ClusterClient, JSONPatchOperation, KubernetesObject, ObjectKey, ObjectType } from '../client/index.js';
 import { isNotFound, PatchType } from '../client/index.js';
-import type { Cached } from '../informer/index.js';
+import type { Cached, ObjectOrCached } from '../informer/index.js';
 
 /** What the handler is asked to do: reconcile a live object, or clean up after a deleted one. */
 export type FinalizerEvent<T extends KubernetesObject = KubernetesObject> =
-  | { kind: 'apply'; object: Cached<T> }
-  | { kind: 'cleanup'; object: Cached<T> };
+  | {
+      /** The object is live (the finalizer is on it): bring the world in line with it. */
+      kind: 'apply';
+      /** The object as cached. */
+      object: Cached<T>;
+    }
+  | {
+      /** The object is being deleted: release what it holds; the finalizer comes off when this succeeds. */
+      kind: 'cleanup';
+      /** The object as cached, with its `deletionTimestamp`. */
+      object: Cached<T>;
+    };
 
 /** Options of `finalizer()`. */
 export interface FinalizerOptions {
@@ -22,10 +32,9 @@ export interface FinalizerOptions {
   signal?: AbortSignal;
 }
 
-type AnyObject = KubernetesObject | Cached<KubernetesObject>;
 
 /** Whether `obj` carries finalizer `name`. */
-export function hasFinalizer(obj: AnyObject, name: string): boolean {
+export function hasFinalizer(obj: ObjectOrCached, name: string): boolean {
   return obj.metadata?.finalizers?.includes(name) ?? false;
 }
 
@@ -34,7 +43,7 @@ export function hasFinalizer(obj: AnyObject, name: string): boolean {
  * the whole list is tested (kube does not deduplicate finalizers, so a concurrent add must fail);
  * without one the resourceVersion is tested before the list is created.
  */
-export function addFinalizerPatch(obj: AnyObject, name: string): JSONPatchOperation[] {
+export function addFinalizerPatch(obj: ObjectOrCached, name: string): JSONPatchOperation[] {
   const current = obj.metadata?.finalizers;
   if (current !== undefined) {
     return [
@@ -54,7 +63,7 @@ export function addFinalizerPatch(obj: AnyObject, name: string): JSONPatchOperat
  * The JSON patch that removes exactly finalizer `name` from `obj`: the value at its index is
  * tested, then that index removed. Undefined when `obj` does not carry it.
  */
-export function removeFinalizerPatch(obj: AnyObject, name: string): JSONPatchOperation[] | undefined {
+export function removeFinalizerPatch(obj: ObjectOrCached, name: string): JSONPatchOperation[] | undefined {
   const i = obj.metadata?.finalizers?.indexOf(name) ?? -1;
   if (i < 0) return undefined;
   const path = `/metadata/finalizers/${i}`;
@@ -64,7 +73,7 @@ export function removeFinalizerPatch(obj: AnyObject, name: string): JSONPatchOpe
   ];
 }
 
-function addressOf(obj: AnyObject): { type: ObjectType; key: ObjectKey } {
+function addressOf(obj: ObjectOrCached): { type: ObjectType; key: ObjectKey } {
   const { apiVersion, kind } = obj;
   const name = obj.metadata?.name;
   if (!apiVersion || !kind || !name) throw new Error('finalizer: the object needs apiVersion, kind and metadata.name');

@@ -24,6 +24,7 @@ export interface ControllerOptions {
 
 /** What the manager gives a controller. */
 export interface ControllerDeps {
+  /** Logger the controller's lines go to; it adds `controller` and per-reconcile fields. */
   log: Logger;
   /** Aborts when the manager shuts down. */
   signal: AbortSignal;
@@ -43,11 +44,19 @@ export const NO_METRICS: ControllerMetrics = {
 
 /** What one reconcile of the controller produced (`results$`-style observation for tests and tools). */
 export interface ReconcileOutcome {
+  /** The request that was reconciled. */
   readonly request: Request;
+  /** Unique ID of this reconcile, as in its log lines. */
   readonly reconcileID: string;
+  /**
+   * How it ended, as the `result` label of `controller_runtime_reconcile_total`, plus `dropped`
+   * for work discarded because its cluster went or the error was terminal.
+   */
   readonly result: 'success' | 'error' | 'requeue' | 'requeue_after' | 'dropped';
   /** The queue priority the request was handed out at. */
   readonly priority: number;
+  /** What the reconciler threw, for `error` and `dropped` outcomes. */
   readonly error?: unknown;
+  /** Wall-clock duration of the reconcile in milliseconds. */
   readonly ms: number;
 }

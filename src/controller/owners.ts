@@ -4,14 +4,11 @@
  */
 import type { KubernetesObject, ObjectMeta } from '../client/index.js';
 import { parseAPIVersion } from '../client/index.js';
-import type { Cached } from '../informer/index.js';
+import type { Cached, ObjectOrCached } from '../informer/index.js';
 
 /** One `metadata.ownerReferences` entry. */
 export type OwnerReference = NonNullable<ObjectMeta['ownerReferences']>[number];
 
-// Objects from a cache are read-only; every helper accepts both kinds.
-type AnyObject = KubernetesObject | Cached<KubernetesObject>;
-type AnyRef = OwnerReference | Cached<OwnerReference>;
 
 const CLUSTER_ANNOTATION = 'kcp.io/cluster';
 
@@ -19,7 +16,7 @@ const CLUSTER_ANNOTATION = 'kcp.io/cluster';
 export class AlreadyOwnedError extends Error {
   /** The controller reference the object has now. */
   readonly owner: OwnerReference;
-  constructor(obj: AnyObject, owner: AnyRef) {
+  constructor(obj: ObjectOrCached, owner: ObjectOrCached<OwnerReference>) {
     const m = obj.metadata;
     super(
       `${obj.kind ?? 'object'} ${m?.namespace ? `${m.namespace}/` : ''}${m?.name ?? ''} is already owned by another ` +
@@ -35,24 +32,24 @@ function groupOf(apiVersion: string): string {
 }
 
 // CR's referSameObject: the version may differ between references to one object; the group may not.
-function sameObject(a: AnyRef, b: AnyRef): boolean {
+function sameObject(a: ObjectOrCached<OwnerReference>, b: ObjectOrCached<OwnerReference>): boolean {
   return groupOf(a.apiVersion) === groupOf(b.apiVersion) && a.kind === b.kind && a.name === b.name;
 }
 
 /** The owner reference with `controller: true`, if any. */
-export function controllerOf(obj: AnyObject): OwnerReference | undefined {
+export function controllerOf(obj: ObjectOrCached): OwnerReference | undefined {
   const ref = obj.metadata?.ownerReferences?.find((r) => r.controller === true);
   return ref ? { ...ref } : undefined;
 }
 
 /** The owner references of `obj` (copies); only the controller's with `onlyController`. */
-export function ownersOf(obj: AnyObject, opts: { onlyController?: boolean } = {}): OwnerReference[] {
+export function ownersOf(obj: ObjectOrCached, opts: { onlyController?: boolean } = {}): OwnerReference[] {
   const refs = obj.metadata?.ownerReferences ?? [];
   return refs.filter((r) => !opts.onlyController || r.controller === true).map((r) => ({ ...r }));
 }
 
 /** Whether one of `obj`'s owner references points at `owner` (by uid when the owner has one, else group/kind/name). */
-export function isOwnedBy(obj: AnyObject, owner: AnyObject): boolean {
+export function isOwnedBy(obj: ObjectOrCached, owner: ObjectOrCached): boolean {
   const m = owner.metadata;
   if (!owner.apiVersion || !owner.kind || !m?.name) return false;
   const refs = obj.metadata?.ownerReferences ?? [];
@@ -67,7 +64,7 @@ export function isOwnedBy(obj: AnyObject, owner: AnyObject): boolean {
  * it, and an Error for an owner that cannot own it (no uid, other namespace, other logical cluster).
  * The caller writes the result (update, or a patch of `/metadata/ownerReferences`).
  */
-export function setControllerReference(owner: AnyObject, obj: AnyObject): OwnerReference[] {
+export function setControllerReference(owner: ObjectOrCached, obj: ObjectOrCached): OwnerReference[] {
   const om = owner.metadata;
   if (!owner.apiVersion || !owner.kind || !om?.name || !om.uid) {
     throw new Error('the owner needs apiVersion, kind, metadata.name and metadata.uid (read it from the server first)');

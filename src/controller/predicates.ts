@@ -9,9 +9,28 @@ import { matchesLabels, parseLabelSelector } from '../informer/index.js';
 
 /** One change a controller is told about; `initial` marks objects of the first list (CR's `IsInInitialList`). */
 export type ObjectEvent<T extends KubernetesObject = KubernetesObject> =
-  | { type: 'create'; object: Cached<T>; initial: boolean }
-  | { type: 'update'; old: Cached<T>; object: Cached<T> }
-  | { type: 'delete'; object: Cached<T> };
+  | {
+      /** An object appeared (in the first list or later). */
+      type: 'create';
+      /** The new object. */
+      object: Cached<T>;
+      /** True for objects of the informer's first list, false for later additions. */
+      initial: boolean;
+    }
+  | {
+      /** An object changed. */
+      type: 'update';
+      /** The object before the change. */
+      old: Cached<T>;
+      /** The object after the change. */
+      object: Cached<T>;
+    }
+  | {
+      /** An object went. */
+      type: 'delete';
+      /** The last state the cache saw. */
+      object: Cached<T>;
+    };
 
 /** Decides whether an event reaches the controller's queue. */
 export type Predicate<T extends KubernetesObject = KubernetesObject> = (ev: ObjectEvent<T>) => boolean;

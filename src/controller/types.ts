@@ -4,8 +4,11 @@ import type { Logger } from '../log/index.js';
 
 /** Which object to reconcile: its cluster, namespace (absent for cluster-scoped) and name. */
 export interface Request {
+  /** Logical cluster name (e.g. `2x8k7c1a0wq3v9mn`), as the provider engaged it. */
   readonly cluster: string;
+  /** Namespace of the object; absent for cluster-scoped objects. */
   readonly namespace?: string;
+  /** Name of the object. */
   readonly name: string;
 }
 
@@ -61,7 +64,15 @@ export function isTerminalError(err: unknown): boolean {
 }
 
 /** What an error policy may decide for a failed reconcile. */
-export type ErrorDecision = 'backoff' | 'drop' | { requeueAfter: number; priority?: number };
+export type ErrorDecision =
+  | 'backoff'
+  | 'drop'
+  | {
+      /** Milliseconds until the request is retried (the backoff is not advanced). */
+      requeueAfter: number;
+      /** Queue priority of the retry; the item keeps its priority when absent. */
+      priority?: number;
+    };
 
 /** Chooses what to do after a reconcile threw (default: `backoff`; terminal errors never reach it). */
 export type ErrorPolicy = (req: Request, err: unknown, ctx: { attempt: number }) => ErrorDecision;

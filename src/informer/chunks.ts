@@ -16,8 +16,10 @@ export class Chunk {
   /** Bytes of held entries in this block; the tracker counts the block as held while this is above 0. */
   live = 0;
 
-  /** `buf` views the whole block; entry offsets are relative to it. */
-  constructor(readonly buf: Buffer) {}
+  constructor(
+    /** Views the whole block; entry offsets are relative to it. */
+    readonly buf: Buffer,
+  ) {}
 }
 
 /** Compaction is considered only above this much memory held in buffers. */

@@ -11,6 +11,7 @@ export const CLUSTER_ANNOTATION = 'kcp.io/cluster';
 
 /** What a base URL says about clusters: wildcard, one cluster (name or path), or nothing. */
 export interface URLCluster {
+  /** True when the URL ends in `/clusters/*` (a wildcard across logical clusters). */
   wildcard: boolean;
   /** The `/clusters/<x>` segment, or '' when the URL has none (or is a wildcard). */
   cluster: string;
@@ -33,8 +34,11 @@ export function urlCluster(baseURL: string): URLCluster {
 
 /** What the report of a skipped object says about it. */
 export interface ObjectAbout {
+  /** Namespace of the object, when it has one. */
   namespace?: string;
+  /** Name of the object, when it could be read. */
   name?: string;
+  /** resourceVersion of the object, when it could be read. */
   resourceVersion?: string;
 }
 

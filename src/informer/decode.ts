@@ -4,12 +4,24 @@ import type { KubeObject } from './types.js';
 
 /** A watch event as the server sends it. */
 export type WatchEvent =
-  | { type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK'; object: KubeObject }
-  | { type: 'ERROR'; object: Status };
+  | {
+      /** What happened; a `BOOKMARK` object carries only `metadata.resourceVersion`. */
+      type: 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK';
+      /** The object after the change; for `DELETED`, its last state. */
+      object: KubeObject;
+    }
+  | {
+      /** The watch failed; 410 Gone means the resume point expired and a relist is needed. */
+      type: 'ERROR';
+      /** Why, as a Kubernetes `Status`. */
+      object: Status;
+    };
 
 /** A line that is not a watch event; reported, then skipped. */
 export interface MalformedLine {
+  /** Always `MALFORMED`. */
   type: 'MALFORMED';
+  /** What is wrong with the line: not JSON, an unknown `type`, no object, or no metadata. */
   reason: string;
   /** The start of the line, for the log. */
   excerpt: string;

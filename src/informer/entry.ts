@@ -21,21 +21,29 @@ export interface Codec<T extends KubeObject = KubeObject> {
 
 /** apiVersion and kind for objects that arrive without them (list items). */
 export interface TypeMeta {
+  /** `apiVersion` to give the object, e.g. `v1`. */
   apiVersion: string;
+  /** `kind` to give the object, e.g. `ConfigMap` (a list's kind without `List`). */
   kind: string;
 }
 
 /** The key fields of an object, as a scan of its text found them. */
 export interface EntryKey {
+  /** `metadata.namespace`; empty for cluster-scoped objects. */
   namespace: string;
+  /** `metadata.name`. */
   name: string;
+  /** `metadata.resourceVersion`; empty when the object has none. */
   resourceVersion: string;
 }
 
 /** What readers of a store see of an entry: its key fields, and the object (decoded on first read). */
 export interface CachedEntry<T extends KubeObject = KubeObject> {
+  /** `metadata.namespace`; empty for cluster-scoped objects. */
   readonly namespace: string;
+  /** `metadata.name`. */
   readonly name: string;
+  /** `metadata.resourceVersion`, readable without decoding the object. */
   readonly resourceVersion: string;
   /** The object; decoded on the first read, the same object afterwards. */
   readonly object: Cached<T>;
@@ -56,14 +64,20 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
   private counted = false;
 
   private constructor(
+    /** `metadata.namespace`; empty for cluster-scoped objects. */
     readonly namespace: string,
+    /** `metadata.name`. */
     readonly name: string,
+    /** `metadata.resourceVersion`, readable without decoding the object. */
     readonly resourceVersion: string,
     private readonly codec: Codec<T>,
     private readonly typeMeta: TypeMeta | undefined,
   ) {}
 
-  /** An entry for an object already decoded (transformed and frozen now, as the codec says). */
+  /**
+   * An entry for an object already decoded (transformed and frozen now, as the codec says).
+   * @internal Stores build entries; use `Store.objectEntry`.
+   */
   static ofObject<T extends KubeObject>(codec: Codec<T>, obj: T): Entry<T> {
     const m = obj.metadata;
     const e = new Entry<T>(m?.namespace ?? '', m?.name ?? '', m?.resourceVersion ?? '', codec, undefined);
@@ -75,6 +89,7 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
    * An entry for the JSON text at [start, end) of `buf`, decoded on first read; `chunk` is
    * `codec.chunks.chunkOf(buf)` (callers with many entries in one buffer look it up once). The
    * bytes are not copied: `buf` must not be written afterwards.
+   * @internal Stores build entries; use `Store.bytesEntry`.
    */
   static ofBytes<T extends KubeObject>(codec: Codec<T>, key: EntryKey, buf: Buffer, start: number, end: number, typeMeta?: TypeMeta, chunk?: Chunk): Entry<T> {
     const e = new Entry<T>(key.namespace, key.name, key.resourceVersion, codec, typeMeta);

@@ -3,6 +3,7 @@ export { listWatch, type ListWatchOptions } from './listwatch.js';
 export { Store, keyOf, type StoreOptions, type StoreReader, type IndexFunc } from './store.js';
 export { Relist } from './delta.js';
 export { Entry, type CachedEntry, type EntryKey, type TypeMeta } from './entry.js';
+export type { Chunk } from './chunks.js';
 export { scanList, scanObject, scanWatchEvent, type ScannedList, type ScannedObject, type ScannedEvent } from './scan.js';
 export { ByteLineSplitter } from './lines.js';
 export { LineSplitter, DEFAULT_MAX_LINE_BYTES, type LineSplitterOptions } from './lines.js';
@@ -10,13 +11,14 @@ export { decodeWatchLine, type WatchEvent, type MalformedLine } from './decode.j
 export { Backoff, backoffDelay, type BackoffOptions } from './backoff.js';
 export { deepFreeze, freezeByDefault } from './freeze.js';
 export { parseLabelSelector, matchesLabels, type LabelSelector, type LabelRequirement, type LabelSelectorInput } from './labels.js';
-export { CLUSTER_ANNOTATION, ClusterResolver, urlCluster, type URLCluster } from './cluster.js';
+export { CLUSTER_ANNOTATION, ClusterResolver, urlCluster, type URLCluster, type ObjectAbout } from './cluster.js';
 export { jsonLineLog, silentLog, type Log, type LogEntry, type LogLevel } from './log.js';
 export {
   resourcePath,
   type KubeObject,
   type ClusterObjectKey,
   type Cached,
+  type ObjectOrCached,
   type DeepReadonly,
   type Delta,
   type DeltaKey,

@@ -27,15 +27,19 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends Omit
 
 /** Callbacks for the changes an informer sees; each call is isolated, a throw is logged. */
 export interface EventHandlers<T extends KubeObject = KubeObject> {
+  /** An object appeared in logical cluster `cluster` (in the first list or later). */
   onAdd?(obj: Cached<T>, cluster: string): void;
-  /** `old === obj` on a periodic resync. */
+  /** An object changed; `old === obj` on a periodic resync. */
   onUpdate?(old: Cached<T>, obj: Cached<T>, cluster: string): void;
+  /** An object went; `obj` is its last known state. */
   onDelete?(obj: Cached<T>, cluster: string): void;
 }
 
 /** Hooks the factory uses to track informers that are in use. */
 export interface InformerLifecycle {
+  /** The first subscriber arrived: the informer starts its list and watch. */
   onStart?(): void;
+  /** The last subscriber left: the watch ended and the cache was cleared. */
   onStop?(): void;
 }
 

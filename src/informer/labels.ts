@@ -5,8 +5,11 @@
 
 /** One requirement of a selector. */
 export interface LabelRequirement {
+  /** Label key, e.g. `app` or `example.dev/tier`. */
   key: string;
+  /** `in` and `notin` compare with `values` (`=`, `==` and `!=` parse to them); `exists`/`!exists` test the key. */
   op: 'in' | 'notin' | 'exists' | '!exists';
+  /** Values for `in`/`notin`; empty for `exists`/`!exists`. */
   values: readonly string[];
 }
 

@@ -32,7 +32,9 @@ export interface ListWatchOptions<T extends KubeObject = KubeObject> {
   path?: string;
   /** The resource, across all namespaces. Either this or `path`. */
   resource?: ResourceRef;
+  /** Label selector sent with the list and the watch, e.g. `app=web,tier!=db`. */
   labelSelector?: string;
+  /** Field selector sent with the list and the watch, e.g. `metadata.name=a`. */
   fieldSelector?: string;
   /** Items per list page; 0 lists in one response. Default 500. */
   pageSize?: number;

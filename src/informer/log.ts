@@ -5,8 +5,11 @@ export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
 /** One structured log entry. */
 export interface LogEntry {
+  /** Severity. */
   level: LogLevel;
+  /** The message, a short sentence without the fields. */
   msg: string;
+  /** Structured context (`server`, `path`, `cluster`, `error`...), written as JSON fields. */
   [field: string]: unknown;
 }
 

@@ -13,7 +13,12 @@ export interface ScopedListOptions {
   /** Only objects whose labels match. */
   labelSelector?: LabelSelectorInput;
   /** Only objects a custom index maps to `value` (the index is scoped by cluster already). */
-  index?: { name: string; value: string };
+  index?: {
+    /** Name the indexer was registered under. */
+    name: string;
+    /** One of the values that indexer returns. */
+    value: string;
+  };
 }
 
 /** Read access to one cluster's objects in a shared store. */

@@ -18,8 +18,11 @@ export interface ScannedObject {
   start: number;
   /** Byte offset just past its `}`. */
   end: number;
+  /** `metadata.namespace`; empty when absent. */
   namespace: string;
+  /** `metadata.name`; empty when absent. */
   name: string;
+  /** `metadata.resourceVersion`; empty when absent. */
   resourceVersion: string;
   /** The `kcp.io/cluster` annotation, when present. */
   cluster: string | undefined;
@@ -29,16 +32,23 @@ export interface ScannedObject {
 
 /** A watch event whose object was scanned. */
 export interface ScannedEvent {
+  /** The event's `type` as sent (`ADDED`, `MODIFIED`, `DELETED`, `BOOKMARK`, `ERROR`). */
   type: string;
+  /** Where its object is, and its key fields. */
   object: ScannedObject;
 }
 
 /** A list response: its metadata and the ranges of its items. */
 export interface ScannedList {
+  /** The list's `apiVersion`; empty when absent. */
   apiVersion: string;
+  /** The list's `kind`, e.g. `ConfigMapList`; empty when absent. */
   kind: string;
+  /** `metadata.resourceVersion` of the list. */
   resourceVersion: string;
+  /** `metadata.continue`; empty on the last page. */
   continue: string;
+  /** The items, in order. */
   items: ScannedObject[];
 }
 

@@ -146,13 +146,21 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
     return Entry.ofBytes(this.codec, key, buf, start, end, typeMeta, chunk);
   }
 
-  /** The memory block `buf` lies in, for `bytesEntry` calls that put many entries in one buffer. */
+  /**
+   * The memory block `buf` lies in, for `bytesEntry` calls that put many entries in one buffer
+   * (look it up once per buffer instead of once per entry).
+   */
   chunkOf(buf: Buffer): Chunk {
     return this.codec.chunks.chunkOf(buf);
   }
 
   /** Bytes of undecoded object text the cache holds, and bytes of buffer memory that keeps in use. */
-  textMemory(): { live: number; held: number } {
+  textMemory(): {
+    /** Bytes of object text still referenced by cached entries. */
+    live: number;
+    /** Bytes of the buffers those texts lie in; above 8 MiB and twice `live`, the store compacts. */
+    held: number;
+  } {
     return { live: this.codec.chunks.live, held: this.codec.chunks.held };
   }
 

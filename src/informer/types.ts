@@ -19,19 +19,26 @@ export type DeepReadonly<T> = T extends (...args: never[]) => unknown
 /** A cached object: shared by every reader, never to be mutated. */
 export type Cached<T extends KubeObject = KubeObject> = DeepReadonly<T>;
 
+/** An object as the caller built it or as a cache hands it out: what read-only helpers accept. */
+export type ObjectOrCached<T extends KubeObject = KubeObject> = T | Cached<T>;
+
 /** The identity of an object in a multi-cluster cache. */
 export interface ClusterObjectKey {
+  /** Logical cluster name, from the `kcp.io/cluster` annotation or the request URL. */
   cluster: string;
   /** Empty for cluster-scoped objects. */
   namespace: string;
+  /** Object name. */
   name: string;
 }
 
 /** What every delta says about the object it concerns, without decoding the object. */
 export interface DeltaKey {
+  /** Logical cluster name of the object. */
   readonly cluster: string;
   /** Empty for cluster-scoped objects. */
   readonly namespace: string;
+  /** Object name. */
   readonly name: string;
   /** The resourceVersion of `object` ('' when the server sent none). */
   readonly resourceVersion: string;
@@ -43,9 +50,28 @@ export interface DeltaKey {
  * so a consumer that only needs keys (a controller enqueueing requests) never pays for decoding.
  */
 export type Delta<T extends KubeObject = KubeObject> =
-  | (DeltaKey & { readonly type: 'ADDED'; readonly object: Cached<T> })
-  | (DeltaKey & { readonly type: 'MODIFIED'; readonly object: Cached<T>; readonly old: Cached<T>; readonly oldResourceVersion: string })
-  | (DeltaKey & { readonly type: 'DELETED'; readonly object: Cached<T> });
+  | (DeltaKey & {
+      /** The object was not in the store before. */
+      readonly type: 'ADDED';
+      /** The object as stored now. */
+      readonly object: Cached<T>;
+    })
+  | (DeltaKey & {
+      /** The object replaced an earlier version in the store. */
+      readonly type: 'MODIFIED';
+      /** The object as stored now. */
+      readonly object: Cached<T>;
+      /** The version it replaced. */
+      readonly old: Cached<T>;
+      /** resourceVersion of `old`, readable without decoding it. */
+      readonly oldResourceVersion: string;
+    })
+  | (DeltaKey & {
+      /** The object left the store (deleted, or missing from a relist). */
+      readonly type: 'DELETED';
+      /** The last state known: the server's final object, or the cached one after a relist. */
+      readonly object: Cached<T>;
+    });
 
 /**
  * What `listWatch` emits: deltas; SYNCED after every complete (re)list; BOOKMARK when the server
@@ -53,13 +79,26 @@ export type Delta<T extends KubeObject = KubeObject> =
  */
 export type ListWatchEvent<T extends KubeObject = KubeObject> =
   | Delta<T>
-  | { type: 'SYNCED'; resourceVersion: string }
-  | { type: 'BOOKMARK'; resourceVersion: string };
+  | {
+      /** A complete (re)list has been applied: the store matches the server. */
+      type: 'SYNCED';
+      /** resourceVersion of that list. */
+      resourceVersion: string;
+    }
+  | {
+      /** The server moved the resume point forward. */
+      type: 'BOOKMARK';
+      /** The new resume point. */
+      resourceVersion: string;
+    };
 
 /** A resource addressed by group, version and plural name (group '' is the core group). */
 export interface ResourceRef {
+  /** API group; `''` for the core group. */
   group: string;
+  /** Version, e.g. `v1`. */
   version: string;
+  /** Plural resource name, e.g. `configmaps`. */
   resource: string;
 }
 

@@ -32,10 +32,10 @@ function exponentialBuckets(start: number, factor: number, count: number): numbe
 }
 
 const RESULTS: readonly ReconcileResultLabel[] = ['success', 'error', 'requeue', 'requeue_after'];
-const ENGAGEMENT_OUTCOMES = ['engaged', 'failed', 'disengaged'] as const;
 
 /** Outcome label values of `kcp_mc_cluster_engagements_total`. */
-export type EngagementOutcome = (typeof ENGAGEMENT_OUTCOMES)[number];
+export type EngagementOutcome = 'engaged' | 'failed' | 'disengaged';
+const ENGAGEMENT_OUTCOMES: readonly EngagementOutcome[] = ['engaged', 'failed', 'disengaged'];
 
 /** Options of `RuntimeMetrics`. */
 export interface RuntimeMetricsOptions {

@@ -14,7 +14,19 @@ export interface AddOptions {
 export const LOW_PRIORITY = -100;
 
 /** What `get()` hands out. */
-export type GetResult<K> = { shutdown: false; item: K; priority: number } | { shutdown: true };
+export type GetResult<K> =
+  | {
+      /** False: an item was handed out. */
+      shutdown: false;
+      /** The item; call `done(item)` when finished with it. */
+      item: K;
+      /** The priority it was queued at (higher runs first). */
+      priority: number;
+    }
+  | {
+      /** True: the queue shut down and is drained; stop the worker. */
+      shutdown: true;
+    };
 
 /** Per-item retry delays. */
 export interface RateLimiter<K> {
