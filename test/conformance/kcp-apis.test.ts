@@ -208,6 +208,21 @@ describe('conformance: APIExports and APIBindings with kubectl (reference server
     expect(wrongName.json['message']).to.contain('metadata.name: Invalid value: "today.horses.example.com": must end in .horses.wildwest.dev');
     const badVersion = await raw(srv, 'POST', schemas, schemaBody('today.horses.wildwest.dev', 'V1'));
     expect(badVersion.status).to.equal(422);
+    // The CRD spelling `schema: {openAPIV3Schema: ...}` nests the schema one level too deep: no root type.
+    const nested = schemaBody('nested.horses.wildwest.dev');
+    nested['spec'].versions[0].schema = { openAPIV3Schema: { type: 'object' } };
+    const nestedRes = await raw(srv, 'POST', schemas, nested);
+    // kcp's structural checks run in APIResourceSchema admission too: a 403 listing the field errors.
+    expect(nestedRes.status).to.equal(403);
+    expect(nestedRes.json['message']).to.contain('spec.versions[0].schema.openAPIV3Schema.type: Required value: must not be empty at the root');
+    const scalar = schemaBody('scalar.horses.wildwest.dev');
+    scalar['spec'].versions[0].schema = { type: 'integer' };
+    const scalarRes = await raw(srv, 'POST', schemas, scalar);
+    expect(scalarRes.status).to.equal(403);
+    expect(scalarRes.json['message']).to.contain('spec.versions[0].schema.openAPIV3Schema.type: Invalid value: "integer": must be object at the root');
+    const open = schemaBody('open.horses.wildwest.dev');
+    open['spec'].versions[0].schema = { 'x-kubernetes-preserve-unknown-fields': true };
+    expect((await raw(srv, 'POST', schemas, open)).status).to.equal(201);
     const created = await raw(srv, 'POST', schemas, schemaBody('today.horses.wildwest.dev'));
     expect(created.status).to.equal(201);
     const changed = { ...created.json, spec: { ...(created.json['spec'] as Obj), scope: 'Namespaced' } };

@@ -78,8 +78,16 @@ function schemaErrors(s: KubeObject): StatusCause[] {
     seen.add(vn);
     if (!DNS1035.test(vn)) errs.push(fieldError(`spec.versions[${i}].name`, `Invalid value: ${JSON.stringify(vn)}: a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic character, and end with an alphanumeric character`));
     if (v['schema'] === undefined || v['schema'] === null) errs.push(cause('FieldValueRequired', `spec.versions[${i}].schema`, 'Required value'));
-    else if (obj(v['schema'])['type'] !== undefined && obj(v['schema'])['type'] !== 'object') {
-      errs.push(fieldError(`spec.versions[${i}].schema.openAPIV3Schema.type`, `Invalid value: ${JSON.stringify(obj(v['schema'])['type'])}: must be object at the root`));
+    else {
+      // Structural schema at the root, as apiextensions checks it. A schema nested one level too deep
+      // (`schema: {openAPIV3Schema: ...}`, the CRD spelling) has no root type and lands here.
+      const root = obj(v['schema']);
+      const type = root['type'];
+      if (type !== undefined && type !== '' && type !== 'object') {
+        errs.push(fieldError(`spec.versions[${i}].schema.openAPIV3Schema.type`, `Invalid value: ${JSON.stringify(type)}: must be object at the root`));
+      } else if ((type === undefined || type === '') && root['x-kubernetes-preserve-unknown-fields'] !== true && root['x-kubernetes-int-or-string'] !== true) {
+        errs.push(cause('FieldValueRequired', `spec.versions[${i}].schema.openAPIV3Schema.type`, 'Required value: must not be empty at the root'));
+      }
     }
   });
   if (storage !== 1) errs.push(fieldError('spec.versions', 'Invalid value: "array": must have exactly one version marked as storage version'));
