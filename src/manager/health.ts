@@ -88,7 +88,15 @@ export class HealthChecks {
   }
 
   /** Runs every check of `kind` (the same statuses the aggregate endpoint reports), sorted by name. */
-  async run(kind: Kind, exclude: ReadonlySet<string> = new Set()): Promise<{ healthy: boolean; statuses: CheckStatus[] }> {
+  async run(
+    kind: Kind,
+    exclude: ReadonlySet<string> = new Set(),
+  ): Promise<{
+    /** True when every check that was run passed. */
+    healthy: boolean;
+    /** Each check's outcome, sorted by name. */
+    statuses: CheckStatus[];
+  }> {
     const checks = this.effective(kind);
     const statuses = await Promise.all(
       [...checks].map(async ([name, check]): Promise<CheckStatus> => {

@@ -36,15 +36,21 @@ export interface LeaderElectionOptions {
 
 /** `coordination.k8s.io/v1` LeaseSpec, as JSON. */
 export interface LeaseSpec {
+  /** Identity of the current holder (the manager's `identity`). */
   holderIdentity?: string;
+  /** How long others wait after the last renewal before taking the lease over. */
   leaseDurationSeconds?: number;
+  /** When the current holder acquired it (RFC 3339 with microseconds). */
   acquireTime?: string;
+  /** When the current holder last renewed it (RFC 3339 with microseconds). */
   renewTime?: string;
+  /** How many times the lease changed hands. */
   leaseTransitions?: number;
 }
 
 /** A `coordination.k8s.io/v1` Lease. */
 export interface Lease extends KubernetesObject {
+  /** The holder and its timing. */
   spec?: LeaseSpec;
 }
 

@@ -19,9 +19,13 @@ export type ClusterState = 'syncing' | 'retrying' | 'engaged';
 
 /** A reported cluster, as the manager tracks it. */
 export interface ClusterRecord {
+  /** The cluster's name (its logical cluster). */
   readonly name: string;
+  /** The provider's handle on it. */
   readonly cluster: Cluster;
+  /** This report's identity: what is done for it is undone with it, so a quick rejoin is never undone. */
   readonly token: object;
+  /** Where it stands now. */
   state: ClusterState;
   /** Failed engagement attempts in a row. */
   failures: number;
@@ -41,8 +45,11 @@ interface Internal extends ClusterRecord {
 
 /** Hooks the lifecycle reports through (metrics, the cluster's own cleanup). */
 export interface LifecycleHooks {
+  /** Every controller engaged the cluster. */
   engaged?(rec: ClusterRecord): void;
+  /** An engagement attempt failed with `err`; it is retried with backoff. */
   failed?(rec: ClusterRecord, err: unknown): void;
+  /** The provider withdrew the cluster and every controller let it go. */
   disengaged?(rec: ClusterRecord): void;
 }
 

@@ -21,9 +21,11 @@ export interface LeaderElectionConfig {
   id: string;
   /** Namespace of the Lease in the kubeconfig's workspace; default `default` (kcp workspaces have no kube-system). */
   namespace?: string;
-  /** Defaults 15 s / 10 s / 2 s, as controller-runtime. */
+  /** How long a standby waits, from the last change it saw, before taking over; default 15 s, as controller-runtime. */
   leaseDurationMs?: number;
+  /** How long the leader keeps retrying a failing renewal before it steps down; default 10 s. */
   renewDeadlineMs?: number;
+  /** Interval between acquire and renew attempts; default 2 s. */
   retryPeriodMs?: number;
   /** Default `<hostname>_<uuid>`. */
   identity?: string;
@@ -48,7 +50,12 @@ export interface ManagerOptions {
   /** How long reconciles in flight may run after shutdown begins; default 30 s. */
   gracefulShutdownMs?: number;
   /** Metric options: an opt-in, capped `cluster` label. */
-  metrics?: { clusterLabel?: boolean; registry?: RuntimeMetrics };
+  metrics?: {
+    /** Adds a capped `cluster` label to the reconcile metrics; default false. */
+    clusterLabel?: boolean;
+    /** Registers the metrics here instead of a new `RuntimeMetrics` (then `clusterLabel` is the registry's own). */
+    registry?: RuntimeMetrics;
+  };
   /** Label of this manager's provider in metrics; default `kcp`. */
   providerName?: string;
 }
@@ -139,12 +146,26 @@ export class Manager {
   }
 
   /** Clusters the manager engaged, with their state (syncing, retrying, engaged). */
-  clusters(): { name: string; state: string; failures: number; lastError?: string }[] {
+  clusters(): {
+    /** The cluster's name. */
+    name: string;
+    /** `syncing`, `retrying` or `engaged`. */
+    state: string;
+    /** Failed engagement attempts in a row. */
+    failures: number;
+    /** Why the last attempt failed. */
+    lastError?: string;
+  }[] {
     return this.lifecycle.list().map((r) => ({ name: r.name, state: r.state, failures: r.failures, lastError: r.lastError }));
   }
 
   /** Addresses of the HTTP servers once started. */
-  get addresses(): { metrics?: string; health?: string } {
+  get addresses(): {
+    /** Base URL of the metrics server, e.g. `http://127.0.0.1:8080` (serves `/metrics`). */
+    metrics?: string;
+    /** Base URL of the probe server (serves `/healthz` and `/readyz`). */
+    health?: string;
+  } {
     return { ...this.urls };
   }
 

@@ -15,7 +15,9 @@ import type { EndpointSet } from './endpoint-set.js';
 
 /** Callbacks for one type's changes on every shard; each call is isolated, a throw is logged. */
 export interface AggregateHandlers<T extends KubernetesObject = KubernetesObject> {
+  /** An object appeared in `cluster` on the shard at `endpoint` (also for each object of a shard that joins). */
   onAdd?(obj: Cached<T>, cluster: string, endpoint: string): void;
+  /** An object changed; `old` is the version the cache held before. */
   onUpdate?(old: Cached<T>, obj: Cached<T>, cluster: string, endpoint: string): void;
   /** Also called for every object of a shard that leaves the set. */
   onDelete?(obj: Cached<T>, cluster: string, endpoint: string): void;
@@ -31,6 +33,7 @@ export interface AggregateRegistration {
 
 /** Options of `AggregateInformer`. */
 export interface AggregateInformerOptions {
+  /** Where shard failures are logged; default silent. */
   log?: Logger;
   /** A shard's informer that has not synced this long after it started is reported on `errors$`; default 30 s. */
   syncTimeoutMs?: number;

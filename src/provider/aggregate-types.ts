@@ -24,6 +24,7 @@ export interface AggregateItem<T extends KubernetesObject = KubernetesObject> {
   cluster: string;
   /** The URL of the endpoint (shard) whose cache holds it. */
   endpoint: string;
+  /** The cached object (frozen; copy before changing). */
   object: Cached<T>;
 }
 
@@ -31,6 +32,7 @@ export interface AggregateItem<T extends KubernetesObject = KubernetesObject> {
 export interface ShardError {
   /** The endpoint's URL. */
   endpoint: string;
+  /** Why the shard could not be read, e.g. a `SyncTimeoutError` when its cache did not sync in time. */
   error: Error;
 }
 

@@ -100,6 +100,7 @@ type ShardResult<T extends KubernetesObject> = { endpoint: string } & ({ items: 
 
 /** Options of `AggregateLister`. */
 export interface AggregateListerOptions {
+  /** Where shard failures are logged; default silent. */
   log?: Logger;
 }
 

@@ -16,8 +16,24 @@ export { PATH_ANNOTATION, type ProviderHooks } from './machine.js';
 
 /** An APIExportEndpointSlice, as far as the provider reads it. */
 export interface APIExportEndpointSlice extends KubernetesObject {
-  spec?: { export?: { path?: string; name?: string } };
-  status?: { endpoints?: { url?: string }[] };
+  /** What the slice is for. */
+  spec?: {
+    /** The APIExport whose virtual workspace the endpoints serve. */
+    export?: {
+      /** Workspace path of the export, e.g. `root:provider`. */
+      path?: string;
+      /** Name of the export. */
+      name?: string;
+    };
+  };
+  /** Filled in by kcp. */
+  status?: {
+    /** One entry per shard that serves the export. */
+    endpoints?: {
+      /** Base URL of the shard's APIExport virtual workspace (without `/clusters/...`). */
+      url?: string;
+    }[];
+  };
 }
 
 /** An object with conditions (an APIBinding, say). */

@@ -19,7 +19,17 @@ import { NotWatchedError, type CacheListOptions, type Cluster, type ClusterCache
  * `resources` is given, from the static table (built-ins plus those resources). Types the endpoint
  * was given with `provide` (the object the provider watches) are read from the endpoint in both.
  */
-export type ClusterAPIs = { mode: 'shared' } | { mode: 'own'; resources?: readonly StaticResource[] };
+export type ClusterAPIs =
+  | {
+      /** Through the endpoint's wildcard informers and discovery. */
+      mode: 'shared';
+    }
+  | {
+      /** Through `<endpoint>/clusters/<name>` with the cluster's own informers. */
+      mode: 'own';
+      /** Static discovery: the built-ins plus these resources; absent for live discovery. */
+      resources?: readonly StaticResource[];
+    };
 
 type Lookup = <T extends KubernetesObject>(type: ObjectType<T>) => SharedInformer<T> | undefined;
 

@@ -14,7 +14,7 @@ import { Logger } from '../log/index.js';
 import { OwnAPIs, ScopedCache } from './cluster.js';
 import { FieldIndexes } from './endpoint.js';
 import { LOGICAL_CLUSTER, LOGICAL_CLUSTER_NAME } from './hooks.js';
-import { ClusterNotFoundError, type Aware, type Cluster, type ClusterCache, type EventRecorder, type FieldIndexer, type Provider } from './types.js';
+import { ClusterNotFoundError, type Aware, type Cluster, type ClusterCache, type EventRecorder, type FieldIndexer, type Provider, type ProviderReadiness } from './types.js';
 
 /** The separator between a provider's prefix and its cluster's name. */
 export const CLUSTER_SEPARATOR = '#';
@@ -107,7 +107,7 @@ export class CompositeProvider implements Provider {
     return this.providers.flatMap(([prefix, p]) => p.clusterNames().map((n) => CompositeProvider.qualify(prefix, n)));
   }
 
-  ready(): { ready: boolean; reason?: string } {
+  ready(): ProviderReadiness {
     for (const [prefix, p] of this.providers) {
       const r = p.ready?.() ?? { ready: true };
       if (!r.ready) return { ready: false, reason: `${prefix}: ${r.reason ?? 'not ready'}` };
@@ -130,6 +130,7 @@ export interface LocalClusterOptions {
   workspace?: string;
   /** `reportingController` of its Events; default `kcp-multicluster-provider`. */
   eventSource?: string;
+  /** Logger; default JSON lines on stderr at info. */
   log?: Logger;
 }
 

@@ -9,7 +9,9 @@ import type { Endpoint } from './endpoint.js';
 
 /** One endpoint joining or leaving the set. */
 export interface EndpointChange {
+  /** Whether the endpoint joined the set or left it. */
   readonly type: 'added' | 'removed';
+  /** The endpoint (one shard's virtual-workspace URL). */
   readonly endpoint: Endpoint;
 }
 

@@ -68,6 +68,7 @@ export interface EndpointOptions {
   indexes: FieldIndexes;
   /** Builds a cluster's event recorder on first use. */
   recorder: (client: ClusterClient) => EventRecorder;
+  /** The endpoint's log sink, shared by its informers; default silent. */
   log?: Log;
 }
 

@@ -8,18 +8,56 @@
  */
 import { isConflict, isInvalid, isNotFound, type ClusterClient, type KubernetesObject, type ObjectType } from '../client/index.js';
 import type { Predicate } from '../controller/predicates.js';
-import { CLUSTER_ANNOTATION, type Cached } from '../informer/index.js';
+import { CLUSTER_ANNOTATION, type Cached, type ObjectOrCached } from '../informer/index.js';
 
 /** `core.kcp.io/v1alpha1` LogicalCluster, as far as the hooks read it. */
 export interface LogicalCluster extends KubernetesObject {
-  spec?: { initializers?: string[]; terminators?: string[]; owner?: Record<string, unknown> };
-  status?: { phase?: string; initializers?: string[]; terminators?: string[]; conditions?: { type?: string; status?: string }[] };
+  /** Set when the workspace is created. */
+  spec?: {
+    /** The initializers its WorkspaceType (and the types it extends) asked for. */
+    initializers?: string[];
+    /** The terminators its WorkspaceType (and the types it extends) asked for. */
+    terminators?: string[];
+    /** The Workspace object that owns this logical cluster (its API version, resource, name, cluster). */
+    owner?: Record<string, unknown>;
+  };
+  /** Kept by kcp, and by the hooks' controllers for their own entries. */
+  status?: {
+    /** `Scheduling`, `Initializing`, `Ready` or `Unavailable`. */
+    phase?: string;
+    /** The initializers still to finish; the workspace stays `Initializing` until empty. */
+    initializers?: string[];
+    /** The terminators still to finish; the logical cluster is kept until empty. */
+    terminators?: string[];
+    /** Conditions, e.g. `WorkspaceInitialized`. */
+    conditions?: {
+      /** The condition type. */
+      type?: string;
+      /** `True`, `False` or `Unknown`. */
+      status?: string;
+    }[];
+  };
 }
 
 /** `tenancy.kcp.io/v1alpha1` WorkspaceType, as far as the providers read it. */
 export interface WorkspaceType extends KubernetesObject {
-  spec?: { initializer?: boolean; terminator?: boolean };
-  status?: { virtualWorkspaces?: { url?: string; type?: string }[] };
+  /** The type's hooks. */
+  spec?: {
+    /** Workspaces of this type wait on creation until the type's initializer is removed. */
+    initializer?: boolean;
+    /** Workspaces of this type wait on deletion until the type's terminator is removed. */
+    terminator?: boolean;
+  };
+  /** Filled in by kcp. */
+  status?: {
+    /** The virtual workspaces of the type's hooks, one per shard and kind. */
+    virtualWorkspaces?: {
+      /** Base URL of the virtual workspace (without `/clusters/...`). */
+      url?: string;
+      /** `initializing` or `terminating`. */
+      type?: string;
+    }[];
+  };
 }
 
 /** The LogicalCluster type. */
@@ -28,9 +66,7 @@ export const LOGICAL_CLUSTER: ObjectType<LogicalCluster> = { apiVersion: 'core.k
 /** The one LogicalCluster of every workspace is named `cluster`. */
 export const LOGICAL_CLUSTER_NAME = 'cluster';
 
-type Hooked = Cached<KubernetesObject> | KubernetesObject;
-
-function hookForType(wst: Hooked, what: string): string {
+function hookForType(wst: ObjectOrCached<KubernetesObject>, what: string): string {
   const cluster = wst.metadata?.annotations?.[CLUSTER_ANNOTATION];
   const name = wst.metadata?.name;
   if (!cluster || !name) throw new Error(`cannot name the ${what} of a WorkspaceType without metadata.name and the ${CLUSTER_ANNOTATION} annotation`);
@@ -38,12 +74,12 @@ function hookForType(wst: Hooked, what: string): string {
 }
 
 /** The initializer of a WorkspaceType: `<its logical cluster>:<its name>`. */
-export function initializerForType(wst: Hooked): string {
+export function initializerForType(wst: ObjectOrCached<KubernetesObject>): string {
   return hookForType(wst, 'initializer');
 }
 
 /** The terminator of a WorkspaceType: `<its logical cluster>:<its name>` (the same form). */
-export function terminatorForType(wst: Hooked): string {
+export function terminatorForType(wst: ObjectOrCached<KubernetesObject>): string {
   return hookForType(wst, 'terminator');
 }
 
@@ -75,6 +111,7 @@ export interface RemoveHookOptions {
   resourceVersion?: string;
   /** Attempts on 409/422 before giving up; default 5. */
   attempts?: number;
+  /** Stops retrying (and aborts the request in flight) when aborted. */
   signal?: AbortSignal;
 }
 

@@ -5,6 +5,7 @@ export {
   isClusterNotFound,
   type Aware,
   type Provider,
+  type ProviderReadiness,
   type Cluster,
   type ClusterCache,
   type CacheListOptions,

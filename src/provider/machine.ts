@@ -22,7 +22,7 @@ import { AggregateInformer, AggregateLister } from './aggregate.js';
 import type { ClusterAPIs } from './cluster.js';
 import { Endpoint, FieldIndexes, stripManagedFields, type EndpointCluster } from './endpoint.js';
 import { EndpointSet } from './endpoint-set.js';
-import { ClusterNotFoundError, type Aware, type Cluster, type EventRecorder, type FieldIndexer, type Provider } from './types.js';
+import { ClusterNotFoundError, type Aware, type Cluster, type EventRecorder, type FieldIndexer, type Provider, type ProviderReadiness } from './types.js';
 
 /** The annotation kcp puts on objects with their workspace path. */
 export const PATH_ANNOTATION = 'kcp.io/path';
@@ -49,6 +49,7 @@ export interface KcpProviderOptions {
   eventSource?: string;
   /** Builds a cluster's event recorder; default events.k8s.io/v1 with aggregation. */
   recorder?: (client: ClusterClient, cluster: string) => EventRecorder;
+  /** Logger; default JSON lines on stderr at info, tagged with the provider's component and source. */
   log?: Logger;
 }
 
@@ -106,7 +107,9 @@ interface WatchedEndpoint {
 export class VirtualWorkspaceProvider implements Provider {
   /** The endpoints watched now (one per shard URL), for cross-shard views. */
   readonly endpointSet = new EndpointSet();
+  /** The provider's logger, tagged with its component and source name. */
   protected readonly log: Logger;
+  /** The HTTP transport built from the kubeconfig, shared by every endpoint and cluster client. */
   protected readonly transport: Transport;
   private readonly indexes = new FieldIndexes();
   private readonly clusters = new Map<string, Engaged>();
@@ -119,8 +122,14 @@ export class VirtualWorkspaceProvider implements Provider {
   private sourceSeen: Cached<KubernetesObject> | undefined;
   private aware: Aware | undefined;
 
+  /**
+   * @param kubeconfig where the source object (and through it the virtual workspaces) is reached
+   * @param kind the configuration that makes this machine one provider or another
+   * @param opts what every kcp provider accepts
+   */
   constructor(
     kubeconfig: KubeConfig,
+    /** The configuration that makes this machine one provider or another. */
     protected readonly kind: VirtualWorkspaceKind,
     private readonly opts: KcpProviderOptions,
   ) {
@@ -208,7 +217,7 @@ export class VirtualWorkspaceProvider implements Provider {
     return v as unknown as AggregateInformer<T>;
   }
 
-  ready(): { ready: boolean; reason?: string } {
+  ready(): ProviderReadiness {
     if (!this.sourceInformer) return { ready: false, reason: 'provider not started' };
     if (!this.sourceInformer.synced) return { ready: false, reason: `${this.kind.sourceKind} ${this.kind.sourceName} not synced yet` };
     for (const ep of this.endpoints.values()) {

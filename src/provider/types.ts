@@ -42,7 +42,15 @@ export interface Provider {
   /** Names of the clusters engaged now. */
   clusterNames(): string[];
   /** Whether the provider has synced its sources at least once, and if not why (for `/readyz`). */
-  ready?(): { ready: boolean; reason?: string };
+  ready?(): ProviderReadiness;
+}
+
+/** What `Provider.ready()` answers: the `/readyz` check of a provider. */
+export interface ProviderReadiness {
+  /** True once the provider has synced its sources at least once. */
+  ready: boolean;
+  /** Why it is not ready yet, e.g. `endpoint https://… not synced yet`; absent when ready. */
+  reason?: string;
 }
 
 /** The cluster is not (or no longer) known to the provider. */

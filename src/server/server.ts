@@ -57,6 +57,7 @@ export interface RunningServer {
   readonly url: string;
   /** PEM of the serving certificate, the CA clients must trust; undefined for plain HTTP. */
   readonly ca: string | undefined;
+  /** The front's loopback port (random unless asked for). */
   readonly port: number;
   /** Base URL of every shard; the first is the front (root shard) and `url`. */
   readonly shardURLs: readonly string[];

@@ -61,9 +61,11 @@ export interface ProviderFixture<P extends Provider = Provider> {
 
 /** One check of the suite, runnable by any test runner. */
 export interface ConformanceCheck {
+  /** What the check asserts, fit for an `it()` title. */
   readonly title: string;
   /** Set when the check does not apply to this fixture; `run` then does nothing. */
   readonly skip?: string;
+  /** Runs the check; rejects with an assertion-style error when the controller misbehaves. */
   run(): Promise<void>;
 }
 

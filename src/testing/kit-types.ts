@@ -16,45 +16,92 @@ export const API_EXPORT_ENDPOINT_SLICE: ObjectType<EndpointSlice> = { apiVersion
 
 /** A Workspace, as far as the kit reads it. */
 export interface Workspace extends KubernetesObject {
-  spec?: { type?: WorkspaceTypeReference; cluster?: string; [field: string]: unknown };
-  status?: { phase?: string; conditions?: Condition[] };
+  /** What the workspace is. */
+  spec?: {
+    /** Its WorkspaceType. */
+    type?: WorkspaceTypeReference;
+    /** Its logical cluster name, set once scheduled. */
+    cluster?: string;
+    [field: string]: unknown;
+  };
+  /** Filled in by kcp. */
+  status?: {
+    /** `Scheduling`, `Initializing`, `Ready` or `Unavailable`. */
+    phase?: string;
+    /** Conditions, e.g. `WorkspaceScheduled`. */
+    conditions?: Condition[];
+  };
 }
 
 /** An APIExport permission claim. */
 export interface PermissionClaim {
+  /** API group; empty or absent for the core group. */
   group?: string;
+  /** Plural resource name, e.g. `configmaps`. */
   resource: string;
+  /** Identity hash of the export that owns the resource, for resources of other exports. */
   identityHash?: string;
+  /** Verbs claimed, e.g. `["get", "list", "watch"]` or `["*"]`. */
   verbs?: string[];
 }
 
 /** An APIExport, as far as the kit reads it. */
 export interface APIExport extends KubernetesObject {
-  spec?: { permissionClaims?: PermissionClaim[]; [field: string]: unknown };
+  /** What the export offers. */
+  spec?: {
+    /** Access to resources in the bound workspaces that the export asks for. */
+    permissionClaims?: PermissionClaim[];
+    [field: string]: unknown;
+  };
 }
 
 /** An APIBinding, as the kit writes and reads it. */
 export interface APIBinding extends ObjectWithConditions {
+  /** What is bound. */
   spec?: {
-    reference: { export: ExportReference };
-    permissionClaims?: (PermissionClaim & { selector: { matchAll: true }; state: 'Accepted' | 'Rejected' })[];
+    /** The export bound. */
+    reference: {
+      /** Where the export is and its name. */
+      export: ExportReference;
+    };
+    /** The export's claims, each accepted or rejected. */
+    permissionClaims?: (PermissionClaim & {
+      /** Which objects the claim covers; the kit accepts for all. */
+      selector: {
+        /** Every object of the resource. */
+        matchAll: true;
+      };
+      /** Whether the claim is granted. */
+      state: 'Accepted' | 'Rejected';
+    })[];
   };
 }
 
 /** An APIExportEndpointSlice, as far as the kit reads it. */
 export interface EndpointSlice extends KubernetesObject {
-  status?: { endpoints?: { url?: string }[] };
+  /** Filled in by kcp. */
+  status?: {
+    /** One entry per shard that serves the export. */
+    endpoints?: {
+      /** Base URL of the shard's APIExport virtual workspace. */
+      url?: string;
+    }[];
+  };
 }
 
 /** A WorkspaceType by name, and the path of the workspace defining it (e.g. `root`). */
 export interface WorkspaceTypeReference {
+  /** The type's name, e.g. `universal`. */
   name: string;
+  /** Path of the workspace that defines it, e.g. `root`; absent for the parent's own. */
   path?: string;
 }
 
 /** Which APIExport: the workspace path holding it and its name. */
 export interface ExportReference {
+  /** Workspace path of the export, e.g. `root:provider`. */
   path: string;
+  /** Name of the export. */
   name: string;
 }
 

@@ -8,8 +8,11 @@ import type { KubernetesObject } from '../client/index.js';
 
 /** One manifest written inline: any object with `apiVersion` and `kind` (spec, data… included). */
 export interface Manifest {
+  /** `group/version`, or `v1` for the core group. */
   apiVersion: string;
+  /** The object's kind. */
   kind: string;
+  /** Name, namespace, labels and the rest; the workspace comes from where it is applied. */
   metadata?: KubernetesObject['metadata'];
   [field: string]: unknown;
 }

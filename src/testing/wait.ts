@@ -88,17 +88,28 @@ export async function waitFor<T>(check: () => T | Promise<T>, opts: WaitOptions 
 
 /** One entry of `status.conditions`, as Kubernetes and kcp write them. */
 export interface Condition {
+  /** The condition type, e.g. `Ready` or `InitialBindingCompleted`. */
   type: string;
+  /** `True`, `False` or `Unknown`. */
   status: 'True' | 'False' | 'Unknown' | string;
+  /** A CamelCase reason for the last transition. */
   reason?: string;
+  /** A human-readable message. */
   message?: string;
+  /** kcp's severity of a False condition: `Error`, `Warning` or `Info`. */
   severity?: string;
+  /** When `status` last changed (RFC 3339). */
   lastTransitionTime?: string;
 }
 
 /** An object with `status.conditions`. */
 export interface ObjectWithConditions extends KubernetesObject {
-  status?: { conditions?: Condition[]; [field: string]: unknown };
+  /** The object's status. */
+  status?: {
+    /** Its conditions. */
+    conditions?: Condition[];
+    [field: string]: unknown;
+  };
 }
 
 /** Options of `waitForCondition`. */
