@@ -13,7 +13,7 @@ import { ClusterNotFoundError, type Cluster, type Provider } from '../provider/t
 import { HealthChecks } from './health.js';
 import { metricsHandler, parseBindAddress, startHttpServer } from './http.js';
 import { LeaderElector } from './leader.js';
-import { ClusterLifecycle } from './lifecycle.js';
+import { ClusterLifecycle, type ClusterRecord } from './lifecycle.js';
 
 /** Leader election settings. */
 export interface LeaderElectionConfig {
@@ -146,16 +146,7 @@ export class Manager {
   }
 
   /** Clusters the manager engaged, with their state (syncing, retrying, engaged). */
-  clusters(): {
-    /** The cluster's name. */
-    name: string;
-    /** `syncing`, `retrying` or `engaged`. */
-    state: string;
-    /** Failed engagement attempts in a row. */
-    failures: number;
-    /** Why the last attempt failed. */
-    lastError?: string;
-  }[] {
+  clusters(): Pick<ClusterRecord, 'name' | 'state' | 'failures' | 'lastError'>[] {
     return this.lifecycle.list().map((r) => ({ name: r.name, state: r.state, failures: r.failures, lastError: r.lastError }));
   }
 

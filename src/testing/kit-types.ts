@@ -1,6 +1,7 @@
 /** The kcp objects and the options of the testing kit (kit.ts). */
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { KubernetesObject, ObjectType } from '../client/index.js';
+import type { APIExportEndpointSlice } from '../provider/index.js';
 import type { ServerOptions } from '../server/index.js';
 import type { Condition, ObjectWithConditions } from './wait.js';
 
@@ -77,17 +78,8 @@ export interface APIBinding extends ObjectWithConditions {
   };
 }
 
-/** An APIExportEndpointSlice, as far as the kit reads it. */
-export interface EndpointSlice extends KubernetesObject {
-  /** Filled in by kcp. */
-  status?: {
-    /** One entry per shard that serves the export. */
-    endpoints?: {
-      /** Base URL of the shard's APIExport virtual workspace. */
-      url?: string;
-    }[];
-  };
-}
+/** An APIExportEndpointSlice: the provider's own type of it. */
+export type EndpointSlice = APIExportEndpointSlice;
 
 /** A WorkspaceType by name, and the path of the workspace defining it (e.g. `root`). */
 export interface WorkspaceTypeReference {

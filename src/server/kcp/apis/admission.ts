@@ -83,9 +83,10 @@ function schemaErrors(s: KubeObject): StatusCause[] {
       // (`schema: {openAPIV3Schema: ...}`, the CRD spelling) has no root type and lands here.
       const root = obj(v['schema']);
       const type = root['type'];
-      if (type !== undefined && type !== '' && type !== 'object') {
+      const untyped = type === undefined || type === '';
+      if (!untyped && type !== 'object') {
         errs.push(fieldError(`spec.versions[${i}].schema.openAPIV3Schema.type`, `Invalid value: ${JSON.stringify(type)}: must be object at the root`));
-      } else if ((type === undefined || type === '') && root['x-kubernetes-preserve-unknown-fields'] !== true && root['x-kubernetes-int-or-string'] !== true) {
+      } else if (untyped && root['x-kubernetes-preserve-unknown-fields'] !== true && root['x-kubernetes-int-or-string'] !== true) {
         errs.push(cause('FieldValueRequired', `spec.versions[${i}].schema.openAPIV3Schema.type`, 'Required value: must not be empty at the root'));
       }
     }
