@@ -706,6 +706,8 @@ stringData: {a: from-string, c: added}
           await ready.kill();
         }
 
+        // The first wait's watch must be gone, or it would pass for the second's below.
+        await eventually(() => srv.openWatches() === watchesBefore, 'the first kubectl wait to close its watch');
         const gone = background(t, ['wait', '--for=delete', 'configmap/awaited', '-n', 'default', '--timeout=45s']);
         try {
           await eventually(() => srv.openWatches() > watchesBefore, 'kubectl wait --for=delete to watch');
