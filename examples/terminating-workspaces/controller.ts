@@ -81,8 +81,8 @@ export default function setup(manager: Manager): void {
   const own = built.get(manager.provider);
   if (!own) throw new Error(`${CONTROLLER} needs the provider its module builds (provider())`);
 
-  // The terminator first: the manager engages a cluster's controllers in order, so the
-  // cleanup never waits for the records controller's informer in a terminating workspace.
+  // The manager engages a cluster's controllers independently: the cleanup never waits for the
+  // records controller's informer in a terminating workspace.
   manager
     .controller(`${CONTROLLER}-terminator`)
     .for(LOGICAL_CLUSTER)

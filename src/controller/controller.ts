@@ -61,6 +61,8 @@ export class Controller {
   private readonly inflight = new Map<string, InFlight>();
   private readonly metrics: ControllerMetrics;
   private readonly stopping = new AbortController();
+  /** Informers some engagement waits on, with the one shared wait for each. */
+  private readonly syncWaits = new Map<SharedInformer<KubernetesObject>, Promise<void>>();
 
   /** @internal Controllers are built by `Manager.controller(name)...complete(reconciler)`. */
   constructor(
@@ -112,8 +114,11 @@ export class Controller {
 
   /**
    * Engages a cluster: subscribes the informers it needs (once per informer), enqueues its existing
-   * objects at low priority, and resolves once those informers have synced. A failure leaves
-   * nothing behind (the manager retries). `token` identifies this engagement for `disengage`.
+   * objects at low priority, and resolves once those informers have synced. Until then the queue
+   * holds the cluster's requests: no reconcile of a cluster runs before every informer this
+   * controller watches on its endpoint has synced (controller-runtime's WaitForCacheSync, per
+   * cluster). A failure leaves nothing behind (the manager retries). `token` identifies this
+   * engagement for `disengage`.
    */
   async engage(cluster: Cluster, token: object, signal: AbortSignal): Promise<void> {
     const name = cluster.name;
@@ -128,32 +133,65 @@ export class Controller {
     signal.throwIfAborted();
     const eng: Engagement = { token, cluster };
     this.engaged.set(name, eng);
+    // Before the first enqueue: requests wait in the queue until the caches are complete.
+    this.queue.hold(name);
     try {
-      const distinct = [...byInformer.keys()];
       const raw = cluster.informerCluster ?? name;
       for (const [inf, watches] of byInformer) this.attach(inf, watches, name, raw);
-      // Usually the endpoint's informers synced long ago: no timer, no listener per cluster then.
-      const unsynced = distinct.filter((inf) => !inf.synced);
-      if (unsynced.length > 0) await this.waitSynced(unsynced, name, signal);
+      // Usually the endpoint's informers synced long ago: nothing to wait for, no listener then.
+      const unsynced = [...byInformer.keys()].filter((inf) => !inf.synced);
+      if (unsynced.length > 0) await this.waitSynced(unsynced, signal);
       if (this.engaged.get(name) !== eng) throw new Error(`cluster ${JSON.stringify(name)} disengaged while syncing`);
+      this.queue.release(name);
     } catch (e) {
       this.disengage(name, token);
       throw e;
     }
   }
 
-  private async waitSynced(informers: SharedInformer<KubernetesObject>[], name: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Waits until each informer has synced, or `signal` aborts. Clusters that wait on the same
+   * informer share one wait and one timeout, so a cold start of many clusters costs a listener
+   * per cluster and a timer per informer.
+   */
+  private async waitSynced(informers: SharedInformer<KubernetesObject>[], signal: AbortSignal): Promise<void> {
+    const all = Promise.all(informers.map((inf) => this.syncOf(inf)));
+    await new Promise<void>((resolve, reject) => {
+      if (signal.aborted) return reject(abortReason(signal));
+      const onAbort = (): void => reject(abortReason(signal));
+      signal.addEventListener('abort', onAbort, { once: true });
+      all.then(
+        () => {
+          signal.removeEventListener('abort', onAbort);
+          resolve();
+        },
+        (e: unknown) => {
+          signal.removeEventListener('abort', onAbort);
+          reject(e instanceof Error ? e : new Error(String(e)));
+        },
+      );
+    });
+  }
+
+  /** The shared wait for one informer's sync, bounded by `cacheSyncTimeoutMs` and by `stop`. */
+  private syncOf(inf: SharedInformer<KubernetesObject>): Promise<void> {
+    let wait = this.syncWaits.get(inf);
+    if (wait) return wait;
     const timeout = this.options.cacheSyncTimeoutMs ?? 120_000;
     const ctl = new AbortController();
-    const onAbort = (): void => ctl.abort(signal.reason);
-    signal.addEventListener('abort', onAbort, { once: true });
-    const timer = setTimeout(() => ctl.abort(new Error(`informers of cluster ${JSON.stringify(name)} did not sync within ${timeout} ms`)), timeout);
-    try {
-      await Promise.all(informers.map((inf) => inf.whenSynced(ctl.signal)));
-    } finally {
+    const onStop = (): void => ctl.abort(new Error('controller shutting down'));
+    this.stopping.signal.addEventListener('abort', onStop, { once: true });
+    const timer = setTimeout(() => ctl.abort(new Error(`informer ${inf.path} did not sync within ${timeout} ms`)), timeout);
+    timer.unref();
+    wait = inf.whenSynced(ctl.signal).finally(() => {
       clearTimeout(timer);
-      signal.removeEventListener('abort', onAbort);
-    }
+      this.stopping.signal.removeEventListener('abort', onStop);
+      this.syncWaits.delete(inf);
+    });
+    // Each engagement observes the outcome; the shared promise itself must never go unhandled.
+    wait.catch(() => undefined);
+    this.syncWaits.set(inf, wait);
+    return wait;
   }
 
   /** Ends an engagement (no-op when `token` is not the current one for `name`). */
@@ -163,6 +201,8 @@ export class Controller {
     this.engaged.delete(name);
     for (const f of this.inflight.values()) if (f.cluster === name) f.ctl.abort(new Error(`cluster ${JSON.stringify(name)} disengaged`));
     this.queue.dropCluster(name);
+    // After the drop: nothing of the old engagement is left to hand out.
+    this.queue.release(name);
     for (const src of [...this.sources.values()]) {
       if (!src.clusters.delete(name)) continue;
       for (const [raw, n] of src.names) if (n === name) src.names.delete(raw);
@@ -407,6 +447,12 @@ function describe(e: unknown): string {
   } catch {
     return `non-error thrown: ${Object.prototype.toString.call(e)}`;
   }
+}
+
+/** The abort reason of `signal` as an Error. */
+function abortReason(signal: AbortSignal): Error {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r : new Error(`aborted: ${String(r)}`);
 }
 
 /** A delta as seen under the engaged name (the object is still decoded lazily, from the original). */

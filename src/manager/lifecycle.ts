@@ -130,17 +130,20 @@ export class ClusterLifecycle implements Aware {
     rec.running = true;
     rec.again = false;
     let failure: unknown;
-    for (const c of [...this.controllers]) {
-      if (rec.done.has(c)) continue;
-      if (this.records.get(rec.name) !== rec) break;
-      try {
+    // Every controller engages at once: one waiting for its caches never holds back the others
+    // (each controller's queue holds the cluster's requests until its own informers synced).
+    const todo = this.controllers.filter((c) => !rec.done.has(c));
+    const results = await Promise.allSettled(
+      todo.map(async (c) => {
         await c.engage(rec.cluster, rec.token, rec.signal);
         rec.done.add(c);
-      } catch (e) {
-        if (rec.signal.aborted || this.records.get(rec.name) !== rec) break;
-        failure ??= e;
-        this.log.warn('engaging cluster failed; will retry', { cluster: rec.name, controller: c.name, err: e });
-      }
+      }),
+    );
+    for (const [i, r] of results.entries()) {
+      if (r.status === 'fulfilled') continue;
+      if (rec.signal.aborted || this.records.get(rec.name) !== rec) break;
+      failure ??= r.reason;
+      this.log.warn('engaging cluster failed; will retry', { cluster: rec.name, controller: todo[i]!.name, err: r.reason });
     }
     rec.running = false;
     if (this.records.get(rec.name) !== rec) {

@@ -8,6 +8,8 @@ export const WAITING = 0;
 export const READY = 1;
 /** State: handed out, in the processing list, until done. */
 export const PROCESSING = 2;
+/** State: due, but its cluster is held; in no structure but its cluster's list until released. */
+export const HELD = 3;
 
 /** An add recorded while its key was being processed. */
 export interface FollowUp<K> {

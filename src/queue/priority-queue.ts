@@ -3,7 +3,7 @@
  * at a time) and controller-runtime's priority-queue ordering (priority, then FIFO), plus fairness
  * across clusters within a priority, a real drain on shutdown, and O(log n) operations throughout.
  */
-import { Entry, PROCESSING, READY, WAITING, type ClusterIndex } from './entry.js';
+import { Entry, HELD, PROCESSING, READY, WAITING, type ClusterIndex } from './entry.js';
 import { Fifo, IndexedHeap } from './heap.js';
 import { ItemExponentialRateLimiter } from './rate-limiter.js';
 import { ReadyLevels } from './ready.js';
@@ -52,6 +52,8 @@ export class PriorityQueue<K> implements WorkQueue<K> {
 
   private readonly entries = new Map<string, Entry<K>>();
   private readonly clusters = new Map<string, ClusterIndex<K>>();
+  /** Clusters whose due items are kept back (`hold`) until `release`. */
+  private readonly heldClusters = new Set<string>();
   private readonly ready = new ReadyLevels<Entry<K>>();
   private readonly waiting = new IndexedHeap<Entry<K>>((a, b) => a.readyAt < b.readyAt || (a.readyAt === b.readyAt && a.seq < b.seq));
   private readonly getters = new Fifo<(r: GetResult<K>) => void>();
@@ -114,12 +116,12 @@ export class PriorityQueue<K> implements WorkQueue<K> {
         f.readyAt = Math.min(f.readyAt, readyAt);
       }
       return;
-    } else if (e.state === READY) {
+    } else if (e.state === READY || e.state === HELD) {
       if (priority > e.priority) {
-        this.ready.remove(e);
+        if (e.state === READY) this.ready.remove(e);
         this.metrics?.depth(e.priority, -1);
         e.priority = priority;
-        this.ready.push(e);
+        if (e.state === READY) this.ready.push(e);
         this.metrics?.depth(e.priority, 1);
       }
     } else {
@@ -196,7 +198,41 @@ export class PriorityQueue<K> implements WorkQueue<K> {
   }
 
   /**
-   * Drops every waiting and ready item of `cluster` and discards the adds recorded for its items
+   * Keeps back the items of `cluster` from now on: they are stored, merged and delayed as usual,
+   * but none is handed out until `release(cluster)` (a cluster whose caches are still syncing).
+   * Items already handed out are not affected. Costs nothing per item until release.
+   */
+  hold(cluster: string): void {
+    if (this.heldClusters.has(cluster)) return;
+    this.heldClusters.add(cluster);
+    for (let e = this.clusters.get(cluster)?.head; e !== undefined; e = e.cNext) {
+      if (e.state !== READY) continue;
+      this.ready.remove(e);
+      e.state = HELD;
+    }
+  }
+
+  /** Ends a `hold`: the cluster's due items become ready, in their priority and arrival order. */
+  release(cluster: string): void {
+    if (!this.heldClusters.delete(cluster)) return;
+    const due: Entry<K>[] = [];
+    for (let e = this.clusters.get(cluster)?.head; e !== undefined; e = e.cNext) if (e.state === HELD) due.push(e);
+    // The cluster list is newest first; the ready levels keep arrival order within a priority.
+    due.sort((a, b) => a.seq - b.seq);
+    for (const e of due) {
+      e.state = READY;
+      this.ready.push(e);
+    }
+    this.dispatch();
+  }
+
+  /** Whether `cluster` is held. */
+  isHeld(cluster: string): boolean {
+    return this.heldClusters.has(cluster);
+  }
+
+  /**
+   * Drops every waiting, held and ready item of `cluster` and discards the adds recorded for its items
    * being processed (their `done` still works and re-adds nothing); forgets their backoff. Returns
    * how many items were dropped, discarded follow-up adds included.
    */
@@ -211,8 +247,8 @@ export class PriorityQueue<K> implements WorkQueue<K> {
         if (e.followUp !== undefined) dropped++;
         e.followUp = undefined;
       } else {
-        if (e.state === READY) {
-          this.ready.remove(e);
+        if (e.state === READY || e.state === HELD) {
+          if (e.state === READY) this.ready.remove(e);
           this.metrics?.depth(e.priority, -1);
         } else this.waiting.remove(e);
         this.forgetEntry(e);
@@ -266,10 +302,14 @@ export class PriorityQueue<K> implements WorkQueue<K> {
   }
 
   private makeReady(e: Entry<K>, now: number): void {
-    e.state = READY;
     e.since = now;
-    this.ready.push(e);
     this.metrics?.depth(e.priority, 1);
+    if (this.heldClusters.has(e.cluster)) {
+      e.state = HELD;
+      return;
+    }
+    e.state = READY;
+    this.ready.push(e);
   }
 
   private handOut(): GetResult<K> {

@@ -70,7 +70,11 @@ export interface WorkQueue<K> {
   done(item: K): void;
   /** Ready items (not counting waiting or processing ones). */
   len(): number;
-  /** Drops every waiting and ready item of `cluster`, and its timers; returns how many. */
+  /** Keeps the items of `cluster` back (stored, merged, never handed out) until `release(cluster)`. */
+  hold(cluster: string): void;
+  /** Ends a `hold`: the cluster's due items become ready. */
+  release(cluster: string): void;
+  /** Drops every waiting, held and ready item of `cluster`, and its timers; returns how many. */
   dropCluster(cluster: string): number;
   /** Stops handing out items; pending `get()` calls resolve `{ shutdown: true }`. */
   shutDown(): void;

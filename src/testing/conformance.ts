@@ -10,7 +10,10 @@
  * 3. `indexField` reaches the caches of clusters engaged now and of clusters engaged later;
  * 4. a cluster's removal disengages it: its engagement signal aborts, the in-flight reconcile's
  *    signal aborts, its queued work is dropped, and nothing of it reaches a handler afterwards;
- * 5. a cluster that leaves and comes back under the same name ends engaged.
+ * 5. a cluster that leaves and comes back under the same name ends engaged;
+ * 6. a cluster's first reconcile runs only once every informer the controller watches has synced
+ *    (controller-runtime's cache sync, per cluster), for clusters that exist at start and clusters
+ *    that appear later; a cluster that existed at start shows all its objects to that reconcile.
  *
  * Run it with mocha (`providerConformance('my provider', fixture)` inside a test file) or with any
  * other runner through `providerConformanceChecks(fixture)`.
@@ -53,6 +56,12 @@ export interface ProviderFixture<P extends Provider = Provider> {
   rejoinUnsupported?: string;
   /** The namespaced type the checks watch and index; default ConfigMap (`v1`). */
   type?: ObjectType<KubernetesObject>;
+  /**
+   * A second type the suite's controller watches (as `owns`), served in every cluster (e.g. v1
+   * Event where the export claims events). The first-reconcile check then also asserts that its
+   * informer synced before the cluster's first reconcile. Default: none (only `type` is watched).
+   */
+  ownedType?: ObjectType<KubernetesObject>;
   /** Extra fields for each object the suite creates (e.g. finalizers, or `data`). */
   template?: Record<string, unknown>;
   /** Deadline of each wait in ms; default 30 s. */
@@ -181,6 +190,28 @@ export function providerConformanceChecks<P extends Provider>(fixture: ProviderF
       }),
     },
     {
+      title: "a cluster's first reconcile sees every watched informer synced, and every object of a cluster that existed at start",
+      run: () => withHarness(fixture, async (h) => {
+        const early = ids();
+        const late = ids();
+        const objects = (id: string): KubernetesObject[] => Array.from({ length: 20 }, (_, i) => h.object(`${id}-s${i}`, 's'));
+        const a = await fixture.addCluster(early, objects(early));
+        await h.start();
+        await h.engaged(a);
+        const b = await fixture.addCluster(late, objects(late));
+        await h.engaged(b);
+        await h.until(() => h.firsts.has(a) && h.firsts.has(b), 'the first reconcile of each cluster');
+        for (const name of [a, b]) {
+          const first = h.firsts.get(name)!;
+          check(first.unsynced.length === 0, `the first reconcile of ${JSON.stringify(name)} ran before these informers synced: ${first.unsynced.join(', ')}`);
+        }
+        // A later cluster's objects may still be arriving when it appears (an initializing
+        // workspace is written through the VW only once it exists); the early one's are all there.
+        const missing = objects(early).map((o) => o.metadata?.name ?? '').filter((n) => !h.firsts.get(a)!.cached.includes(n));
+        check(missing.length === 0, `the first reconcile of ${JSON.stringify(a)} found ${missing.length} of its ${objects(early).length} objects missing from the cache: ${missing.slice(0, 5).join(', ')}`);
+      }),
+    },
+    {
       title: 'a cluster that leaves and comes back under the same name ends engaged',
       skip: fixture.rejoinCluster ? undefined : (fixture.rejoinUnsupported ?? 'the fixture has no rejoinCluster'),
       run: () => withHarness(fixture, async (h) => {
@@ -273,6 +304,9 @@ class Harness<P extends Provider> {
   /** The latest engagement signal per name, as the provider reported it. */
   readonly signals = new Map<string, AbortSignal>();
   readonly inflight = new Map<string, Inflight>();
+  /** What each cluster's first reconcile saw: informers not yet synced, and the names in its cache of `type`. */
+  readonly firsts = new Map<string, { unsynced: string[]; cached: string[] }>();
+  private readonly watched: ObjectType<KubernetesObject>[];
   private readonly holds = new Map<string, { promise: Promise<void>; release: () => void }>();
   private readonly ctl = new AbortController();
   private running?: Promise<void>;
@@ -292,11 +326,19 @@ class Harness<P extends Provider> {
     const inner = fixture.provider(this.log);
     this.provider = observed(inner, this.signals);
     this.manager = new Manager({ provider: this.provider, log: this.log, gracefulShutdownMs: 2_000 });
-    this.manager
-      .controller('conformance')
-      .for(this.type)
+    this.watched = fixture.ownedType ? [this.type, fixture.ownedType] : [this.type];
+    const builder = this.manager.controller('conformance').for(this.type);
+    if (fixture.ownedType) builder.owns(fixture.ownedType);
+    builder
       .withOptions({ maxConcurrentReconciles: 1 })
       .reconcile(async (req, ctx) => {
+        if (!this.firsts.has(req.cluster)) {
+          // Read before anything else: what the cache held when the reconcile was handed out.
+          const cached = ctx.cluster.cache.list(this.type, { namespace: 'default' }).map((o) => o.metadata?.name ?? '');
+          const unsynced: string[] = [];
+          for (const t of this.watched) if (!(await ctx.cluster.informer(t, ctx.signal)).synced) unsynced.push(`${t.apiVersion}/${t.kind}`);
+          this.firsts.set(req.cluster, { unsynced, cached });
+        }
         this.requests.push(req);
         const hold = this.holds.get(req.cluster);
         if (hold) {

@@ -35,6 +35,8 @@ import { eventually, kubeConfigFor, raw, start } from './server.js';
 const WS = '/apis/tenancy.kcp.io/v1alpha1/workspaces';
 const WST = '/apis/tenancy.kcp.io/v1alpha1/workspacetypes';
 const PROVIDER = 'root:cf-provider';
+/** The second type the suite's controller watches: served everywhere (exports claim events). */
+const EVENT = { apiVersion: 'v1', kind: 'Event' } as const;
 
 /** The shared part of every fixture: a server and a provider workspace. */
 class Env {
@@ -104,6 +106,7 @@ function exportFixture<P extends Provider>(exportName: string, make: (env: Env, 
     },
     teardown: () => env.teardown(),
     provider: (log) => make(env, log),
+    ownedType: EVENT,
     async addCluster(id, objects) {
       const path = `root:${id}`;
       const lc = await createWorkspace(env.srv, 'root', id);
@@ -155,6 +158,7 @@ export function initializingFixture(): ProviderFixture<InitializingWorkspacesPro
     },
     teardown: () => env.teardown(),
     provider: (log) => new InitializingWorkspacesProvider(env.kc, { workspaceType: 'cf-gated', log }),
+    ownedType: EVENT,
     async addCluster(id, objects) {
       await env.workspaceOfType(id, 'cf-gated');
       const ws = await eventually(async () => {
@@ -185,6 +189,7 @@ export function terminatingFixture(): ProviderFixture<TerminatingWorkspacesProvi
     },
     teardown: () => env.teardown(),
     provider: (log) => new TerminatingWorkspacesProvider(env.kc, { workspaceType: 'cf-guarded', log }),
+    ownedType: EVENT,
     async addCluster(id, objects) {
       await env.workspaceOfType(id, 'cf-guarded');
       const ws = await eventually(async () => {
@@ -309,6 +314,7 @@ export function userProviderFixture(faults: Faults = {}, timeoutMs?: number): Pr
     setup: () => env.setup(),
     teardown: () => env.teardown(),
     provider: (log) => new LabelledWorkspacesProvider(env.kc, PROVIDER, log, faults),
+    ownedType: EVENT,
     timeoutMs,
     async addCluster(id, objects) {
       await createWorkspace(env.srv, PROVIDER, id);

@@ -156,9 +156,12 @@ export class FakeProvider implements Provider {
     this.aware = undefined;
   }
 
-  /** Adds (or re-adds, with a new handle) a cluster; before start it is reported at start. */
-  add(name: string): FakeCluster {
-    const cluster = new FakeCluster(name, this.endpoint);
+  /**
+   * Adds (or re-adds, with a new handle) a cluster, on `endpoint` (another one: the cluster moved
+   * to another URL); before start it is reported at start.
+   */
+  add(name: string, endpoint: FakeEndpoint = this.endpoint): FakeCluster {
+    const cluster = new FakeCluster(name, endpoint);
     this.clusters.get(name)?.ctl.abort();
     const ctl = new AbortController();
     this.clusters.set(name, { cluster, ctl });

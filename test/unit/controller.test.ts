@@ -5,9 +5,9 @@
  * timeouts and the reconcile logger.
  */
 import { expect } from 'chai';
-import { generationChanged, Logger, LOW_PRIORITY, Manager, TerminalError, type Controller, type ReconcileOutcome, type Request } from '../../src/index.js';
+import { generationChanged, LOW_PRIORITY, TerminalError, type Controller, type Request } from '../../src/index.js';
 import { ClusterNotFoundError } from '../../src/provider/index.js';
-import { FakeProvider } from '../support/fake-cluster.js';
+import { harness, record } from '../support/fake-manager.js';
 import { eventually } from '../support/server.js';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
@@ -15,38 +15,6 @@ const WIDGET = { apiVersion: 'example.dev/v1alpha1', kind: 'Widget' } as const;
 
 function cm(name: string, extra: Record<string, unknown> = {}) {
   return { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', ...extra } };
-}
-
-interface Harness {
-  provider: FakeProvider;
-  manager: Manager;
-  lines: Record<string, unknown>[];
-  stop(): Promise<void>;
-}
-
-async function harness(setup: (m: Manager) => void, opts: Partial<ConstructorParameters<typeof Manager>[0]> = {}): Promise<Harness> {
-  const provider = new FakeProvider();
-  const lines: Record<string, unknown>[] = [];
-  const log = new Logger({ level: 'debug', write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>) });
-  const manager = new Manager({ provider, log, gracefulShutdownMs: 1000, ...opts });
-  setup(manager);
-  const ctl = new AbortController();
-  const done = manager.start({ signal: ctl.signal });
-  return {
-    provider,
-    manager,
-    lines,
-    stop: async () => {
-      ctl.abort();
-      await done;
-    },
-  };
-}
-
-function record(c: Controller): ReconcileOutcome[] {
-  const out: ReconcileOutcome[] = [];
-  c.onReconcile((o) => out.push(o));
-  return out;
 }
 
 describe('controller (fake provider)', function () {
