@@ -121,4 +121,43 @@ describe('controllers/widgets (reference server)', function () {
       await rt.stop();
     }
   });
+  it('writes nothing on a restart when every Widget is in sync: no ConfigMap re-applied, no status write, no Event', async () => {
+    const provider = (log: Logger) => new APIExportProvider(kubeConfigFor(srv, 'root:widgets-provider'), { endpointSlice: EXPORT_NAME, log });
+    expect((await raw(srv, 'POST', `/clusters/root:wa${WIDGETS}`, widget('steady', { size: 4 }))).status).to.equal(201);
+    const first = await runWith(provider, setup);
+    try {
+      await eventually(async () => ready((await get('wa', `${WIDGETS}/steady`)).json)?.['status'] === 'True', 'steady Ready');
+    } finally {
+      await first.stop();
+    }
+    const events = async (): Promise<number> => {
+      let n = 0;
+      for (const ws of ['wa', 'wb']) n += (((await get(ws, '/apis/events.k8s.io/v1/namespaces/default/events')).json['items'] as Obj[]) ?? []).length;
+      return n;
+    };
+    const before = {
+      events: await events(),
+      cm: (await get('wa', '/api/v1/namespaces/default/configmaps/steady-widget')).json['metadata'].resourceVersion as string,
+      widget: (await get('wa', `${WIDGETS}/steady`)).json['metadata'].resourceVersion as string,
+    };
+    for (let run = 0; run < 3; run++) {
+      let done = false;
+      const again = await runWith(provider, (m) => {
+        setup(m);
+        const widgets = m.getControllers().find((c) => c.name === 'widgets')!;
+        widgets.onReconcile((o) => {
+          if (o.request.name === 'steady' && o.result === 'success') done = true;
+        });
+      });
+      try {
+        await eventually(() => done, `restart ${run + 1}: steady reconciled`);
+      } finally {
+        await again.stop();
+      }
+      expect(again.entries.filter((e) => e.msg === 'configmap in sync'), `restart ${run + 1}: the ConfigMap was re-applied`).to.deep.equal([]);
+      expect((await get('wa', '/api/v1/namespaces/default/configmaps/steady-widget')).json['metadata'].resourceVersion).to.equal(before.cm);
+      expect((await get('wa', `${WIDGETS}/steady`)).json['metadata'].resourceVersion).to.equal(before.widget);
+      expect(await events(), `restart ${run + 1}: Events published`).to.equal(before.events);
+    }
+  });
 });
