@@ -13,7 +13,7 @@
  * no object passes the filter any more; cross-shard views over the endpoints.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Subscription } from 'rxjs';
+import { Subscription } from 'rxjs';
 import { Transport, type ClusterClient, type KubernetesObject, type ObjectType } from '../client/index.js';
 import { ClusterEventRecorder } from '../controller/recorder.js';
 import { InformerFactory, type Cached, type SharedInformer } from '../informer/index.js';
@@ -22,6 +22,7 @@ import { AggregateInformer, AggregateLister } from './aggregate.js';
 import type { ClusterAPIs } from './cluster.js';
 import { Endpoint, FieldIndexes, stripManagedFields, type EndpointCluster } from './endpoint.js';
 import { EndpointSet } from './endpoint-set.js';
+import { SourceReport, type ReportBackoff } from './source-report.js';
 import { ClusterNotFoundError, type Aware, type Cluster, type EventRecorder, type FieldIndexer, type Provider, type ProviderReadiness } from './types.js';
 
 /** The annotation kcp puts on objects with their workspace path. */
@@ -51,6 +52,13 @@ export interface KcpProviderOptions {
   recorder?: (client: ClusterClient, cluster: string) => EventRecorder;
   /** Logger; default JSON lines on stderr at info, tagged with the provider's component and source. */
   log?: Logger;
+  /** How long the source may list no endpoint URLs before an info line says so, with the likely cause; default 60 000 ms. */
+  noEndpointsAfterMs?: number;
+  /**
+   * How often a lasting problem with the source (missing, listing no URLs, a kubeconfig on a
+   * virtual workspace) is logged again: after `initialMs` (default 10 s), doubling up to `maxMs` (default 5 min).
+   */
+  reportBackoff?: ReportBackoff;
 }
 
 /** The configuration that makes the machine one provider or another. */
@@ -77,6 +85,8 @@ export interface VirtualWorkspaceKind {
   defaultFilter(obj: Cached<KubernetesObject>): boolean;
   /** Whether `get()` also takes workspace paths (`kcp.io/path` of the watched objects). */
   byPath?: boolean;
+  /** The likely reason why a source lists no URLs, for the log line that says so. */
+  noEndpointsCause?: string;
 }
 
 /** Normalises URLs: trimmed, no trailing slash, http(s) only, each once. */
@@ -121,6 +131,8 @@ export class VirtualWorkspaceProvider implements Provider {
   private sourceInformer: SharedInformer<KubernetesObject> | undefined;
   private sourceSeen: Cached<KubernetesObject> | undefined;
   private aware: Aware | undefined;
+  private readonly report: SourceReport;
+  private lastURLs: string[] = [];
 
   /**
    * @param kubeconfig where the source object (and through it the virtual workspaces) is reached
@@ -139,27 +151,39 @@ export class VirtualWorkspaceProvider implements Provider {
     this.transport = Transport.fromKubeConfig(kubeconfig);
     this.log = (opts.log ?? new Logger()).with({ component: kind.component, [kind.sourceField]: kind.sourceName });
     this.filter = opts.filter ?? ((o) => kind.defaultFilter(o));
+    this.report = new SourceReport(
+      {
+        sourceKind: kind.sourceKind,
+        sourceName: kind.sourceName,
+        noEndpointsCause: kind.noEndpointsCause,
+        server: this.transport.server,
+        noEndpointsAfterMs: opts.noEndpointsAfterMs,
+        reportBackoff: opts.reportBackoff,
+      },
+      this.log,
+    );
   }
 
   async start(aware: Aware, signal: AbortSignal): Promise<void> {
     if (this.aware) throw new Error('provider already started');
     this.aware = aware;
     const factory = new InformerFactory(this.transport, { log: this.log.sink() });
-    const source = factory.informer<KubernetesObject>({ path: this.kind.sourcePath, fieldSelector: `metadata.name=${this.kind.sourceName}` });
-    this.sourceInformer = source;
-    let last: string[] = [];
-    const sub = source.events$.subscribe({
-      next: () => {
-        const obj = source.store.list().find((s) => s.metadata?.name === this.kind.sourceName);
-        this.sourceSeen = obj;
-        const urls = this.kind.urls(obj);
-        if (urls.join('\n') === last.join('\n')) return;
-        last = urls;
-        this.log.info('endpoint URLs', { urls });
-        this.sync(urls);
-      },
-      error: (e: unknown) => this.log.error(`${this.kind.sourceKind} watch failed`, { err: e }),
-    });
+    const sub = new Subscription();
+    // A virtual workspace holds no source object: watching there would only fail, less clearly.
+    if (this.report.misplaced()) this.report.reportMisplaced();
+    else {
+      const source = factory.informer<KubernetesObject>({ path: this.kind.sourcePath, fieldSelector: `metadata.name=${this.kind.sourceName}` });
+      this.sourceInformer = source;
+      // A complete list that holds no source emits no event: only the sync says it is missing.
+      // Added first so that it ends first: the informer's stop is no news about the source.
+      sub.add(source.synced$.subscribe(() => this.sourceChanged(source)));
+      sub.add(
+        source.events$.subscribe({
+          next: () => this.sourceChanged(source),
+          error: (e: unknown) => this.log.error(`${this.kind.sourceKind} watch failed`, { err: e }),
+        }),
+      );
+    }
     try {
       await new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
@@ -167,6 +191,8 @@ export class VirtualWorkspaceProvider implements Provider {
       });
     } finally {
       sub.unsubscribe();
+      this.report.stop();
+      this.lastURLs = [];
       this.sync([]);
       for (const v of this.views.values()) v.close();
       this.views.clear();
@@ -217,13 +243,35 @@ export class VirtualWorkspaceProvider implements Provider {
     return v as unknown as AggregateInformer<T>;
   }
 
+  /**
+   * Ready once the source object has been listed and exists and every endpoint it lists has
+   * synced. Otherwise the reason says what to fix: a kubeconfig on a virtual workspace, a source
+   * missing from the kubeconfig's workspace, or the error that keeps a list from succeeding.
+   */
   ready(): ProviderReadiness {
-    if (!this.sourceInformer) return { ready: false, reason: 'provider not started' };
-    if (!this.sourceInformer.synced) return { ready: false, reason: `${this.kind.sourceKind} ${this.kind.sourceName} not synced yet` };
+    if (!this.aware) return { ready: false, reason: 'provider not started' };
+    const misplaced = this.report.misplaced();
+    if (misplaced) return { ready: false, reason: misplaced };
+    const source = this.sourceInformer;
+    if (!source?.synced) return { ready: false, reason: this.report.notSynced(source?.lastError) };
+    if (!this.sourceSeen) return { ready: false, reason: this.report.missing() };
     for (const ep of this.endpoints.values()) {
-      if (!ep.informer.synced) return { ready: false, reason: `endpoint ${ep.url} not synced yet` };
+      if (ep.informer.synced) continue;
+      const err = ep.informer.lastError;
+      return { ready: false, reason: err ? `endpoint ${ep.url} not synced (retrying): ${err.message}` : `endpoint ${ep.url} not synced yet` };
     }
     return { ready: true };
+  }
+
+  private sourceChanged(source: SharedInformer<KubernetesObject>): void {
+    const obj = source.store.list().find((s) => s.metadata?.name === this.kind.sourceName);
+    this.sourceSeen = obj;
+    const urls = this.kind.urls(obj);
+    if (source.synced) this.report.observe(obj !== undefined, urls.length);
+    if (urls.join('\n') === this.lastURLs.join('\n')) return;
+    this.lastURLs = urls;
+    this.log.info('endpoint URLs', { urls });
+    this.sync(urls);
   }
 
   private sync(urls: string[]): void {
