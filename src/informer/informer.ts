@@ -77,6 +77,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   /** Subscribers that read every object (event handlers): while any is there, decode on arrival. */
   private objectReaders = 0;
   private lastRV = '';
+  private lastErr: Error | undefined;
 
   constructor(
     transport: Transport,
@@ -99,8 +100,14 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
     this.shared$ = defer(() => {
       this.lifecycle.onStart?.();
-      const changes$ = listWatch<T>(transport, { ...opts, path, store: this.cache, decodeEagerly: () => this.objectReaders > 0 || (opts.decodeEagerly?.() ?? false) }).pipe(
+      const onError = (err: Error): void => {
+        this.lastErr = err;
+        opts.onError?.(err);
+      };
+      const changes$ = listWatch<T>(transport, { ...opts, path, store: this.cache, onError, decodeEagerly: () => this.objectReaders > 0 || (opts.decodeEagerly?.() ?? false) }).pipe(
         filter((e): e is Delta<T> => {
+          // Anything from the server shows the connection works again.
+          this.lastErr = undefined;
           if (isDelta(e)) {
             if (e.resourceVersion) this.lastRV = e.resourceVersion;
             return true;
@@ -121,6 +128,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       finalize(() => {
         this.cache.clear();
         this.lastRV = '';
+        this.lastErr = undefined;
         if (this.syncedState.value) this.syncedState.next(false);
         this.lifecycle.onStop?.();
       }),
@@ -152,6 +160,14 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   /** The resourceVersion of the last list, event or bookmark seen: where a watch would resume. */
   get lastSyncResourceVersion(): string {
     return this.lastRV;
+  }
+
+  /**
+   * Why the last list or watch attempt failed (`connect ECONNREFUSED ...`, a 403...), until the
+   * server answers again; undefined while all is well. Says why an informer has not synced.
+   */
+  get lastError(): Error | undefined {
+    return this.lastErr;
   }
 
   /** Whether the cache holds a complete list now. */

@@ -63,6 +63,11 @@ export interface ListWatchOptions<T extends KubeObject = KubeObject> {
    * text first and parsing it later. Default: no, objects are kept as text until read.
    */
   decodeEagerly?: () => boolean;
+  /**
+   * Told of every failed list or watch attempt that is about to be retried (client-go's
+   * `WatchErrorHandler`): e.g. to say why an informer has not synced.
+   */
+  onError?: (err: Error) => void;
 }
 
 interface ListPage<T> {
@@ -160,6 +165,11 @@ class ListWatchRun<T extends KubeObject> {
         if (isGone(err) || isResourceVersionTooLarge(err)) needList = true;
         delay = Math.max(this.backoff.next(), ((err as Partial<ApiError>).retryAfterSeconds ?? 0) * 1000);
         this.log({ level: 'warn', msg: `list/watch failed, retrying in ${Math.round(delay)} ms`, event: 'retry', ...this.ctx, error: err.message, relist: needList, failures: this.backoff.failures });
+        try {
+          this.opts.onError?.(err);
+        } catch (he) {
+          this.log({ level: 'error', msg: `list/watch error handler threw: ${(he as Error).message}`, event: 'handler-error', ...this.ctx });
+        }
       }
       await sleep(delay, this.signal);
     }

@@ -32,6 +32,11 @@ export interface APIExportEndpointSlice extends KubernetesObject {
     endpoints?: {
       /** Base URL of the shard's APIExport virtual workspace (without `/clusters/...`). */
       url?: string;
+      /**
+       * Which shards the URL serves (kcp ≥ 2026: `{matchAll: true}` or a label selector). Ignored:
+       * every URL listed is watched, and a URL serves only the clusters of its own shards anyway.
+       */
+      shards?: Readonly<Record<string, unknown>>;
     }[];
   };
 }
@@ -75,6 +80,7 @@ function apiExportKind(opts: APIExportProviderOptions, byPath: boolean): Virtual
     apis: { mode: 'shared' },
     defaultFilter: conditionReady,
     byPath,
+    noEndpointsCause: "no APIBinding to the export yet: kcp lists a shard's URL once a workspace on that shard binds the export",
   };
 }
 

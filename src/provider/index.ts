@@ -15,6 +15,7 @@ export {
 } from './types.js';
 export { Endpoint, EndpointCluster, FieldIndexes, typeKey, fieldIndexName, stripManagedFields, type EndpointOptions, type ClusterAPIs } from './endpoint.js';
 export { EndpointSet, type EndpointChange } from './endpoint-set.js';
+export { serverTarget, type ServerTarget, type ReportBackoff } from './source-report.js';
 export { VirtualWorkspaceProvider, PATH_ANNOTATION, cleanURLs, type KcpProviderOptions, type VirtualWorkspaceKind, type ProviderHooks } from './machine.js';
 export { APIExportProvider, PathAwareProvider, conditionReady, endpointURLs, type APIExportProviderOptions, type APIExportEndpointSlice } from './apiexport.js';
 export {

@@ -10,84 +10,28 @@
  * Beyond the Go original: a URL that leaves takes its clusters (recorders, hooks, paths) with it,
  * except those another URL also serves, which move there; a deleted source stops everything until
  * it is recreated; a path that appears late or changes is re-registered; optional disengage when
- * no object passes the filter any more; cross-shard views over the endpoints.
+ * no object passes the filter any more; cross-shard views over the endpoints. A source that is
+ * missing (a wrong name, a kubeconfig on the wrong workspace or on a virtual workspace) is a
+ * warning repeated with backoff and a readiness failure that says what to check, not a ready
+ * provider that does nothing (see `source-report.ts`).
  */
 import type { KubeConfig } from '@kubernetes/client-node';
-import type { Subscription } from 'rxjs';
-import { Transport, type ClusterClient, type KubernetesObject, type ObjectType } from '../client/index.js';
+import { Subscription } from 'rxjs';
+import { Transport, type KubernetesObject, type ObjectType } from '../client/index.js';
 import { ClusterEventRecorder } from '../controller/recorder.js';
 import { InformerFactory, type Cached, type SharedInformer } from '../informer/index.js';
 import { Logger } from '../log/index.js';
 import { AggregateInformer, AggregateLister } from './aggregate.js';
-import type { ClusterAPIs } from './cluster.js';
 import { Endpoint, FieldIndexes, stripManagedFields, type EndpointCluster } from './endpoint.js';
 import { EndpointSet } from './endpoint-set.js';
-import { ClusterNotFoundError, type Aware, type Cluster, type EventRecorder, type FieldIndexer, type Provider, type ProviderReadiness } from './types.js';
+import type { KcpProviderOptions, VirtualWorkspaceKind } from './kind.js';
+import { SourceReport } from './source-report.js';
+import { ClusterNotFoundError, type Aware, type Cluster, type FieldIndexer, type Provider, type ProviderReadiness } from './types.js';
+
+export { cleanURLs, type KcpProviderOptions, type ProviderHooks, type VirtualWorkspaceKind } from './kind.js';
 
 /** The annotation kcp puts on objects with their workspace path. */
 export const PATH_ANNOTATION = 'kcp.io/path';
-
-/** Lifecycle hooks, called with the watched object and its cluster. */
-export interface ProviderHooks {
-  /** A watched object passed the filter (first sight). */
-  onAdd?(obj: Cached<KubernetesObject>, cluster: string): void;
-  /** A watched object changed and passes the filter. */
-  onUpdate?(old: Cached<KubernetesObject>, obj: Cached<KubernetesObject>, cluster: string): void;
-  /** The last watched object of a cluster went (or its endpoint did): the cluster disengages. */
-  onDelete?(obj: Cached<KubernetesObject> | undefined, cluster: string): void;
-}
-
-/** What every kcp provider accepts. */
-export interface KcpProviderOptions {
-  /** Whether a watched object engages its cluster; the provider kind sets the default. */
-  filter?: (obj: Cached<KubernetesObject>) => boolean;
-  /** Disengage a cluster when none of its watched objects passes the filter any more; default false (as Go). */
-  disengageOnFilterReject?: boolean;
-  /** Lifecycle hooks. */
-  hooks?: ProviderHooks;
-  /** `reportingController` of the clusters' Events; default `kcp-multicluster-provider`. */
-  eventSource?: string;
-  /** Builds a cluster's event recorder; default events.k8s.io/v1 with aggregation. */
-  recorder?: (client: ClusterClient, cluster: string) => EventRecorder;
-  /** Logger; default JSON lines on stderr at info, tagged with the provider's component and source. */
-  log?: Logger;
-}
-
-/** The configuration that makes the machine one provider or another. */
-export interface VirtualWorkspaceKind {
-  /** Log component, e.g. `apiexport-provider`. */
-  component: string;
-  /** Kind of the source, for messages, e.g. `APIExportEndpointSlice`. */
-  sourceKind: string;
-  /** Log field that carries the source's name, e.g. `endpointSlice`. */
-  sourceField: string;
-  /** API path of the source objects (cluster-scoped, in the kubeconfig's workspace). */
-  sourcePath: string;
-  /** The source object's name (validated as a DNS subdomain). */
-  sourceName: string;
-  /** The endpoint URLs a source object lists (the source is undefined when it does not exist). */
-  urls(source: Cached<KubernetesObject> | undefined): string[];
-  /** API path of the object watched through each endpoint's `/clusters/*`. */
-  watchPath: string;
-  /** Its type, when controllers may watch it too (they then share the provider's informer). */
-  watchType?: ObjectType<KubernetesObject>;
-  /** How clusters reach their APIs. */
-  apis: ClusterAPIs;
-  /** The engage rule when the user gives no filter. */
-  defaultFilter(obj: Cached<KubernetesObject>): boolean;
-  /** Whether `get()` also takes workspace paths (`kcp.io/path` of the watched objects). */
-  byPath?: boolean;
-}
-
-/** Normalises URLs: trimmed, no trailing slash, http(s) only, each once. */
-export function cleanURLs(raw: readonly unknown[]): string[] {
-  const out: string[] = [];
-  for (const u of raw) {
-    const url = typeof u === 'string' ? u.trim().replace(/\/+$/, '') : '';
-    if (url && /^https?:\/\//i.test(url) && !out.includes(url)) out.push(url);
-  }
-  return out;
-}
 
 interface Engaged {
   readonly handle: EndpointCluster;
@@ -121,6 +65,8 @@ export class VirtualWorkspaceProvider implements Provider {
   private sourceInformer: SharedInformer<KubernetesObject> | undefined;
   private sourceSeen: Cached<KubernetesObject> | undefined;
   private aware: Aware | undefined;
+  private readonly report: SourceReport;
+  private lastURLs: string[] = [];
 
   /**
    * @param kubeconfig where the source object (and through it the virtual workspaces) is reached
@@ -139,27 +85,39 @@ export class VirtualWorkspaceProvider implements Provider {
     this.transport = Transport.fromKubeConfig(kubeconfig);
     this.log = (opts.log ?? new Logger()).with({ component: kind.component, [kind.sourceField]: kind.sourceName });
     this.filter = opts.filter ?? ((o) => kind.defaultFilter(o));
+    this.report = new SourceReport(
+      {
+        sourceKind: kind.sourceKind,
+        sourceName: kind.sourceName,
+        noEndpointsCause: kind.noEndpointsCause,
+        server: this.transport.server,
+        noEndpointsAfterMs: opts.noEndpointsAfterMs,
+        reportBackoff: opts.reportBackoff,
+      },
+      this.log,
+    );
   }
 
   async start(aware: Aware, signal: AbortSignal): Promise<void> {
     if (this.aware) throw new Error('provider already started');
     this.aware = aware;
     const factory = new InformerFactory(this.transport, { log: this.log.sink() });
-    const source = factory.informer<KubernetesObject>({ path: this.kind.sourcePath, fieldSelector: `metadata.name=${this.kind.sourceName}` });
-    this.sourceInformer = source;
-    let last: string[] = [];
-    const sub = source.events$.subscribe({
-      next: () => {
-        const obj = source.store.list().find((s) => s.metadata?.name === this.kind.sourceName);
-        this.sourceSeen = obj;
-        const urls = this.kind.urls(obj);
-        if (urls.join('\n') === last.join('\n')) return;
-        last = urls;
-        this.log.info('endpoint URLs', { urls });
-        this.sync(urls);
-      },
-      error: (e: unknown) => this.log.error(`${this.kind.sourceKind} watch failed`, { err: e }),
-    });
+    const sub = new Subscription();
+    // A virtual workspace holds no source object: watching there would only fail, less clearly.
+    if (this.report.misplaced()) this.report.reportMisplaced();
+    else {
+      const source = factory.informer<KubernetesObject>({ path: this.kind.sourcePath, fieldSelector: `metadata.name=${this.kind.sourceName}` });
+      this.sourceInformer = source;
+      // A complete list that holds no source emits no event: only the sync says it is missing.
+      // Added first so that it ends first: the informer's stop is no news about the source.
+      sub.add(source.synced$.subscribe(() => this.sourceChanged(source)));
+      sub.add(
+        source.events$.subscribe({
+          next: () => this.sourceChanged(source),
+          error: (e: unknown) => this.log.error(`${this.kind.sourceKind} watch failed`, { err: e }),
+        }),
+      );
+    }
     try {
       await new Promise<void>((resolve) => {
         if (signal.aborted) return resolve();
@@ -167,6 +125,8 @@ export class VirtualWorkspaceProvider implements Provider {
       });
     } finally {
       sub.unsubscribe();
+      this.report.stop();
+      this.lastURLs = [];
       this.sync([]);
       for (const v of this.views.values()) v.close();
       this.views.clear();
@@ -217,13 +177,35 @@ export class VirtualWorkspaceProvider implements Provider {
     return v as unknown as AggregateInformer<T>;
   }
 
+  /**
+   * Ready once the source object has been listed and exists and every endpoint it lists has
+   * synced. Otherwise the reason says what to fix: a kubeconfig on a virtual workspace, a source
+   * missing from the kubeconfig's workspace, or the error that keeps a list from succeeding.
+   */
   ready(): ProviderReadiness {
-    if (!this.sourceInformer) return { ready: false, reason: 'provider not started' };
-    if (!this.sourceInformer.synced) return { ready: false, reason: `${this.kind.sourceKind} ${this.kind.sourceName} not synced yet` };
+    if (!this.aware) return { ready: false, reason: 'provider not started' };
+    const misplaced = this.report.misplaced();
+    if (misplaced) return { ready: false, reason: misplaced };
+    const source = this.sourceInformer;
+    if (!source?.synced) return { ready: false, reason: this.report.notSynced(source?.lastError) };
+    if (!this.sourceSeen) return { ready: false, reason: this.report.missing() };
     for (const ep of this.endpoints.values()) {
-      if (!ep.informer.synced) return { ready: false, reason: `endpoint ${ep.url} not synced yet` };
+      if (ep.informer.synced) continue;
+      const err = ep.informer.lastError;
+      return { ready: false, reason: err ? `endpoint ${ep.url} not synced (retrying): ${err.message}` : `endpoint ${ep.url} not synced yet` };
     }
     return { ready: true };
+  }
+
+  private sourceChanged(source: SharedInformer<KubernetesObject>): void {
+    const obj = source.store.list().find((s) => s.metadata?.name === this.kind.sourceName);
+    this.sourceSeen = obj;
+    const urls = this.kind.urls(obj);
+    if (source.synced) this.report.observe(obj !== undefined, urls.length);
+    if (urls.join('\n') === this.lastURLs.join('\n')) return;
+    this.lastURLs = urls;
+    this.log.info('endpoint URLs', { urls });
+    this.sync(urls);
   }
 
   private sync(urls: string[]): void {

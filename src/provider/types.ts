@@ -13,7 +13,8 @@
  *    aborting the old signal afterwards does not touch the new one.
  * 4. `get(name)` returns an engaged cluster or throws `ClusterNotFoundError`.
  * 5. `indexField` registers a field index on the caches of current and future clusters.
- * 6. `ready()` (optional) says whether the provider has seen its sources once (for `/readyz`).
+ * 6. `ready()` (optional) says whether the provider has synced its sources and can work with them,
+ *    and if not why, in words a user can act on (for `/readyz`).
  */
 import type { ClusterClient, KubernetesObject, ObjectKey, ObjectType } from '../client/index.js';
 import type { Cached, SharedInformer } from '../informer/index.js';
@@ -41,15 +42,15 @@ export interface Provider {
   indexField<T extends KubernetesObject>(type: ObjectType<T>, field: string, fn: FieldIndexer<T>): void;
   /** Names of the clusters engaged now. */
   clusterNames(): string[];
-  /** Whether the provider has synced its sources at least once, and if not why (for `/readyz`). */
+  /** Whether the provider has synced its sources and can work with them, and if not why (for `/readyz`). */
   ready?(): ProviderReadiness;
 }
 
 /** What `Provider.ready()` answers: the `/readyz` check of a provider. */
 export interface ProviderReadiness {
-  /** True once the provider has synced its sources at least once. */
+  /** True once the provider has synced its sources and found them usable (a kcp provider's source object exists). */
   ready: boolean;
-  /** Why it is not ready yet, e.g. `endpoint https://… not synced yet`; absent when ready. */
+  /** Why it is not ready, e.g. `APIExportEndpointSlice "x" not found in workspace root: …`; absent when ready. */
   reason?: string;
 }
 

@@ -55,6 +55,7 @@ function workspaceKind(opts: WorkspaceTypeProviderOptions, type: 'initializing' 
     apis,
     // The VW shows exactly the clusters waiting for this hook: seeing one is reason to engage it.
     defaultFilter: () => true,
+    noEndpointsCause: `kcp has not published the type's ${type} virtual workspace URLs (status.virtualWorkspaces): check the WorkspaceType's VirtualWorkspaceURLsReady condition`,
   };
 }
 

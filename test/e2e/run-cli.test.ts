@@ -269,6 +269,39 @@ export default function setup(manager) {
     }
   });
 
+  it('warns while the --endpointslice does not exist (naming it, the workspace and what to check), fails /readyz/provider with that reason, and gets ready once it is created', async () => {
+    const r = run(['apiexport-example', '--kubeconfig', kubeconfig, '--endpointslice', 'nope', ...HTTP_FLAGS]);
+    const health = await r.healthURL();
+    const warn = await r.waitLog((l) => l['level'] === 'warn' && l['kind'] === 'APIExportEndpointSlice', 'the missing-slice warning');
+    expect(warn).to.include({ msg: 'APIExportEndpointSlice "nope" not found in workspace root:provider', endpointSlice: 'nope', name: 'nope', workspace: 'root:provider', reports: 1 });
+    expect(String(warn['hint'])).to.contain("the kubeconfig must point at the provider's workspace, the one that holds the APIExportEndpointSlice");
+    const one = await fetch(`${health}/readyz/provider`);
+    expect(one.status).to.equal(500);
+    const reason = await one.text();
+    expect(reason).to.contain('APIExportEndpointSlice "nope" not found in workspace root:provider').and.contain("the kubeconfig must point at the provider's workspace");
+    const all = await fetch(`${health}/readyz?verbose`);
+    expect(all.status).to.equal(500);
+    expect(await all.text()).to.contain('[-]provider failed');
+
+    const made = await raw(srv, 'POST', '/clusters/root:provider/apis/apis.kcp.io/v1alpha1/apiexportendpointslices', {
+      apiVersion: 'apis.kcp.io/v1alpha1',
+      kind: 'APIExportEndpointSlice',
+      metadata: { name: 'nope' },
+      spec: { export: { path: 'root:provider', name: 'cms' } },
+    });
+    expect(made.status, made.text).to.equal(201);
+    try {
+      await r.waitLog((l) => l['msg'] === 'reconciled configmap' && l['cluster'] === clusters['tenant-a'], 'a reconcile through the new slice');
+      await eventually(async () => (await fetch(`${health}/readyz`)).status === 200, '/readyz 200', 15_000);
+      expect((await fetch(`${health}/readyz/provider`)).status).to.equal(200);
+      expect(r.logs().find((l) => l['msg'] === 'APIExportEndpointSlice "nope" found in workspace root:provider')).to.include({ level: 'info' });
+      const { code } = await r.stop('SIGTERM');
+      expect(code, r.err).to.equal(0);
+    } finally {
+      await raw(srv, 'DELETE', '/clusters/root:provider/apis/apis.kcp.io/v1alpha1/apiexportendpointslices/nope');
+    }
+  });
+
   it('keeps running while kcp is unreachable: /healthz 200, /readyz 500, retries with backoff, exit 0 on SIGTERM', async () => {
     const port = await closedPort();
     const kc = kubeConfigFor(srv, 'root:provider');
@@ -285,6 +318,10 @@ export default function setup(manager) {
     const ready = await fetch(`${health}/readyz?verbose`);
     expect(ready.status).to.equal(500);
     expect(await ready.text()).to.match(/\[-\]provider failed/);
+    // The single check names the connection error, not just "not synced".
+    const one = await fetch(`${health}/readyz/provider`);
+    expect(one.status).to.equal(500);
+    expect(await one.text()).to.contain(`connect ECONNREFUSED 127.0.0.1:${port}`);
     expect(r.child.exitCode).to.equal(null);
     const { code, ms } = await r.stop('SIGTERM');
     expect(code, r.err).to.equal(0);
