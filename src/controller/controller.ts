@@ -61,6 +61,8 @@ export class Controller {
   private readonly inflight = new Map<string, InFlight>();
   private readonly metrics: ControllerMetrics;
   private readonly stopping = new AbortController();
+  /** Callers of `settled`, by cluster. */
+  private readonly settledWaiters = new Map<string, (() => void)[]>();
   /** Informers some engagement waits on, with the one shared wait for each. */
   private readonly syncWaits = new Map<SharedInformer<KubernetesObject>, Promise<void>>();
 
@@ -212,6 +214,31 @@ export class Controller {
     }
   }
 
+  /**
+   * Resolves once no reconcile of `cluster` is in flight (at once when none is). With `disengage`,
+   * this is how a hand-off waits for aborted reconciles to settle before the cluster is released.
+   */
+  settled(cluster: string): Promise<void> {
+    if (!this.busyWith(cluster)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.settledWaiters.get(cluster);
+      if (list) list.push(resolve);
+      else this.settledWaiters.set(cluster, [resolve]);
+    });
+  }
+
+  private busyWith(cluster: string): boolean {
+    for (const f of this.inflight.values()) if (f.cluster === cluster) return true;
+    return false;
+  }
+
+  private wakeSettled(cluster: string): void {
+    const list = this.settledWaiters.get(cluster);
+    if (!list || this.busyWith(cluster)) return;
+    this.settledWaiters.delete(cluster);
+    for (const w of list) w();
+  }
+
   /** Stops taking work and waits up to `graceMs` for reconciles in flight. */
   async stop(graceMs: number): Promise<void> {
     this.queue.shutDown();
@@ -313,8 +340,10 @@ export class Controller {
     const eng = this.engaged.get(req.cluster);
     const reconcileID = randomUUID();
     const started = performance.now();
-    if (!eng) {
-      // The cluster left after the key was handed out: nothing to do there any more.
+    const owned = !deps.owns || deps.owns(req.cluster);
+    if (!eng || !owned) {
+      // The cluster left, or another replica owns it now, after the key was queued: nothing to do here.
+      if (!owned) deps.notOwnedDropped?.();
       this.queue.forget(req);
       this.queue.done(req);
       this.emit({ request: req, reconcileID, result: 'dropped', priority, ms: 0 });
@@ -387,6 +416,7 @@ export class Controller {
     } finally {
       clearTimeout(timer);
       this.inflight.delete(key);
+      this.wakeSettled(req.cluster);
       this.metrics.active(-1);
       this.queue.done(req);
       this.emit({ request: req, reconcileID, result: outcome, priority, error, ms: performance.now() - started });

@@ -28,6 +28,13 @@ export interface ControllerDeps {
   log: Logger;
   /** Aborts when the manager shuts down. */
   signal: AbortSignal;
+  /**
+   * Whether this replica owns `cluster` now (sharding); asked at every dequeue. A request for a
+   * cluster not owned is dropped, never reconciled. Absent: every cluster is owned.
+   */
+  owns?: (cluster: string) => boolean;
+  /** Counts a request dropped because its cluster is not owned. */
+  notOwnedDropped?: () => void;
 }
 
 const noop = (): void => undefined;

@@ -10,10 +10,13 @@ import type { Controller, ControllerOptions } from '../controller/controller.js'
 import { Logger } from '../log/index.js';
 import { RuntimeMetrics } from '../metrics/index.js';
 import { ClusterNotFoundError, type Cluster, type Provider } from '../provider/types.js';
+import { ClusterNotOwnedError } from '../sharding/index.js';
+import type { Coordinator, ShardingOptions } from '../sharding/index.js';
 import { HealthChecks } from './health.js';
 import { metricsHandler, parseBindAddress, startHttpServer } from './http.js';
 import { LeaderElector } from './leader.js';
 import { ClusterLifecycle, type ClusterRecord } from './lifecycle.js';
+import { ShardRouter } from './sharding.js';
 
 /** Leader election settings. */
 export interface LeaderElectionConfig {
@@ -45,8 +48,17 @@ export interface ManagerOptions {
   metricsBindAddress?: string;
   /** `/healthz` and `/readyz` address; default off. */
   healthProbeBindAddress?: string;
-  /** Leader election; off by default. */
+  /** Leader election; off by default. Exclusive with `sharding`. */
   leaderElection?: LeaderElectionConfig;
+  /**
+   * Shards clusters across the replicas of this controller group: each cluster is worked on by
+   * exactly one replica at a time, fenced by a Lease. Off by default (every cluster is owned).
+   * `coordinator` replaces the built-in Lease coordinator.
+   */
+  sharding?: ShardingOptions & {
+    /** A coordinator of your own; default the Lease coordinator in the kubeconfig's workspace. */
+    coordinator?: Coordinator;
+  };
   /** How long reconciles in flight may run after shutdown begins; default 30 s. */
   gracefulShutdownMs?: number;
   /** Metric options: an opt-in, capped `cluster` label. */
@@ -90,6 +102,10 @@ export class Manager {
   private providerStopped: Promise<void> | undefined;
   /** The provider runs until the controllers have stopped, so reconciles in their grace period still read caches. */
   private providerCtl: AbortController | undefined;
+  /** Sharding: the coordinator, the ownership gate in front of the lifecycle, and the coordinator's run. */
+  private readonly coordinator: Coordinator | undefined;
+  private readonly router: ShardRouter | undefined;
+  private coordinatorRun: { ctl: AbortController; done: Promise<void> } | undefined;
 
   constructor(opts: ManagerOptions) {
     this.opts = opts;
@@ -110,6 +126,19 @@ export class Manager {
         this.log.info('cluster disengaged', { cluster: rec.name });
       },
     });
+    if (opts.sharding && opts.leaderElection) {
+      throw new Error('sharding and leader election are exclusive: with sharding every replica works, each on its own clusters');
+    }
+    if (opts.sharding) {
+      this.coordinator = opts.sharding.coordinator;
+      if (!this.coordinator) throw new Error('sharding needs a coordinator');
+      this.router = new ShardRouter(this.coordinator, this.lifecycle, {
+        log: this.log.with({ component: 'sharding', shard: this.coordinator.id }),
+        controllers: () => [...this.started],
+        settleMs: opts.gracefulShutdownMs ?? 30_000,
+        hooks: this.metrics.shard,
+      });
+    }
     this.health.addReadyzCheck('provider', () => {
       // A standby is ready: it is healthy and waits to take over; its provider runs only once it leads.
       if (this.opts.leaderElection && !this.leader) return;
@@ -141,8 +170,23 @@ export class Manager {
    * A cluster the provider engaged (throws `ClusterNotFoundError` for any other name). Clusters
    * still syncing or retrying count: a controller that synced first already reconciles there.
    */
-  getCluster(name: string): Cluster {
-    return this.lifecycle.get(name)?.cluster ?? this.provider.get(name);
+  getCluster(
+    name: string,
+    opts: {
+      /** Also answer for a cluster another replica owns (sharding); default false: that throws `ClusterNotOwnedError`. */
+      anyOwner?: boolean;
+    } = {},
+  ): Cluster {
+    const engaged = this.lifecycle.get(name)?.cluster;
+    if (engaged) return engaged;
+    const c = this.provider.get(name);
+    if (this.router && !opts.anyOwner && !c.unsharded && !this.router.owns(name)) throw new ClusterNotOwnedError(name, this.router.ownerOf(name));
+    return c;
+  }
+
+  /** The coordinator when sharding (this replica's id, the live peers, who owns what). */
+  get sharding(): Coordinator | undefined {
+    return this.coordinator;
   }
 
   /** Clusters the manager engaged, with their state (syncing, retrying, engaged). */
@@ -226,6 +270,23 @@ export class Manager {
           stop.abort(new LeaderElectionLostError());
         }, { once: true });
       }
+      if (this.coordinator) {
+        const coordinator = this.coordinator;
+        const ctl = new AbortController();
+        const done = coordinator.start(ctl.signal).catch((e: unknown) => {
+          this.log.error('sharding coordinator stopped with an error', { err: e });
+          stop.abort(e);
+        });
+        this.coordinatorRun = { ctl, done };
+        // Ownership is decided on a view of the peers, not on "only me" at start.
+        try {
+          await coordinator.ready(signal);
+        } catch (e) {
+          if (signal.aborted) return;
+          throw e;
+        }
+        this.log.info('sharding', { shard: coordinator.id, peers: coordinator.peers().map((p) => p.id) });
+      }
       this.leader = true;
       for (const c of this.controllers.values()) this.startController(c);
       this.runProvider(stop);
@@ -253,7 +314,12 @@ export class Manager {
   private startController(c: Controller): void {
     if (this.started.has(c) || !this.running) return;
     this.started.add(c);
-    c.start({ log: this.log.with({ controller: c.name }), signal: this.running.signal });
+    const router = this.router;
+    c.start({
+      log: this.log.with({ controller: c.name }),
+      signal: this.running.signal,
+      ...(router ? { owns: (cluster: string) => router.owns(cluster), notOwnedDropped: () => this.metrics.shard.notOwnedDropped() } : {}),
+    });
     this.lifecycle.addController(c);
   }
 
@@ -262,7 +328,7 @@ export class Manager {
     if (this.providerCtl) return;
     this.lifecycle.activate();
     this.providerCtl = new AbortController();
-    this.providerStopped = this.provider.start(this.lifecycle, this.providerCtl.signal).catch((e: unknown) => {
+    this.providerStopped = this.provider.start(this.router ?? this.lifecycle, this.providerCtl.signal).catch((e: unknown) => {
       this.log.error('provider stopped with an error', { err: e });
       stop.abort(e);
     });
@@ -276,8 +342,15 @@ export class Manager {
     }
     this.started.clear();
     this.lifecycle.deactivate();
+    // Reconciles have settled: the fences go now, so the other replicas take over at once.
+    await this.router?.stop();
     this.providerCtl?.abort();
     await this.providerStopped;
+    if (this.coordinatorRun) {
+      this.coordinatorRun.ctl.abort();
+      await this.coordinatorRun.done;
+      this.coordinatorRun = undefined;
+    }
     this.providerCtl = undefined;
     this.providerStopped = undefined;
     if (this.elector && this.leader && !lost) await this.elector.release().catch((e: unknown) => this.log.warn('releasing the lease failed', { err: e }));

@@ -10,3 +10,4 @@ export {
   type EngagementOutcome,
   type RuntimeMetricsOptions,
 } from './registry.js';
+export { ShardMetrics } from './shard.js';

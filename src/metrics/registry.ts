@@ -5,6 +5,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueMetrics } from '../queue/types.js';
+import { ShardMetrics } from './shard.js';
 import type { ControllerMetrics, QueueProbe, ReconcileResultLabel } from './types.js';
 
 /** The label value that stands in for every value beyond a cardinality cap (CR's spelling). */
@@ -229,6 +230,7 @@ export class RuntimeMetrics {
   readonly registry: Registry;
   /** The manager's cluster-engagement hooks. */
   readonly clusters: ClusterMetrics;
+  private shardMetrics: ShardMetrics | undefined;
   private readonly families: Families;
   private readonly controllers = new Map<string, ControllerHooks>();
   private readonly clusterCap: CardinalityCap | undefined;
@@ -313,6 +315,12 @@ export class RuntimeMetrics {
       c.probe = probe;
     }
     return c;
+  }
+
+  /** The sharding metrics (`kcp_mc_shard_*`), registered on first use (only sharded managers show them). */
+  get shard(): ShardMetrics {
+    this.shardMetrics ??= new ShardMetrics([this.registry]);
+    return this.shardMetrics;
   }
 
   /** Sets `leader_election_master_status{name}` to 1 (leader) or 0 (standby). */

@@ -139,6 +139,11 @@ export interface Cluster {
    * `name`: a composite provider qualifies names, a local cluster is named by its path.
    */
   readonly informerCluster?: string;
+  /**
+   * Set on a cluster every replica of a sharded group works on, without a fence (e.g. the
+   * provider's own workspace in a composite provider). Default: sharded like any other.
+   */
+  readonly unsharded?: boolean;
   /** Live reads and writes into this cluster (for kcp: `<virtual workspace URL>/clusters/<name>`). */
   readonly client: ClusterClient;
   /** The shared caches, scoped to this cluster. */

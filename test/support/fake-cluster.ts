@@ -106,6 +106,8 @@ export interface Published {
 /** A cluster over a fake endpoint. */
 export class FakeCluster implements Cluster {
   readonly published: Published[] = [];
+  /** Set to have every replica of a sharded group work on it. */
+  unsharded?: boolean;
   readonly events: EventRecorder;
   readonly cache: ClusterCache;
 
@@ -143,7 +145,9 @@ export class FakeCluster implements Cluster {
 
 /** A provider whose clusters the test adds and removes. */
 export class FakeProvider implements Provider {
-  readonly endpoint = new FakeEndpoint();
+  /** @param endpoint the endpoint its clusters are on (replicas of one group share one) */
+  constructor(readonly endpoint: FakeEndpoint = new FakeEndpoint()) {}
+
   private aware: Aware | undefined;
   private readonly clusters = new Map<string, { cluster: FakeCluster; ctl: AbortController }>();
   private readonly pending: string[] = [];

@@ -1,0 +1,237 @@
+/**
+ * The ownership gate between a provider and the cluster lifecycle, when replicas shard clusters.
+ * Every replica's provider reports every cluster; this router passes on only those the coordinator
+ * says this replica owns, each once its fence is held:
+ *
+ *   reported ──► should own? ──► acquire fence ──► engaged (lifecycle: sync, enqueue, reconcile)
+ *                    │ no                              │ peers changed / fence lost / cluster left
+ *                    ▼                                 ▼
+ *                 (idle)          stop handing out its keys, drop its queue, abort in-flight,
+ *                                 wait for them to settle, release the fence ──► re-evaluate
+ *
+ * Clusters whose fence another replica still holds are retried on one shared timer.
+ */
+import type { Controller } from '../controller/controller.js';
+import type { Logger } from '../log/index.js';
+import type { Aware, Cluster } from '../provider/types.js';
+import type { Coordinator, Fence } from '../sharding/index.js';
+
+/** Hooks the router reports through (the `kcp_mc_shard_*` metrics). */
+export interface ShardHooks {
+  /** Owned clusters changed by `delta`. */
+  owned?(delta: number): void;
+  /** A cluster was gained or lost. */
+  handoff?(direction: 'gained' | 'lost'): void;
+  /** Seconds from wanting a cluster's fence to holding it. */
+  fenceWait?(seconds: number): void;
+}
+
+/** Options of the router. */
+export interface ShardRouterOptions {
+  /** Logger (hand-offs are logged at info). */
+  log: Logger;
+  /** The controllers whose in-flight reconciles a hand-off waits for. */
+  controllers: () => readonly Controller[];
+  /** How long a hand-off waits for aborted reconciles to settle before it releases the fence. */
+  settleMs: number;
+  /** How often clusters whose fence is held elsewhere are tried again; default 1000 ms. */
+  retryMs?: number;
+  /** Metric hooks. */
+  hooks?: ShardHooks;
+}
+
+interface Entry {
+  readonly name: string;
+  readonly cluster: Cluster;
+  /** The provider's signal for this report. */
+  readonly signal: AbortSignal;
+  fence?: Fence;
+  /** Aborts the lifecycle engagement (hand-off). */
+  engagement?: AbortController;
+  acquiring: boolean;
+  /** Set from the moment a hand-off begins until the fence is released. */
+  leaving?: Promise<void>;
+  wantedSince?: number;
+}
+
+/** Passes the clusters this replica owns on to `inner`, fenced, and hands them off when ownership moves. */
+export class ShardRouter implements Aware {
+  private readonly entries = new Map<string, Entry>();
+  private readonly retry = new Set<Entry>();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly stopCtl = new AbortController();
+  private readonly unsubscribe: () => void;
+
+  constructor(
+    private readonly coordinator: Coordinator,
+    private readonly inner: Aware,
+    private readonly opts: ShardRouterOptions,
+  ) {
+    this.unsubscribe = coordinator.onPeersChanged(() => {
+      for (const e of this.entries.values()) this.evaluate(e);
+    });
+  }
+
+  /** Records a reported cluster and engages it if this replica owns it. */
+  engage(name: string, cluster: Cluster, signal: AbortSignal): void {
+    const prev = this.entries.get(name);
+    if (prev && prev.cluster === cluster && prev.signal === signal) return;
+    if (prev) this.forget(prev, 'the provider reported it anew');
+    if (signal.aborted || this.stopCtl.signal.aborted) return;
+    const e: Entry = { name, cluster, signal, acquiring: false };
+    this.entries.set(name, e);
+    signal.addEventListener('abort', () => this.forget(e, 'the cluster left'), { once: true });
+    this.evaluate(e);
+  }
+
+  /** Whether this replica works on `name` now: engaged, fenced, not leaving, and still its owner. */
+  owns(name: string): boolean {
+    const e = this.entries.get(name);
+    if (!e || !e.engagement || e.leaving) return false;
+    if (e.cluster.unsharded) return true;
+    return e.fence !== undefined && !e.fence.lost.aborted && this.coordinator.owner(name) === this.coordinator.id;
+  }
+
+  /** Whether the provider reported `name` (owned here or not). */
+  knows(name: string): boolean {
+    return this.entries.has(name);
+  }
+
+  /** The replica that should own `name` (unsharded clusters: this one). */
+  ownerOf(name: string): string {
+    const e = this.entries.get(name);
+    return e?.cluster.unsharded ? this.coordinator.id : this.coordinator.owner(name);
+  }
+
+  /** Names of the clusters this replica owns now. */
+  ownedNames(): string[] {
+    return [...this.entries.keys()].filter((n) => this.owns(n));
+  }
+
+  /** Hands every cluster off (reconciles settle, fences released) and stops; for shutdown. */
+  async stop(): Promise<void> {
+    this.stopCtl.abort();
+    this.unsubscribe();
+    clearTimeout(this.timer);
+    this.retry.clear();
+    await Promise.all([...this.entries.values()].map((e) => this.handOff(e, 'shutting down')));
+    this.entries.clear();
+  }
+
+  private evaluate(e: Entry): void {
+    if (this.stopCtl.signal.aborted || this.entries.get(e.name) !== e || e.leaving) return;
+    const owner = this.ownerOf(e.name);
+    if (owner !== this.coordinator.id) {
+      this.retry.delete(e);
+      e.wantedSince = undefined;
+      if (e.engagement || e.fence) void this.handOff(e, `replica ${owner} owns it now`);
+      return;
+    }
+    if (e.engagement || e.acquiring) return;
+    if (e.cluster.unsharded) return this.gain(e, undefined);
+    e.acquiring = true;
+    e.wantedSince ??= performance.now();
+    this.coordinator.acquire(e.name, this.stopCtl.signal).then(
+      (fence) => {
+        e.acquiring = false;
+        if (!fence) return this.later(e);
+        if (this.entries.get(e.name) !== e || this.stopCtl.signal.aborted || this.ownerOf(e.name) !== this.coordinator.id) {
+          // Ownership moved (or the cluster left) while acquiring: give it straight back.
+          void fence.release().catch((err: unknown) => this.opts.log.warn('releasing a fence failed', { cluster: e.name, err }));
+          return this.evaluate(e);
+        }
+        this.opts.hooks?.fenceWait?.((performance.now() - (e.wantedSince ?? performance.now())) / 1000);
+        e.wantedSince = undefined;
+        this.gain(e, fence);
+      },
+      (err: unknown) => {
+        e.acquiring = false;
+        if (this.stopCtl.signal.aborted) return;
+        this.opts.log.warn('acquiring a cluster fence failed; will retry', { cluster: e.name, err });
+        this.later(e);
+      },
+    );
+  }
+
+  private gain(e: Entry, fence: Fence | undefined): void {
+    e.fence = fence;
+    const engagement = new AbortController();
+    e.engagement = engagement;
+    if (fence) {
+      const lost = (): void => void this.handOff(e, `fence lost: ${reasonOf(fence.lost)}`);
+      if (fence.lost.aborted) queueMicrotask(lost);
+      else fence.lost.addEventListener('abort', lost, { once: true });
+    }
+    this.opts.hooks?.owned?.(1);
+    this.opts.hooks?.handoff?.('gained');
+    this.opts.log.info('cluster gained', { cluster: e.name, ...(fence ? {} : { unsharded: true }), peers: this.coordinator.peers().length });
+    this.inner.engage(e.name, e.cluster, AbortSignal.any([e.signal, engagement.signal]));
+  }
+
+  /**
+   * Lets a cluster go: its engagement ends (the controllers drop its queued keys and abort its
+   * reconciles), the hand-off waits until those reconciles settled (bounded by `settleMs`), and
+   * only then releases the fence, so the next owner never overlaps this one.
+   */
+  private handOff(e: Entry, reason: string): Promise<void> {
+    if (e.leaving) return e.leaving;
+    const engagement = e.engagement;
+    const fence = e.fence;
+    if (!engagement && !fence) return Promise.resolve();
+    const leaving = (async () => {
+      if (engagement) {
+        engagement.abort(new Error(reason));
+        this.opts.hooks?.owned?.(-1);
+        this.opts.hooks?.handoff?.('lost');
+      }
+      const settled = await this.settle(e.name);
+      if (fence) {
+        await fence.release().catch((err: unknown) => this.opts.log.warn('releasing a fence failed; it expires on its own', { cluster: e.name, err }));
+      }
+      this.opts.log.info('cluster handed off', { cluster: e.name, reason, ...(settled ? {} : { settleTimedOutMs: this.opts.settleMs }) });
+    })();
+    e.leaving = leaving;
+    return leaving.finally(() => {
+      e.fence = undefined;
+      e.engagement = undefined;
+      e.leaving = undefined;
+      this.evaluate(e);
+    });
+  }
+
+  /** Waits for every controller's reconciles of `name` to settle; false when `settleMs` ran out first. */
+  private async settle(name: string): Promise<boolean> {
+    let timer: NodeJS.Timeout | undefined;
+    const expired = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, this.opts.settleMs))));
+    try {
+      return await Promise.race([Promise.all(this.opts.controllers().map((c) => c.settled(name))).then(() => true), expired]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private forget(e: Entry, reason: string): void {
+    if (this.entries.get(e.name) === e) this.entries.delete(e.name);
+    this.retry.delete(e);
+    void this.handOff(e, reason);
+  }
+
+  /** Tries `e` again on the shared timer (one timer, however many clusters wait for a fence). */
+  private later(e: Entry): void {
+    if (this.entries.get(e.name) !== e || this.stopCtl.signal.aborted) return;
+    this.retry.add(e);
+    if (this.timer) return;
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      const due = [...this.retry];
+      this.retry.clear();
+      for (const d of due) this.evaluate(d);
+    }, this.opts.retryMs ?? 1_000);
+    this.timer.unref();
+  }
+}
+
+function reasonOf(signal: AbortSignal): string {
+  const r: unknown = signal.reason;
+  return r instanceof Error ? r.message : String(r);
+}
