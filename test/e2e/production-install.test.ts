@@ -174,6 +174,18 @@ describe('the packed package, installed', function () {
       for (const b of blocks) expect(fs.existsSync(path.join(user, 'out', b.file.replace(/\.ts$/, '.js'))), b.file).to.equal(true);
     });
 
+    it("runs the README's test blocks (the provider conformance fixture, the controller test) green with mocha", async () => {
+      const specs = readmeBlocks().filter((b) => /^(describe|providerConformance)\(/m.test(b.code)).map((b) => path.join('out', b.file.replace(/\.ts$/, '.js')));
+      expect(specs).to.have.length(2);
+      const mocha = path.join(REPO, 'node_modules', 'mocha', 'bin', 'mocha.js');
+      const res = await exec(process.execPath, [mocha, '--timeout', '60000', '--reporter', 'dot', ...specs], { cwd: user, maxBuffer: 16 << 20 }).catch((e: { stdout?: string; stderr?: string }) => {
+        throw new Error(`the README's tests failed:\n${e.stdout ?? ''}${e.stderr ?? ''}`.slice(0, 8000));
+      });
+      // Five conformance checks or more (the suite grows) and the controller test, none failing or skipped.
+      expect(Number(/(\d+) passing/.exec(res.stdout)?.[1]), res.stdout).to.be.greaterThanOrEqual(6);
+      expect(res.stdout).not.to.match(/failing|pending/);
+    });
+
     it("runs the README's controller module with the project's kcp-mc: the tenant's ConfigMap mirrored, its Event recorded; exit 0 on SIGTERM", async () => {
       const { kubeconfig } = await boundTenant(srv, dir, 'mirror-provider', 'mirrors', 'mirror-tenant');
       const r = new Run(
