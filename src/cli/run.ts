@@ -13,32 +13,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
+import type { ControllerModule, ProviderContext } from '../module/index.js';
 import { APIExportProvider, type Provider } from '../provider/index.js';
-
-/** What `kcp-mc run` hands a module's `provider` function. */
-export interface ProviderContext {
-  /** The run's logger. */
-  log: Logger;
-  /** The event source (the controller module's name). */
-  eventSource: string;
-  /** `--endpointslice`, else the module's `endpointSlice`; undefined when neither is given. */
-  endpointSlice?: string;
-}
-
-/** What a controller module exports. */
-export interface ControllerModule {
-  /** Registers the module's controllers on the manager. */
-  default: (manager: Manager) => void | Promise<void>;
-  /** The endpoint slice to use when no `--endpointslice` is given. */
-  endpointSlice?: string;
-  /** What `--install` applies in the kubeconfig's workspace before starting (schemas, exports...); idempotent. */
-  install?: (kubeconfig: KubeConfig, log: Logger) => Promise<void>;
-  /**
-   * Builds the module's provider (default: an APIExportProvider on the endpoint slice, which is
-   * then required; with this function it is optional).
-   */
-  provider?: (kubeconfig: KubeConfig, ctx: ProviderContext) => Provider | Promise<Provider>;
-}
 
 /** A configuration mistake: reported as one line, exit code 2. */
 export class UsageError extends Error {
