@@ -152,8 +152,12 @@ describe('the packed package, installed', function () {
         ),
       );
       for (const b of readmeBlocks()) fs.writeFileSync(path.join(user, b.file), b.code);
-      // Unpinned, as a user types it: npm picks the versions; the package's peer range must steer client-node.
-      await exec(npm, ['install', tarball, '@kubernetes/client-node', 'typescript', '@types/node', '@types/mocha', ...NPM_FLAGS], { cwd: user, maxBuffer: 64 << 20 });
+      // client-node unpinned, as a user types it: npm picks the version; the package's peer range must
+      // steer it. The compiler and its type packages at this repository's versions, so the check
+      // does not move with every TypeScript release (and installs from the npm cache).
+      const dev = readJSON(path.join(REPO, 'package.json')).devDependencies ?? {};
+      const tools = ['typescript', '@types/node', '@types/mocha'].map((n) => `${n}@${dev[n] ?? 'latest'}`);
+      await exec(npm, ['install', tarball, '@kubernetes/client-node', ...tools, ...NPM_FLAGS], { cwd: user, maxBuffer: 64 << 20 });
     });
 
     it('shares one @kubernetes/client-node 1.x with the package, recorded with the peer range', () => {
