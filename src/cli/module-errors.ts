@@ -21,7 +21,9 @@ const LIBRARY = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..')
 export interface SourceLocation {
   /** Absolute path (or URL when not a file). */
   file: string;
+  /** Line, from 1. */
   line: number;
+  /** Column, from 1. */
   column: number;
 }
 
