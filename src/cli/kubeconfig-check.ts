@@ -20,9 +20,9 @@ function names(list: { name: string }[]): string {
 
 /**
  * Why `kc` cannot be used, as one line naming `source` (the file, or `$KUBECONFIG`); undefined when
- * its current context names a cluster with a server.
+ * its current context names a cluster with a server. `contextFlag`: the command has `--context`.
  */
-export function kubeConfigProblem(kc: KubeConfig, source: string | undefined): string | undefined {
+export function kubeConfigProblem(kc: KubeConfig, source: string | undefined, contextFlag = false): string | undefined {
   const server = kc.getCurrentCluster()?.server;
   // loadFromDefault falls back to localhost:8080 when it finds nothing.
   if (!source) return server && server !== 'http://localhost:8080' ? undefined : 'no kubeconfig found: pass --kubeconfig FILE or set KUBECONFIG';
@@ -34,7 +34,7 @@ export function kubeConfigProblem(kc: KubeConfig, source: string | undefined): s
   if (!current) {
     return contexts.length === 0
       ? `kubeconfig ${source} has no contexts`
-      : `kubeconfig ${source} has no current context: set current-context or pass --context NAME (contexts: ${names(contexts)})`;
+      : `kubeconfig ${source} has no current context: set current-context${contextFlag ? ' or pass --context NAME' : ''} (contexts: ${names(contexts)})`;
   }
   const ctx = kc.getContextObject(current);
   if (!ctx) return `kubeconfig ${source}: its current context ${JSON.stringify(current)} is not among its contexts (${names(contexts) || 'none'})`;

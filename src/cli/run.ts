@@ -134,7 +134,7 @@ export async function loadKubeConfig(file: string | undefined, context: string |
     if (!kc.getContextObject(context)) throw new UsageError(`kubeconfig has no context ${JSON.stringify(context)}`);
     kc.setCurrentContext(context);
   }
-  const problem = kubeConfigProblem(kc, file ?? defaultKubeconfigSource());
+  const problem = kubeConfigProblem(kc, file ?? defaultKubeconfigSource(), true);
   if (problem) throw new UsageError(problem);
   return kc;
 }
