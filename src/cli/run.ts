@@ -183,7 +183,8 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   }
   const endpointSlice = o.endpointslice ?? mod.endpointSlice;
   if (!endpointSlice && !mod.provider) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
-  const exported = (mod as { name?: unknown }).name;
+  // Typed as the contract says, but a module may export anything: identity() checks it.
+  const exported: unknown = mod.name;
   // Without `export const name` the name is the first controller's, known once setup has run; a
   // module's own provider is built before that and gets the file's name.
   let name = exported === undefined ? fileName(file) : identity(exported, [], file);

@@ -13,7 +13,10 @@ import type { Provider } from '../provider/index.js';
 export interface ProviderContext {
   /** The run's logger. */
   log: Logger;
-  /** The event source (the controller module's name). */
+  /**
+   * The Events' reporting controller: the module's `name` export, else its file's name (a
+   * provider is built before setup, so the first controller's name is not known yet).
+   */
   eventSource: string;
   /** `--endpointslice`, else the module's `endpointSlice`; undefined when neither is given. */
   endpointSlice?: string;
