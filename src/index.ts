@@ -5,6 +5,9 @@
  * engine (`listWatch`, `SharedInformer`, `InformerFactory`, `ScopedReader`). The reference kcp
  * server for tests is `kcp-multicluster-provider/testing`.
  */
+// client-node's KubeConfig, re-exported so that a program builds the very class the library's
+// signatures name (client-node is a peer dependency: one copy, the application's).
+export { KubeConfig } from '@kubernetes/client-node';
 export * from './client/index.js';
 export * from './informer/index.js';
 export * from './log/index.js';
@@ -14,3 +17,4 @@ export * from './controller/index.js';
 export * from './provider/index.js';
 export * from './manager/index.js';
 export * from './sharding/index.js';
+export * from './module/index.js';

@@ -6,4 +6,4 @@
  *
  *   kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice <export>
  */
-export { default, CONFIGMAP } from '../../examples/apiexport/controller.js';
+export { default, CONFIGMAP, CONTROLLER as name } from '../../examples/apiexport/controller.js';

@@ -6,4 +6,4 @@
  *
  *   kcp-mc run initializing-workspaces-example --kubeconfig root.kubeconfig
  */
-export { default, provider } from '../../examples/initializing-workspaces/controller.js';
+export { default, provider, CONTROLLER as name } from '../../examples/initializing-workspaces/controller.js';

@@ -5,4 +5,4 @@
  *
  *   kcp-mc run path-aware-example --kubeconfig root.kubeconfig
  */
-export { default, provider, ENDPOINT_SLICE as endpointSlice } from '../../examples/path-aware/controller.js';
+export { default, provider, ENDPOINT_SLICE as endpointSlice, CONTROLLER as name } from '../../examples/path-aware/controller.js';

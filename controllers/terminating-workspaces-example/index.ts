@@ -6,4 +6,4 @@
  *
  *   kcp-mc run terminating-workspaces-example --kubeconfig root.kubeconfig
  */
-export { default, provider } from '../../examples/terminating-workspaces/controller.js';
+export { default, provider, CONTROLLER as name } from '../../examples/terminating-workspaces/controller.js';

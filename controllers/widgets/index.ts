@@ -63,6 +63,9 @@ export const CONFIGMAP: ObjectType<KubernetesObject & { data?: Record<string, st
 /** The endpoint slice `kcp-mc run` watches when none is given. */
 export const endpointSlice = EXPORT_NAME;
 
+/** The module's name under `kcp-mc run`: its Events' reportingController and Lease `kcp-mc-widgets`. */
+export const name = 'widgets';
+
 /** An object of the service's manifests. */
 export type Manifest = KubernetesObject & Record<string, unknown>;
 

@@ -4,8 +4,7 @@
  * aborts on SIGINT/SIGTERM so that `manager.start` returns and the program exits 0.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { KubeConfig } from '@kubernetes/client-node';
-import { Logger, type LogFormat, type LogLevel } from 'kcp-multicluster-provider';
+import { KubeConfig, Logger, type LogFormat, type LogLevel } from 'kcp-multicluster-provider';
 
 /** The flags every example takes. */
 export const COMMON_FLAGS = {

@@ -11,34 +11,15 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 // client-node loads lazily: it costs most of the CLI's start-up, and usage errors need none of it.
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
+import type { ClusterClient } from '../client/index.js';
+import { ClusterEventRecorder } from '../controller/index.js';
 import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
+import type { ControllerModule, ProviderContext } from '../module/index.js';
 import { APIExportProvider, type Provider } from '../provider/index.js';
-
-/** What `kcp-mc run` hands a module's `provider` function. */
-export interface ProviderContext {
-  /** The run's logger. */
-  log: Logger;
-  /** The event source (the controller module's name). */
-  eventSource: string;
-  /** `--endpointslice`, else the module's `endpointSlice`; undefined when neither is given. */
-  endpointSlice?: string;
-}
-
-/** What a controller module exports. */
-export interface ControllerModule {
-  /** Registers the module's controllers on the manager. */
-  default: (manager: Manager) => void | Promise<void>;
-  /** The endpoint slice to use when no `--endpointslice` is given. */
-  endpointSlice?: string;
-  /** What `--install` applies in the kubeconfig's workspace before starting (schemas, exports...); idempotent. */
-  install?: (kubeconfig: KubeConfig, log: Logger) => Promise<void>;
-  /**
-   * Builds the module's provider (default: an APIExportProvider on the endpoint slice, which is
-   * then required; with this function it is optional).
-   */
-  provider?: (kubeconfig: KubeConfig, ctx: ProviderContext) => Provider | Promise<Provider>;
-}
+import { defaultLeaseName, moduleName } from './identity.js';
+import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
+import { moduleLoadFailure } from './module-errors.js';
 
 /** A configuration mistake: reported as one line, exit code 2. */
 export class UsageError extends Error {
@@ -85,7 +66,7 @@ export function bundledControllers(): string[] {
 
 /** Resolves `<controller>` to a module file: an existing path, or a bundled controller's name. */
 export function resolveController(spec: string, cwd = process.cwd()): string {
-  const looksLikePath = spec.startsWith('.') || spec.startsWith('/') || spec.includes(path.sep) || /\.(c|m)?js$/.test(spec);
+  const looksLikePath = spec.startsWith('.') || spec.startsWith('/') || spec.includes(path.sep) || /\.(c|m)?(js|ts)$/.test(spec);
   if (looksLikePath) {
     const file = path.resolve(cwd, spec);
     if (!fs.existsSync(file)) throw new UsageError(`controller module ${spec} not found (${file})`);
@@ -105,7 +86,7 @@ export async function loadController(file: string): Promise<ControllerModule> {
   try {
     mod = (await import(pathToFileURL(file).href)) as Partial<ControllerModule>;
   } catch (e) {
-    throw new UsageError(`controller module ${file} failed to load: ${(e as Error).message}`);
+    throw new UsageError(await moduleLoadFailure(file, e));
   }
   if (typeof mod.default !== 'function') throw new UsageError(`controller module ${file} has no default export function setup(manager)`);
   return mod as ControllerModule;
@@ -129,8 +110,8 @@ export async function loadKubeConfig(file: string | undefined, context: string |
     if (!kc.getContextObject(context)) throw new UsageError(`kubeconfig has no context ${JSON.stringify(context)}`);
     kc.setCurrentContext(context);
   }
-  const server = kc.getCurrentCluster()?.server;
-  if (!server || (!file && server === 'http://localhost:8080')) throw new UsageError('no kubeconfig found: pass --kubeconfig FILE or set KUBECONFIG');
+  const problem = kubeConfigProblem(kc, file ?? defaultKubeconfigSource(), true);
+  if (problem) throw new UsageError(problem);
   return kc;
 }
 
@@ -175,7 +156,11 @@ function bindAddress(v: string): string {
 
 /** The module's own provider, or an APIExportProvider on the endpoint slice. */
 async function moduleProvider(mod: ControllerModule, file: string, kc: KubeConfig, ctx: ProviderContext): Promise<Provider> {
-  if (!mod.provider) return new APIExportProvider(kc, { endpointSlice: ctx.endpointSlice!, log: ctx.log, eventSource: ctx.eventSource });
+  if (!mod.provider) {
+    // Recorders are built as clusters engage, after setup: by then ctx.eventSource is the final name.
+    const recorder = (client: ClusterClient, cluster: string) => new ClusterEventRecorder({ client, controller: ctx.eventSource, log: ctx.log.with({ cluster }) });
+    return new APIExportProvider(kc, { endpointSlice: ctx.endpointSlice!, log: ctx.log, recorder });
+  }
   if (typeof mod.provider !== 'function') throw new UsageError(`controller module ${file} exports a provider that is not a function`);
   try {
     return await mod.provider(kc, ctx);
@@ -198,8 +183,21 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   }
   const endpointSlice = o.endpointslice ?? mod.endpointSlice;
   if (!endpointSlice && !mod.provider) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
-  const name = path.basename(file) === 'index.js' ? path.basename(path.dirname(file)) : path.basename(file).replace(/\.[cm]?js$/, '');
-  const provider = await moduleProvider(mod, file, kc, { log, eventSource: name, endpointSlice });
+  // Typed as the contract says, but a module may export anything: identity() checks it.
+  const exported: unknown = mod.name;
+  // Without `export const name` the name is the first controller's, known once setup has run; a
+  // module's own provider is built before that and gets the file's name.
+  let name = exported === undefined ? fileName(file) : identity(exported, [], file);
+  const provider = await moduleProvider(mod, file, kc, { log, get eventSource() { return name; }, endpointSlice });
+  const leaderElection = o.leaderElect
+    ? {
+        id: o.leaderElectionId ?? '',
+        namespace: o.leaderElectionNamespace,
+        leaseDurationMs: o.leaderElectionLeaseDuration,
+        renewDeadlineMs: o.leaderElectionRenewDeadline,
+        retryPeriodMs: o.leaderElectionRetryPeriod,
+      }
+    : undefined;
   const manager = new Manager({
     provider,
     kubeconfig: kc,
@@ -208,25 +206,34 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
     healthProbeBindAddress: o.healthProbeBindAddress,
     controllerDefaults: o.concurrency ? { maxConcurrentReconciles: o.concurrency } : {},
     gracefulShutdownMs: o.gracefulShutdown,
-    leaderElection: o.leaderElect
-      ? {
-          id: o.leaderElectionId ?? `kcp-mc-${name.replace(/[^a-z0-9-]/g, '-')}`,
-          namespace: o.leaderElectionNamespace,
-          leaseDurationMs: o.leaderElectionLeaseDuration,
-          renewDeadlineMs: o.leaderElectionRenewDeadline,
-          retryPeriodMs: o.leaderElectionRetryPeriod,
-        }
-      : undefined,
+    leaderElection,
   });
   try {
     await mod.default(manager);
   } catch (e) {
     throw new UsageError(`setup of ${file} failed: ${(e as Error).message}`);
   }
-  if (manager.getControllers().length === 0) log.warn('the controller module registered no controllers');
+  // A controller process that reconciles nothing is a mistake, not a state to run in.
+  if (manager.getControllers().length === 0) throw new UsageError(`controller module ${file} registered no controllers: its setup(manager) must call manager.controller(name)...reconcile(fn)`);
+  name = identity(exported, manager.getControllers(), file);
+  // The manager reads the Lease settings when it starts, which is after this.
+  if (leaderElection && !o.leaderElectionId) leaderElection.id = defaultLeaseName(name);
   log.info('starting', { controller: name, endpointSlice, server: kc.getCurrentCluster()?.server });
   await manager.start({ signal });
   log.info('stopped');
+}
+
+/** The module's name from its file: `<dir>` for `<dir>/index.js`, else the file name without extension. */
+function fileName(file: string): string {
+  return path.basename(file) === 'index.js' ? path.basename(path.dirname(file)) : path.basename(file).replace(/\.[cm]?js$/, '');
+}
+
+function identity(exported: unknown, controllers: readonly { name: string }[], file: string): string {
+  try {
+    return moduleName(exported, controllers, file);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
 }
 
 function env(name: string): string | undefined {
@@ -247,7 +254,7 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz (0 disables)').default(':8081').env('KCP_MC_HEALTH_PROBE_BIND_ADDRESS').argParser(bindAddress))
     .addOption(new Option('--install', "apply the module's APIs (schema, export, endpoint slice) in the kubeconfig's workspace first; idempotent").env('KCP_MC_INSTALL'))
     .addOption(new Option('--leader-elect', 'hold a Lease so that one replica works at a time').env('KCP_MC_LEADER_ELECT'))
-    .addOption(new Option('--leader-election-id <name>', 'Lease name (default kcp-mc-<controller>)').env('KCP_MC_LEADER_ELECTION_ID'))
+    .addOption(new Option('--leader-election-id <name>', 'Lease name (default kcp-mc-<name>, the module\'s name: see below)').env('KCP_MC_LEADER_ELECTION_ID'))
     .addOption(new Option('--leader-election-namespace <ns>', 'Lease namespace').default('default').env('KCP_MC_LEADER_ELECTION_NAMESPACE'))
     .addOption(new Option('--leader-election-lease-duration <duration>', 'how long a standby waits after the last renewal it saw before taking over (default 15s)').env('KCP_MC_LEADER_ELECTION_LEASE_DURATION').argParser(positiveDuration))
     .addOption(new Option('--leader-election-renew-deadline <duration>', 'how long the leader retries a failing renewal before giving up (default 10s)').env('KCP_MC_LEADER_ELECTION_RENEW_DEADLINE').argParser(positiveDuration))
@@ -257,6 +264,12 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info').env('KCP_MC_LOG_LEVEL'))
     .addOption(new Option('--graceful-shutdown <duration>', 'how long reconciles in flight may finish after SIGINT/SIGTERM (default 30s)').env('KCP_MC_GRACEFUL_SHUTDOWN').argParser(parseDuration))
     .addHelpText('after', `
+The module's name is its \`export const name\`, else the name of the first controller its setup registers
+(not its file name): it is the reportingController of the Events it records and the default Lease name,
+kcp-mc-<name>. A module that exports its own provider() gets it as eventSource; without a name export
+that is the file's name, as the provider is built before setup runs. A module that registers no
+controllers is a configuration mistake.
+
 Durations are like 500ms, 15s or 1m (a bare number is milliseconds). Exit codes: 0 after SIGINT/SIGTERM, 1 on a runtime failure or lost leadership, 2 on a usage or configuration mistake.
 
 Examples:

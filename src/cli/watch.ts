@@ -9,6 +9,7 @@ import type { Command } from 'commander';
 import { Subscription } from 'rxjs';
 import { Discovery, Transport, UnknownResourceError, type ResourceInfo } from '../client/index.js';
 import { Backoff, InformerFactory, type Cached, type EntryKey, type KubeObject, type Log } from '../informer/index.js';
+import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 
 /** Options of `kcp-mc watch`. */
 export interface WatchCommandOptions {
@@ -46,9 +47,8 @@ async function loadKubeConfig(file: string | undefined): Promise<KubeConfig> {
   } else {
     kc.loadFromDefault();
   }
-  // loadFromDefault silently falls back to localhost:8080; say so instead of watching nothing.
-  const server = kc.getCurrentCluster()?.server;
-  if (!server || (!file && server === 'http://localhost:8080')) throw new Error('no kubeconfig found: pass --kubeconfig FILE or set KUBECONFIG');
+  const problem = kubeConfigProblem(kc, file ?? defaultKubeconfigSource());
+  if (problem) throw new Error(problem);
   return kc;
 }
 

@@ -6,8 +6,8 @@ export interface ObjectMeta {
   name?: string;
   /** Prefix the server completes with a random suffix when `name` is empty on create. */
   generateName?: string;
-  /** Namespace of a namespaced object; absent for cluster-scoped ones. */
-  namespace?: string;
+  /** Namespace of a namespaced object; absent for cluster-scoped ones (a request's `namespace` fits as is). */
+  namespace?: string | undefined;
   /** Server-assigned identity; a re-created object with the same name gets a new one. */
   uid?: string;
   /** Opaque version for optimistic concurrency and watches; compare for equality only. */

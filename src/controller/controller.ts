@@ -433,7 +433,7 @@ export class Controller {
         log.error('error policy threw; backing off', { err: e });
       }
     }
-    const msg = describe(error);
+    const msg = error instanceof Error ? error : describe(error);
     // 403/404 is what a workspace that is leaving (binding deleted, claim revoked) answers before
     // the provider has seen it go: worth a retry, not an error line.
     if (decision === 'backoff' && (isForbidden(error) || isNotFound(error))) {

@@ -2,8 +2,20 @@
  * Structured logging for the runtime: a `Logger` carries fields (controller, cluster, namespace,
  * name, reconcileID...) and writes one JSON line per entry (or a readable text line), on stderr by
  * default. It also serves as the informer engine's `Log` sink, so one process logs in one format.
+ *
+ * An `Error` in a field is written as its message; an error-level entry (any entry when the logger
+ * is at debug) also gets the error's stack frames in a `stacktrace` field, as controller-runtime's
+ * zap logger does (the `err` field's error first, else the first field holding one).
+ *
+ * Redaction goes by what a value is, not by the name of its field (see `./redact.ts`): Secret
+ * `data`/`stringData` values, values under credential fields (`token`, `password`,
+ * `authorization`, `client-key-data`, ...) at any depth, and bearer tokens, JWTs, private keys and
+ * URL passwords inside any string become `[redacted]`. A field such as `secret: 'db-conn'` (a
+ * Secret's name) is written as it is.
  */
+import { types } from 'node:util';
 import type { Log, LogEntry, LogLevel } from '../informer/index.js';
+import { redactField, redactText } from './redact.js';
 
 export type { LogLevel } from '../informer/index.js';
 
@@ -24,8 +36,16 @@ export interface LoggerOptions {
   now?: () => Date;
 }
 
-/** Field names that never reach a log line with their value. */
-const SECRET_FIELDS = /^(token|password|authorization|bearer|secret|client-key|clientKey|keyData)$/i;
+function isError(v: unknown): v is Error {
+  return v instanceof Error || types.isNativeError(v);
+}
+
+/** The frames of an error's stack (its first lines repeat the message, which `err` already has). */
+function stackFrames(e: Error): string | undefined {
+  if (typeof e.stack !== 'string') return undefined;
+  const at = e.stack.search(/^\s*at /m);
+  return at < 0 ? undefined : e.stack.slice(at).trimEnd();
+}
 
 function textValue(v: unknown): string {
   if (typeof v === 'string') return /[\s"=]/.test(v) || v === '' ? JSON.stringify(v) : v;
@@ -82,21 +102,28 @@ export class Logger {
   warn(msg: string, fields?: Record<string, unknown>): void {
     this.log('warn', msg, fields);
   }
-  /** An error entry; an `Error` passed as `err` is written as its message (and stack at debug level). */
+  /** An error entry; an `Error` passed as `err` is written as its message, its stack as `stacktrace`. */
   error(msg: string, fields?: Record<string, unknown> & { err?: unknown }): void {
     this.log('error', msg, fields);
   }
 
-  /** Writes one entry. Undefined fields are left out; secret-looking fields are redacted. */
+  /**
+   * Writes one entry. Undefined fields are left out; credentials are redacted; an error's stack is
+   * added as `stacktrace` at error level (at every level when the logger is at debug).
+   */
   log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
     if (ORDER[level] < this.min) return;
-    const entry: Record<string, unknown> = { time: this.now().toISOString(), level, msg };
+    const entry: Record<string, unknown> = { time: this.now().toISOString(), level, msg: redactText(msg) };
+    let failure: Error | undefined;
     for (const src of [this.fields, fields]) {
       for (const [k, v] of Object.entries(src)) {
         if (v === undefined || k === 'time' || k === 'level' || k === 'msg') continue;
-        entry[k] = SECRET_FIELDS.test(k) ? '[redacted]' : v instanceof Error ? v.message : v;
+        if (isError(v) && (k === 'err' || !failure)) failure = v;
+        entry[k] = isError(v) ? redactText(v.message) : redactField(k, v);
       }
     }
+    const frames = failure && (level === 'error' || this.min <= ORDER.debug) && entry['stacktrace'] === undefined ? stackFrames(failure) : undefined;
+    if (frames) entry['stacktrace'] = redactText(frames);
     if (this.format === 'json') {
       this.out(JSON.stringify(entry));
       return;

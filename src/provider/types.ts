@@ -133,7 +133,7 @@ export interface Cluster {
   /** The logical cluster name (kcp's `kcp.io/cluster`). */
   readonly name: string;
   /** The workspace path (e.g. `root:org:ws`) when the provider knows it. */
-  readonly path?: string;
+  readonly path?: string | undefined;
   /**
    * The cluster name its informers' deltas carry (kcp's `kcp.io/cluster`), when it differs from
    * `name`: a composite provider qualifies names, a local cluster is named by its path.

@@ -144,6 +144,21 @@ describe('kcp-mc watch (e2e)', function () {
   });
 });
 
+describe('kcp-mc watch: kubeconfig mistakes', () => {
+  it('a kubeconfig without a current context is named, with its contexts, instead of "no kubeconfig found"', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-mc-watch-kc-'));
+    try {
+      const file = path.join(dir, 'no-current.kubeconfig');
+      fs.writeFileSync(file, 'apiVersion: v1\nkind: Config\nclusters:\n- name: kcp\n  cluster: {server: "https://127.0.0.1:1"}\ncontexts:\n- name: root\n  context: {cluster: kcp, user: admin}\nusers:\n- name: admin\n  user: {token: t}\n');
+      const w = new Proc(['watch', 'configmaps', '--kubeconfig', file]);
+      expect(await w.exited).to.equal(1);
+      expect(w.err).to.contain(`kubeconfig ${file} has no current context: set current-context (contexts: root)`);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('kcp-mc watch: server URLs', () => {
   it('appends /clusters/* to endpoint and base URLs, keeps /clusters/<x> URLs as they are', async () => {
     const { watchURL } = await import('../../src/cli/watch.js');
