@@ -20,6 +20,10 @@ import { APIExportProvider, type Provider } from '../provider/index.js';
 import { defaultLeaseName, moduleName } from './identity.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 import { moduleLoadFailure } from './module-errors.js';
+import { parseDuration } from './duration.js';
+import { addShardingOptions, SHARDING_HELP, shardingFrom, type ShardingFlags } from './sharding-flags.js';
+
+export { parseDuration } from './duration.js';
 
 /** A configuration mistake: reported as one line, exit code 2. */
 export class UsageError extends Error {
@@ -30,7 +34,7 @@ export class UsageError extends Error {
 }
 
 /** Options of `kcp-mc run`, after flags and environment. */
-export interface RunOptions {
+export interface RunOptions extends ShardingFlags {
   kubeconfig?: string;
   context?: string;
   endpointslice?: string;
@@ -121,15 +125,6 @@ function positiveInt(v: string): number {
   return n;
 }
 
-const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
-
-/** Parses `500ms`, `15s`, `1.5m`, `1h`, or a bare number of milliseconds. */
-export function parseDuration(v: string): number {
-  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(v.trim());
-  if (!m) throw new InvalidArgumentError('must be a duration such as 500ms, 15s or 1m');
-  return Math.round(Number(m[1]) * UNIT_MS[m[2] ?? 'ms']!);
-}
-
 function positiveDuration(v: string): number {
   const ms = parseDuration(v);
   if (ms < 1) throw new InvalidArgumentError('must be a positive duration');
@@ -173,6 +168,9 @@ async function moduleProvider(mod: ControllerModule, file: string, kc: KubeConfi
 export async function runController(spec: string, o: RunOptions, signal: AbortSignal): Promise<void> {
   const log = new Logger({ format: o.logFormat, level: o.logLevel });
   if (o.leaderElect) checkLeaseTimings(o);
+  if (o.leaderElect && o.sharding) {
+    throw new UsageError('--sharding and --leader-elect are exclusive: with --sharding every replica works, each on its own clusters');
+  }
   const file = resolveController(spec);
   const mod = await loadController(file);
   const kc = await loadKubeConfig(o.kubeconfig, o.context);
@@ -198,6 +196,7 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
         retryPeriodMs: o.leaderElectionRetryPeriod,
       }
     : undefined;
+  const sharding = shardingFrom(o);
   const manager = new Manager({
     provider,
     kubeconfig: kc,
@@ -207,6 +206,7 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
     controllerDefaults: o.concurrency ? { maxConcurrentReconciles: o.concurrency } : {},
     gracefulShutdownMs: o.gracefulShutdown,
     leaderElection,
+    sharding,
   });
   try {
     await mod.default(manager);
@@ -218,6 +218,8 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   name = identity(exported, manager.getControllers(), file);
   // The manager reads the Lease settings when it starts, which is after this.
   if (leaderElection && !o.leaderElectionId) leaderElection.id = defaultLeaseName(name);
+  // The replica group is named as the leader-election Lease would be.
+  if (sharding) sharding.group = o.leaderElectionId ?? defaultLeaseName(name);
   log.info('starting', { controller: name, endpointSlice, server: kc.getCurrentCluster()?.server });
   await manager.start({ signal });
   log.info('stopped');
@@ -243,7 +245,7 @@ function env(name: string): string | undefined {
 
 /** Registers `run` on the CLI. */
 export function registerRun(program: Command): void {
-  program
+  const run = program
     .command('run')
     .description('run a controller module (a path, or a bundled controller name) across every workspace bound to an APIExport')
     .argument('<controller>', `module path, or a bundled controller (${bundledControllers().join(', ') || 'none found'})`)
@@ -262,13 +264,15 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--concurrency <n>', 'reconciles at once per controller').env('KCP_MC_CONCURRENCY').argParser(positiveInt))
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json').env('KCP_MC_LOG_FORMAT'))
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info').env('KCP_MC_LOG_LEVEL'))
-    .addOption(new Option('--graceful-shutdown <duration>', 'how long reconciles in flight may finish after SIGINT/SIGTERM (default 30s)').env('KCP_MC_GRACEFUL_SHUTDOWN').argParser(parseDuration))
+    .addOption(new Option('--graceful-shutdown <duration>', 'how long reconciles in flight may finish after SIGINT/SIGTERM (default 30s)').env('KCP_MC_GRACEFUL_SHUTDOWN').argParser(parseDuration));
+  addShardingOptions(run)
     .addHelpText('after', `
 The module's name is its \`export const name\`, else the name of the first controller its setup registers
 (not its file name): it is the reportingController of the Events it records and the default Lease name,
 kcp-mc-<name>. A module that exports its own provider() gets it as eventSource; without a name export
 that is the file's name, as the provider is built before setup runs. A module that registers no
 controllers is a configuration mistake.
+${SHARDING_HELP}
 
 Durations are like 500ms, 15s or 1m (a bare number is milliseconds). Exit codes: 0 after SIGINT/SIGTERM, 1 on a runtime failure or lost leadership, 2 on a usage or configuration mistake.
 
@@ -277,6 +281,7 @@ Examples:
   kcp-mc run ./dist/my-controller.js --kubeconfig provider.kubeconfig --endpointslice widgets --log-format text
   kcp-mc run widgets --install --kubeconfig provider.kubeconfig        # the widgets service: APIs applied, then run
   kcp-mc run apiexport-example --leader-elect --graceful-shutdown 20s   # settings also from KCP_MC_* variables
+  kcp-mc run apiexport-example --sharding --shard-id replica-0          # one of several replicas, each on its own clusters
   KCP_MC_KUBECONFIG=/etc/kcp/kubeconfig KCP_MC_ENDPOINTSLICE=cms kcp-mc run apiexport-example`)
     .action(async (spec: string, o: RunOptions, cmd: Command) => {
       // Commander turns any value of a boolean's env variable into true; "false" should mean false,
@@ -285,6 +290,8 @@ Examples:
       if (inst !== undefined && cmd.getOptionValueSource('install') === 'env') o.install = !/^(0|false|no|off)$/i.test(inst);
       const le = env('LEADER_ELECT');
       if (le !== undefined && cmd.getOptionValueSource('leaderElect') === 'env') o.leaderElect = !/^(0|false|no|off)$/i.test(le);
+      const sh = env('SHARDING');
+      if (sh !== undefined && cmd.getOptionValueSource('sharding') === 'env') o.sharding = !/^(0|false|no|off)$/i.test(sh);
       const ctl = new AbortController();
       const stop = (): void => ctl.abort();
       process.once('SIGINT', stop);

@@ -103,8 +103,8 @@ export class Manager {
   /** The provider runs until the controllers have stopped, so reconciles in their grace period still read caches. */
   private providerCtl: AbortController | undefined;
   /** Sharding: the coordinator, the ownership gate in front of the lifecycle, and the coordinator's run. */
-  private readonly coordinator: Coordinator | undefined;
-  private readonly router: ShardRouter | undefined;
+  private coordinator: Coordinator | undefined;
+  private router: ShardRouter | undefined;
   private coordinatorRun: { ctl: AbortController; done: Promise<void> } | undefined;
 
   constructor(opts: ManagerOptions) {
@@ -129,16 +129,7 @@ export class Manager {
     if (opts.sharding && opts.leaderElection) {
       throw new Error('sharding and leader election are exclusive: with sharding every replica works, each on its own clusters');
     }
-    if (opts.sharding) {
-      this.coordinator = opts.sharding.coordinator;
-      if (!this.coordinator) throw new Error('sharding needs a coordinator');
-      this.router = new ShardRouter(this.coordinator, this.lifecycle, {
-        log: this.log.with({ component: 'sharding', shard: this.coordinator.id }),
-        controllers: () => [...this.started],
-        settleMs: opts.gracefulShutdownMs ?? 30_000,
-        hooks: this.metrics.shard,
-      });
-    }
+    if (opts.sharding && !opts.sharding.coordinator && !opts.kubeconfig) throw new Error('sharding needs the kubeconfig of the provider workspace (for its Leases) or a coordinator');
     this.health.addReadyzCheck('provider', () => {
       // A standby is ready: it is healthy and waits to take over; its provider runs only once it leads.
       if (this.opts.leaderElection && !this.leader) return;
@@ -270,8 +261,16 @@ export class Manager {
           stop.abort(new LeaderElectionLostError());
         }, { once: true });
       }
-      if (this.coordinator) {
-        const coordinator = this.coordinator;
+      if (this.opts.sharding) {
+        // Built at start: the group name may be settled after construction (kcp-mc run names it after setup).
+        const coordinator = this.opts.sharding.coordinator ?? this.leaseCoordinator(this.opts.sharding);
+        this.coordinator = coordinator;
+        this.router = new ShardRouter(coordinator, this.lifecycle, {
+          log: this.log.with({ component: 'sharding', shard: coordinator.id }),
+          controllers: () => [...this.started],
+          settleMs: this.opts.gracefulShutdownMs ?? 30_000,
+          hooks: this.metrics.shard,
+        });
         const ctl = new AbortController();
         const done = coordinator.start(ctl.signal).catch((e: unknown) => {
           this.log.error('sharding coordinator stopped with an error', { err: e });
@@ -334,6 +333,11 @@ export class Manager {
     });
   }
 
+  private leaseCoordinator(o: ShardingOptions): Coordinator {
+    void o;
+    throw new Error('sharding needs a coordinator');
+  }
+
   private async shutdown(lost: boolean): Promise<void> {
     const grace = lost ? 0 : (this.opts.gracefulShutdownMs ?? 30_000);
     if (this.started.size > 0) {
@@ -351,6 +355,7 @@ export class Manager {
       await this.coordinatorRun.done;
       this.coordinatorRun = undefined;
     }
+    this.router = undefined;
     this.providerCtl = undefined;
     this.providerStopped = undefined;
     if (this.elector && this.leader && !lost) await this.elector.release().catch((e: unknown) => this.log.warn('releasing the lease failed', { err: e }));

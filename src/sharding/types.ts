@@ -60,10 +60,10 @@ export interface ShardingOptions {
   namespace?: string;
   /** This replica's weight; default 1. */
   weight?: number;
-  /** A peer is live while its renewTime + this is in the future; default 30 s. */
-  peerLeaseDurationMs?: number;
-  /** Duration of each cluster's fence Lease; default 20 s. */
-  fenceLeaseDurationMs?: number;
+  /** Milliseconds: a peer is live while its renewTime + this is in the future; default 30 s. */
+  peerLeaseDuration?: number;
+  /** Milliseconds: duration of each cluster's fence Lease; default 20 s. */
+  fenceLeaseDuration?: number;
   /** Clock skew allowed between replicas when judging a peer's renewTime; default 2 s. */
   clockSkewMs?: number;
 }
