@@ -57,30 +57,33 @@ describe('examples/deploy', function () {
   });
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('the Deployment passes kubectl apply --dry-run=client; its probes and flags are what kcp-mc run serves and accepts', async () => {
-    const api = await discoveryOnly();
-    try {
-      const kubeconfig = path.join(dir, 'stub.kubeconfig');
-      fs.writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${api.url}"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: default}}]\ncurrent-context: x\n`);
-      const { kubectl } = kubectlFor(() => ({ srv: { kubeconfigPath: kubeconfig }, cacheDir: path.join(dir, 'cache-stub') }));
-      const out = await kubectl(['apply', '--dry-run=client', '--validate=false', '-f', path.join(DEPLOY, 'deployment.yaml')]);
-      expect(out).to.contain('deployment.apps/kcp-mc-apiexport-example created (dry run)');
-    } finally {
-      await api.close();
-    }
-    const d = loadYaml(fs.readFileSync(path.join(DEPLOY, 'deployment.yaml'), 'utf8')) as Obj;
-    const pod = d['spec'].template.spec as Obj;
-    const c = pod['containers'][0] as Obj;
-    expect(c['livenessProbe'].httpGet).to.include({ path: '/healthz', port: 'probes' });
-    expect(c['readinessProbe'].httpGet).to.include({ path: '/readyz', port: 'probes' });
-    expect(pod['securityContext'].runAsNonRoot).to.equal(true);
-    expect(pod['volumes'][0].secret.secretName).to.equal('kcp-mc-kubeconfig');
-    // Every flag the container passes is one `kcp-mc run` documents.
-    const { stdout: help } = await exec(process.execPath, [CLI, 'run', '--help']);
-    const args = c['args'] as string[];
-    expect(args.slice(0, 2)).to.deep.equal(['run', 'apiexport-example']);
-    for (const a of args.slice(2)) expect(help, a).to.contain(a.split('=')[0]);
-  });
+  for (const [file, name] of [['deployment.yaml', 'kcp-mc-apiexport-example'], ['deployment-sharded.yaml', 'kcp-mc-apiexport-example-sharded']] as const) {
+    it(`${file} passes kubectl apply --dry-run=client; its probes and flags are what kcp-mc run serves and accepts`, async () => {
+      const api = await discoveryOnly();
+      try {
+        const kubeconfig = path.join(dir, 'stub.kubeconfig');
+        fs.writeFileSync(kubeconfig, `apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "${api.url}"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: x, context: {cluster: c, user: u, namespace: default}}]\ncurrent-context: x\n`);
+        const { kubectl } = kubectlFor(() => ({ srv: { kubeconfigPath: kubeconfig }, cacheDir: path.join(dir, `cache-stub-${file}`) }));
+        const out = await kubectl(['apply', '--dry-run=client', '--validate=false', '-f', path.join(DEPLOY, file)]);
+        expect(out).to.contain(`deployment.apps/${name} created (dry run)`);
+      } finally {
+        await api.close();
+      }
+      const d = loadYaml(fs.readFileSync(path.join(DEPLOY, file), 'utf8')) as Obj;
+      const pod = d['spec'].template.spec as Obj;
+      const c = pod['containers'][0] as Obj;
+      expect(c['livenessProbe'].httpGet).to.include({ path: '/healthz', port: 'probes' });
+      expect(c['readinessProbe'].httpGet).to.include({ path: '/readyz', port: 'probes' });
+      expect(pod['securityContext'].runAsNonRoot).to.equal(true);
+      expect(pod['volumes'][0].secret.secretName).to.equal('kcp-mc-kubeconfig');
+      // Every flag and KCP_MC_* variable the container passes is one `kcp-mc run` documents.
+      const { stdout: help } = await exec(process.execPath, [CLI, 'run', '--help']);
+      const args = c['args'] as string[];
+      expect(args.slice(0, 2)).to.deep.equal(['run', 'apiexport-example']);
+      for (const a of args.slice(2)) expect(help, a).to.contain(a.split('=')[0]);
+      for (const e of (c['env'] as Obj[] | undefined) ?? []) expect(help, e['name']).to.contain(e['name']);
+    });
+  }
 
   describe('kcp-rbac.yaml on the reference server', () => {
     let srv: RunningServer;
