@@ -13,3 +13,4 @@ export * from './metrics/index.js';
 export * from './controller/index.js';
 export * from './provider/index.js';
 export * from './manager/index.js';
+export * from './sharding/index.js';
