@@ -6,19 +6,25 @@
 import { createHash } from 'node:crypto';
 import type { ShardPeer } from './types.js';
 
-const TWO_POW_53 = 2 ** 53;
+const TWO_POW_52 = 2 ** 52;
 
 /** The first 8 bytes of the SHA-256 of `s` (UTF-8) as an unsigned 64-bit integer. */
 export function hash64(s: string): bigint {
   return createHash('sha256').update(s, 'utf8').digest().readBigUInt64BE(0);
 }
 
-/**
- * `hash64(s)` mapped into the open interval (0, 1): its top 53 bits (all a double holds exactly)
- * plus one half, over 2^53. Never 0 or 1, so `-ln(u)` is always finite and positive.
- */
+/** `hash64(s)` mapped into the open interval (0, 1) (see `toUnit`). */
 export function unitHash(s: string): number {
-  return (Number(hash64(s) >> 11n) + 0.5) / TWO_POW_53;
+  return toUnit(hash64(s));
+}
+
+/**
+ * A 64-bit value mapped into the open interval (0, 1): `(top + 0.5) / 2^52` of its top 52 bits.
+ * 52, not 53: `top + 0.5` must be exact, and with 53 bits the largest value, 2^53 − 0.5, rounds to
+ * 2^53 (u = 1, a score of 0). Never 0 or 1, so `-ln(u)` is always finite and positive.
+ */
+export function toUnit(h: bigint): number {
+  return (Number(BigInt.asUintN(64, h) >> 12n) + 0.5) / TWO_POW_52;
 }
 
 /** Throws unless `weight` is a finite number > 0. */
