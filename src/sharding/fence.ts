@@ -222,7 +222,7 @@ class LeaseFence implements Fence {
     await this.renewing;
     this.onEnd();
     if (this.lost.aborted) return;
-    const signal = AbortSignal.timeout(this.o.durationMs);
+    const signal = AbortSignal.timeout(Math.ceil(this.o.durationMs));
     const cleared = (l: Lease): Lease => ({ ...l, spec: { ...l.spec, holderIdentity: '', renewTime: stamp(this.o.clock) } });
     try {
       await this.o.client.update(cleared(this.lease), { signal });
@@ -254,7 +254,7 @@ class LeaseFence implements Fence {
     const stop = this.stopCtrl.signal;
     const d = this.o.durationMs;
     const every = d / 3;
-    const retry = Math.min(1000, Math.max(50, d / 10));
+    const retry = Math.min(1000, Math.max(50, d / 20));
     const margin = lossMargin(d);
     for (;;) {
       if (!(await sleep(Math.max(0, this.renewedAt + every - performance.now()), stop).then(() => true, () => false))) return;

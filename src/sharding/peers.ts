@@ -188,7 +188,7 @@ export class PeerMembership {
 
   /** Deletes this replica's Lease so the others re-balance at their next read, not after it expires. */
   private async leave(): Promise<void> {
-    const signal = AbortSignal.timeout(Math.min(this.o.durationMs / 3, 5000));
+    const signal = AbortSignal.timeout(Math.ceil(Math.min(this.o.durationMs / 3, 5000)));
     try {
       await this.o.client.delete(LEASE, this.key, { signal, preconditions: this.own?.metadata?.uid ? { uid: this.own.metadata.uid } : undefined });
       this.o.log?.info('left the shard group', { lease: this.key.name });
