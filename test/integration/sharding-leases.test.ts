@@ -268,6 +268,31 @@ describe('sharding: Lease coordinator', function () {
       expect(fa.lost.aborted).to.equal(false);
     });
 
+    it('a replica whose clock runs far ahead still waits while the holder renews', async () => {
+      const g = group();
+      const a = replica(g, 'a', {}, false);
+      const b = replica(g, 'b', { clock: () => Date.now() + 3_600_000 }, false);
+      const { fence: fa } = await take(a, 'c8');
+      const until = performance.now() + FENCE_MS * 1.5;
+      while (performance.now() < until) {
+        expect(await b.coord.acquire('c8', AbortSignal.timeout(2000))).to.equal(undefined);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(fa.lost.aborted).to.equal(false);
+    });
+
+    it('a crashed holder whose clock ran far ahead does not keep its fence forever', async () => {
+      const g = group();
+      const a = replica(g, 'a', { clock: () => Date.now() + 3_600_000 }, false);
+      const b = replica(g, 'b', {}, false);
+      await take(a, 'c9');
+      a.client.allFail = true;
+      const crashed = performance.now();
+      const { at } = await take(b, 'c9');
+      expect(at - crashed).to.be.at.least(FENCE_MS - 50);
+      expect(at - crashed).to.be.lessThan(FENCE_MS + SKEW_MS + 1500);
+    });
+
     it('fires lost at once when another holder is seen', async () => {
       const g = group();
       const a = replica(g, 'a', {}, false);
