@@ -83,7 +83,12 @@ export class Fences {
   async acquire(cluster: string, signal: AbortSignal): Promise<Fence | undefined> {
     if (this.closed) throw new Error('the shard coordinator has stopped');
     const mine = this.held.get(cluster);
-    if (mine && !mine.lost.aborted) return mine;
+    if (mine?.releasing) {
+      // Taking it again before the release has landed would race our own release write.
+      await mine.releasing.catch(() => undefined);
+    } else if (mine && !mine.lost.aborted) {
+      return mine;
+    }
     const now = performance.now();
     this.sweep(now);
     let s = this.sightings.get(cluster);
@@ -200,7 +205,8 @@ class LeaseFence implements Fence {
   private readonly stopCtrl = new AbortController();
   private readonly key: { namespace: string; name: string };
   private readonly renewing: Promise<void>;
-  private released = false;
+  /** Set by `release()`: settles once the release is written (or failed). */
+  releasing: Promise<void> | undefined;
 
   constructor(
     private readonly o: FencesOptions,
@@ -215,12 +221,14 @@ class LeaseFence implements Fence {
     this.renewing = this.renewLoop().catch((e: unknown) => this.lose(`renewing failed: ${e instanceof Error ? e.message : String(e)}`));
   }
 
-  async release(): Promise<void> {
-    if (this.released) return;
-    this.released = true;
+  release(): Promise<void> {
+    this.releasing ??= this.clear().finally(() => this.onEnd());
+    return this.releasing;
+  }
+
+  private async clear(): Promise<void> {
     this.stopCtrl.abort();
     await this.renewing;
-    this.onEnd();
     if (this.lost.aborted) return;
     const signal = AbortSignal.timeout(Math.ceil(this.o.durationMs));
     const cleared = (l: Lease): Lease => ({ ...l, spec: { ...l.spec, holderIdentity: '', renewTime: stamp(this.o.clock) } });

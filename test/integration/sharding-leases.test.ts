@@ -217,6 +217,22 @@ describe('sharding: Lease coordinator', function () {
       expect((await lease(a.coord.fenceLeaseName('c1'))).spec?.holderIdentity).to.equal('b');
     });
 
+    it('acquiring again during a release waits for it and holds a fresh fence', async () => {
+      const g = group();
+      const a = replica(g, 'a', {}, false);
+      const { fence: first } = await take(a, 'c10');
+      const releasing = first.release();
+      const again = await a.coord.acquire('c10', AbortSignal.timeout(5000));
+      await releasing;
+      expect(again).to.not.equal(undefined);
+      expect(again).to.not.equal(first);
+      const name = a.coord.fenceLeaseName('c10');
+      const held = (await lease(name)).spec!.renewTime;
+      await eventually(async () => (await lease(name)).spec!.renewTime !== held, 'the new fence to renew');
+      expect((await lease(name)).spec?.holderIdentity).to.equal('a');
+      expect(again!.lost.aborted).to.equal(false);
+    });
+
     it('is taken over once the holder stops renewing, only after a full duration, and the holder stops first', async () => {
       const g = group();
       const [a, b] = [replica(g, 'a', {}, false), replica(g, 'b', {}, false)];
