@@ -13,7 +13,7 @@
  * The holder renews every third of the duration and retries failures; it measures the lease from
  * the start of its last successful write (no later than the moment others can see that write), and
  * aborts `lost` a margin of max(2 s, duration/4) (at most half the duration) before that runs out,
- * so its work stops before anyone else may take over. Seeing another holder aborts `lost` at once.
+ * so its work stops before anyone else may take over. Seeing another holder (at a renewal, at most\n * a third of the duration after it wrote) aborts `lost` at once.
  */
 import { isAlreadyExists, isConflict, isNotFound, sleep, type ClusterClient } from '../client/index.js';
 import type { Logger } from '../log/index.js';
