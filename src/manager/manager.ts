@@ -11,7 +11,7 @@ import { Logger } from '../log/index.js';
 import { RuntimeMetrics } from '../metrics/index.js';
 import { ClusterNotFoundError, type Cluster, type Provider } from '../provider/types.js';
 import { ClusterNotOwnedError } from '../sharding/index.js';
-import type { Coordinator, ShardingOptions } from '../sharding/index.js';
+import { LeaseCoordinator, type Coordinator, type ShardingOptions } from '../sharding/index.js';
 import { HealthChecks } from './health.js';
 import { metricsHandler, parseBindAddress, startHttpServer } from './http.js';
 import { LeaderElector } from './leader.js';
@@ -269,6 +269,9 @@ export class Manager {
           log: this.log.with({ component: 'sharding', shard: coordinator.id }),
           controllers: () => [...this.started],
           settleMs: this.opts.gracefulShutdownMs ?? 30_000,
+          // A fence held elsewhere is asked for again well within its duration (the coordinator
+          // forgets what it saw of a fence nobody asks about).
+          retryMs: Math.min(1_000, (this.opts.sharding.fenceLeaseDuration ?? 20_000) / 3),
           hooks: this.metrics.shard,
         });
         const ctl = new AbortController();
@@ -333,9 +336,16 @@ export class Manager {
     });
   }
 
+  /** The built-in coordinator: Leases in the provider's workspace, the group named after the leader-election id by default. */
   private leaseCoordinator(o: ShardingOptions): Coordinator {
-    void o;
-    throw new Error('sharding needs a coordinator');
+    const client = new ClusterClient(Transport.fromKubeConfig(this.opts.kubeconfig!));
+    return new LeaseCoordinator({
+      ...o,
+      group: o.group ?? this.opts.leaderElection?.id ?? 'kcp-mc',
+      client,
+      log: this.log,
+      metrics: this.metrics.shard,
+    });
   }
 
   private async shutdown(lost: boolean): Promise<void> {

@@ -14,17 +14,11 @@
 import type { Controller } from '../controller/controller.js';
 import type { Logger } from '../log/index.js';
 import type { Aware, Cluster } from '../provider/types.js';
+import type { ShardMetrics } from '../metrics/index.js';
 import type { Coordinator, Fence } from '../sharding/index.js';
 
-/** Hooks the router reports through (the `kcp_mc_shard_*` metrics). */
-export interface ShardHooks {
-  /** Owned clusters changed by `delta`. */
-  owned?(delta: number): void;
-  /** A cluster was gained or lost. */
-  handoff?(direction: 'gained' | 'lost'): void;
-  /** Seconds from wanting a cluster's fence to holding it. */
-  fenceWait?(seconds: number): void;
-}
+/** Hooks the router reports through (`RuntimeMetrics.shard`; the coordinator reports peers and fence waits). */
+export type ShardHooks = Pick<ShardMetrics, 'ownedClusters' | 'handoff'>;
 
 /** Options of the router. */
 export interface ShardRouterOptions {
@@ -51,7 +45,6 @@ interface Entry {
   acquiring: boolean;
   /** Set from the moment a hand-off begins until the fence is released. */
   leaving?: Promise<void>;
-  wantedSince?: number;
 }
 
 /** Passes the clusters this replica owns on to `inner`, fenced, and hands them off when ownership moves. */
@@ -61,6 +54,8 @@ export class ShardRouter implements Aware {
   private timer: NodeJS.Timeout | undefined;
   private readonly stopCtl = new AbortController();
   private readonly unsubscribe: () => void;
+  /** Clusters engaged here now (the kcp_mc_shard_owned_clusters gauge). */
+  private owned = 0;
 
   constructor(
     private readonly coordinator: Coordinator,
@@ -123,14 +118,12 @@ export class ShardRouter implements Aware {
     const owner = this.ownerOf(e.name);
     if (owner !== this.coordinator.id) {
       this.retry.delete(e);
-      e.wantedSince = undefined;
       if (e.engagement || e.fence) void this.handOff(e, `replica ${owner} owns it now`);
       return;
     }
     if (e.engagement || e.acquiring) return;
     if (e.cluster.unsharded) return this.gain(e, undefined);
     e.acquiring = true;
-    e.wantedSince ??= performance.now();
     this.coordinator.acquire(e.name, this.stopCtl.signal).then(
       (fence) => {
         e.acquiring = false;
@@ -140,8 +133,6 @@ export class ShardRouter implements Aware {
           void fence.release().catch((err: unknown) => this.opts.log.warn('releasing a fence failed', { cluster: e.name, err }));
           return this.evaluate(e);
         }
-        this.opts.hooks?.fenceWait?.((performance.now() - (e.wantedSince ?? performance.now())) / 1000);
-        e.wantedSince = undefined;
         this.gain(e, fence);
       },
       (err: unknown) => {
@@ -162,8 +153,9 @@ export class ShardRouter implements Aware {
       if (fence.lost.aborted) queueMicrotask(lost);
       else fence.lost.addEventListener('abort', lost, { once: true });
     }
-    this.opts.hooks?.owned?.(1);
-    this.opts.hooks?.handoff?.('gained');
+    this.owned++;
+    this.opts.hooks?.ownedClusters(this.owned);
+    this.opts.hooks?.handoff('gained');
     this.opts.log.info('cluster gained', { cluster: e.name, ...(fence ? {} : { unsharded: true }), peers: this.coordinator.peers().length });
     this.inner.engage(e.name, e.cluster, AbortSignal.any([e.signal, engagement.signal]));
   }
@@ -181,8 +173,9 @@ export class ShardRouter implements Aware {
     const leaving = (async () => {
       if (engagement) {
         engagement.abort(new Error(reason));
-        this.opts.hooks?.owned?.(-1);
-        this.opts.hooks?.handoff?.('lost');
+        this.owned--;
+        this.opts.hooks?.ownedClusters(this.owned);
+        this.opts.hooks?.handoff('lost');
       }
       const settled = await this.settle(e.name);
       if (fence) {

@@ -1,7 +1,8 @@
 /** controller-runtime's Prometheus metrics and the hooks controllers, queues and the manager report through. */
-export type { ControllerMetrics, QueueProbe, ReconcileResultLabel } from './types.js';
+export type { ControllerMetrics, HandoffDirection, QueueProbe, ReconcileResultLabel, ShardMetrics } from './types.js';
 export {
   EXCEEDED_CARDINALITY_LIMIT,
+  FENCE_WAIT_BUCKETS,
   MAX_PRIORITY_VALUES,
   RECONCILE_TIME_BUCKETS,
   RuntimeMetrics,
@@ -10,4 +11,3 @@ export {
   type EngagementOutcome,
   type RuntimeMetricsOptions,
 } from './registry.js';
-export { ShardMetrics } from './shard.js';

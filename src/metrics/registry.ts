@@ -5,8 +5,7 @@
  */
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueMetrics } from '../queue/types.js';
-import { ShardMetrics } from './shard.js';
-import type { ControllerMetrics, QueueProbe, ReconcileResultLabel } from './types.js';
+import type { ControllerMetrics, HandoffDirection, QueueProbe, ReconcileResultLabel, ShardMetrics } from './types.js';
 
 /** The label value that stands in for every value beyond a cardinality cap (CR's spelling). */
 export const EXCEEDED_CARDINALITY_LIMIT = 'exceeded_cardinality_limit';
@@ -37,6 +36,10 @@ const RESULTS: readonly ReconcileResultLabel[] = ['success', 'error', 'requeue',
 /** Outcome label values of `kcp_mc_cluster_engagements_total`. */
 export type EngagementOutcome = 'engaged' | 'failed' | 'disengaged';
 const ENGAGEMENT_OUTCOMES: readonly EngagementOutcome[] = ['engaged', 'failed', 'disengaged'];
+
+/** `kcp_mc_shard_fence_wait_seconds` buckets: from a free fence (milliseconds) to waiting out peer and fence leases (minutes). */
+export const FENCE_WAIT_BUCKETS: readonly number[] = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 20, 30, 45, 60, 90, 120, 300];
+const HANDOFF_DIRECTIONS: readonly HandoffDirection[] = ['gained', 'lost'];
 
 /** Options of `RuntimeMetrics`. */
 export interface RuntimeMetricsOptions {
@@ -230,11 +233,11 @@ export class RuntimeMetrics {
   readonly registry: Registry;
   /** The manager's cluster-engagement hooks. */
   readonly clusters: ClusterMetrics;
-  private shardMetrics: ShardMetrics | undefined;
   private readonly families: Families;
   private readonly controllers = new Map<string, ControllerHooks>();
   private readonly clusterCap: CardinalityCap | undefined;
   private readonly leaderStatus: Gauge<string>;
+  private shardHooks: ShardMetrics | undefined;
 
   constructor(opts: RuntimeMetricsOptions = {}) {
     const registry = opts.registry ?? new Registry();
@@ -317,10 +320,33 @@ export class RuntimeMetrics {
     return c;
   }
 
-  /** The sharding metrics (`kcp_mc_shard_*`), registered on first use (only sharded managers show them). */
+  /**
+   * The sharding hooks. The `kcp_mc_shard_*` families are registered on first use, so a manager
+   * without sharding does not expose them.
+   */
   get shard(): ShardMetrics {
-    this.shardMetrics ??= new ShardMetrics([this.registry]);
-    return this.shardMetrics;
+    if (this.shardHooks) return this.shardHooks;
+    const registers = [this.registry];
+    const peers = new Gauge({ name: 'kcp_mc_shard_peers', help: 'Number of live replicas in the shard group, this one included', registers });
+    const owned = new Gauge({ name: 'kcp_mc_shard_owned_clusters', help: 'Number of clusters this replica owns and holds the fence of', registers });
+    const handoffs = new Counter({ name: 'kcp_mc_shard_handoffs_total', help: 'Total number of clusters handed to or away from this replica by direction', labelNames: ['direction'], registers });
+    const dropped = new Counter({ name: 'kcp_mc_shard_not_owned_dropped_total', help: 'Total number of queued requests dropped because their cluster is owned by another replica', registers });
+    const wait = new Histogram({
+      name: 'kcp_mc_shard_fence_wait_seconds',
+      help: 'Time from wanting the fence of a cluster to holding it',
+      buckets: [...FENCE_WAIT_BUCKETS],
+      registers,
+    });
+    for (const direction of HANDOFF_DIRECTIONS) handoffs.inc({ direction }, 0);
+    peers.set(1);
+    this.shardHooks = {
+      peers: (n) => peers.set(n),
+      fenceWait: (seconds) => wait.observe(seconds),
+      ownedClusters: (n) => owned.set(n),
+      handoff: (direction) => handoffs.inc({ direction }),
+      notOwnedDropped: () => dropped.inc(),
+    };
+    return this.shardHooks;
   }
 
   /** Sets `leader_election_master_status{name}` to 1 (leader) or 0 (standby). */

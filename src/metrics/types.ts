@@ -29,3 +29,20 @@ export interface QueueProbe {
   /** Seconds the longest running item has been held (workqueue_longest_running_processor_seconds). */
   longestRunningSeconds(): number;
 }
+
+/** Direction label value of `kcp_mc_shard_handoffs_total`. */
+export type HandoffDirection = 'gained' | 'lost';
+
+/** The sharding hooks: membership, ownership and hand-offs of clusters between replicas. */
+export interface ShardMetrics {
+  /** The number of live peers, this replica included (kcp_mc_shard_peers). */
+  peers(n: number): void;
+  /** A fence was held `seconds` after this replica first asked for it (kcp_mc_shard_fence_wait_seconds). */
+  fenceWait(seconds: number): void;
+  /** The number of clusters this replica owns and holds the fence of (kcp_mc_shard_owned_clusters). */
+  ownedClusters(n: number): void;
+  /** A cluster was handed to (`gained`) or away from (`lost`) this replica (kcp_mc_shard_handoffs_total). */
+  handoff(direction: HandoffDirection): void;
+  /** A queued request for a cluster this replica does not own was dropped (kcp_mc_shard_not_owned_dropped_total). */
+  notOwnedDropped(): void;
+}

@@ -13,6 +13,8 @@ describe('package exports', () => {
       'Manager', 'APIExportProvider', 'Controller', 'Builder', 'PriorityQueue', 'ItemExponentialRateLimiter', 'BucketRateLimiter',
       'TerminalError', 'ClusterNotFoundError', 'NotWatchedError', 'RuntimeMetrics', 'HealthChecks', 'LeaderElector', 'Logger',
       'ClusterEventRecorder', 'finalizer', 'generationChanged', 'controllerOf', 'LOW_PRIORITY',
+      // sharding
+      'LeaseCoordinator', 'rendezvousOwner', 'defaultShardId',
     ]) {
       expect(lib, name).to.have.property(name);
     }
