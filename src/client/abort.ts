@@ -16,7 +16,8 @@ function dispatch(this: AbortSignal): void {
 
 /**
  * Calls `fn` once when `signal` aborts; the returned function unsubscribes (idempotent). However
- * many subscribers a signal has, it carries a single listener, removed with the last of them.
+ * many subscribers a signal has, it carries a single listener, removed with the last of them. As
+ * with `addEventListener`, a signal that has already aborted never calls `fn`: check it first.
  */
 export function onAbort(signal: AbortSignal, fn: () => void): () => void {
   let subs = subscribers.get(signal);
