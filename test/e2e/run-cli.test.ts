@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
-import { childEnv, jsonLines, REPO, Run, writeKubeconfig } from '../support/cli.js';
+import { childEnv, jsonLines, REPO, Run, writeKubeconfig, killRuns } from '../support/cli.js';
 import { bind, createConfigMap, createExport, createWorkspace, type Obj } from '../support/kcp.js';
 import { eventually, kubeConfigFor, raw, start } from '../support/server.js';
 
@@ -52,12 +52,7 @@ describe('kcp-mc run (e2e)', function () {
     }
     kubeconfig = writeKubeconfig(dir, srv, 'root:provider');
   });
-  afterEach(async () => {
-    for (const r of runs.splice(0)) {
-      if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-      await r.exited;
-    }
-  });
+  afterEach(() => killRuns(runs));
   after(async () => {
     await srv?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
