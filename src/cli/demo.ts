@@ -4,6 +4,10 @@
  * consumer workspaces bound to it, runs the widgets controller in-process, creates Widgets (one
  * with a color it cannot paint) and shows each reconcile as it happens, then a per-workspace
  * summary and kubectl commands to try while it keeps running. Ctrl-C stops it (exit 0).
+ *
+ * Workspaces are made as a kcp user makes them: Workspace objects in their parent, waited for
+ * until Ready, so `kubectl get workspaces` shows them. The kubeconfig it writes has a context per
+ * workspace, named after it, the way `kubectl ws` users switch between them.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -12,11 +16,12 @@ import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
 import setupWidgets, { EXPORT_NAME, WIDGET, install, type Widget } from '../../controllers/widgets/index.js';
-import { ClusterClient, Transport, isAlreadyExists, type KubernetesObject } from '../client/index.js';
+import { isAlreadyExists } from '../client/index.js';
 import { Logger } from '../log/index.js';
 import { Manager } from '../manager/index.js';
 import { APIExportProvider } from '../provider/index.js';
-import { startServer } from '../server/index.js';
+import { startServer, type RunningServer } from '../server/index.js';
+import { TestEnvironment } from '../testing/index.js';
 
 /** Options of `kcp-mc demo`. */
 export interface DemoOptions {
@@ -55,6 +60,9 @@ async function pool<T>(items: readonly T[], limit: number, fn: (item: T) => Prom
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
 }
 
+/** The provider's workspace, where the widgets export lives. */
+const PROVIDER_PATH = 'root:widgets';
+
 const pad = (s: string, n: number): string => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 const secs = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
 
@@ -74,40 +82,35 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const t0 = Date.now();
   const rootDir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-mc-demo-'));
   const srv = await startServer({ port: Number(o.port), rootDir });
+  // The kit's workspace, binding and wait helpers; a thousand workspaces take longer than a test's.
+  const env = new TestEnvironment(srv, { timeoutMs: 300_000, fieldManager: 'kcp-mc-demo' });
   const ctl = new AbortController();
   const stop = (): void => ctl.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   if (o.seconds) setTimeout(stop, Number(o.seconds) * 1000).unref();
-  const transport = Transport.fromKubeConfig(kubeConfigAt(srv.kubeconfigPath));
   let manager: Promise<void> | undefined;
   try {
     out.line(`kcp reference server ready at ${srv.url}/clusters/root; kubeconfig: ${srv.kubeconfigPath}`);
     const quiet = new Logger({ level: 'error', write: () => undefined });
-    const provider = srv.createLogicalCluster(undefined, { path: 'root:widgets' });
-    const providerKC = kubeConfigAt(srv.kubeconfigPath, `${srv.url}/clusters/root:widgets`);
+    const provider = await env.createWorkspace(PROVIDER_PATH);
+    const providerKC = env.kubeconfig(PROVIDER_PATH);
     await install(providerKC, quiet);
-    out.line(`installed the APIExport ${EXPORT_NAME} in root:widgets (logical cluster ${provider})`);
+    out.line(`installed the APIExport ${EXPORT_NAME} in ${PROVIDER_PATH} (logical cluster ${provider.name})`);
 
-    // Consumer workspaces, each bound to the export with its claims accepted.
+    // Consumer workspaces, each Ready and bound to the export with its claims accepted.
     const n = o.workspaces;
     const tenants = Array.from({ length: n }, (_, i) => ({ i: i + 1, path: `root:tenant-${i + 1}`, name: '' }));
     let bound = 0;
     await pool(tenants, 16, async (t) => {
       if (ctl.signal.aborted) return;
-      t.name = srv.createLogicalCluster(undefined, { path: t.path });
-      await new ClusterClient(transport.withServer(`${srv.url}/clusters/${t.path}`)).create({
-        apiVersion: 'apis.kcp.io/v1alpha2',
-        kind: 'APIBinding',
-        metadata: { name: 'widgets' },
-        spec: {
-          reference: { export: { path: 'root:widgets', name: EXPORT_NAME } },
-          permissionClaims: ['configmaps', 'events'].map((resource) => ({ group: '', resource, verbs: ['*'], selector: { matchAll: true }, state: 'Accepted' })),
-        },
-      } as KubernetesObject);
+      t.name = (await env.createWorkspace(t.path)).name;
+      await env.bind(t.path, { path: PROVIDER_PATH, name: EXPORT_NAME }, { name: 'widgets' });
       bound++;
       out.progress(`workspaces: ${bound}/${n} created and bound`, bound === n);
     });
+    const kubeconfig = path.join(rootDir, 'demo.kubeconfig');
+    fs.writeFileSync(kubeconfig, workspaceContexts(srv, ['root', PROVIDER_PATH, ...tenants.map((t) => t.path)]).exportConfig(), { mode: 0o600 });
     const byName = new Map(tenants.map((t) => [t.name, t]));
 
     // The controller, in-process, with each reconcile shown as it happens.
@@ -133,7 +136,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     await pool(all, 32, async ({ t, w }) => {
       if (ctl.signal.aborted) return;
       try {
-        await new ClusterClient(transport.withServer(`${srv.url}/clusters/${t.path}`)).create({ apiVersion: WIDGET.apiVersion, kind: WIDGET.kind, metadata: { name: w.name, namespace: 'default' }, spec: w.spec } as Widget);
+        await env.client(t.path).create({ apiVersion: WIDGET.apiVersion, kind: WIDGET.kind, metadata: { name: w.name, namespace: 'default' }, spec: w.spec } as Widget);
       } catch (e) {
         if (!isAlreadyExists(e)) throw e;
       }
@@ -182,14 +185,17 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     }
     if (shown.length < tenants.length) out.line(`... and ${tenants.length - shown.length} more workspaces`);
 
-    const kc = `kubectl --kubeconfig ${srv.kubeconfigPath}`;
+    const kc = `kubectl --kubeconfig ${kubeconfig}`;
     out.line('');
+    out.line(`kubeconfig with a context per workspace (root, ${contextName(PROVIDER_PATH)}, tenant-1${n > 1 ? ` … tenant-${n}` : ''}): ${kubeconfig}`);
     out.line('Try, in another terminal, while this runs:');
-    out.line(`  ${kc} --server ${srv.url}/clusters/root:tenant-1 get widgets`);
-    out.line(`  ${kc} --server ${srv.url}/clusters/root:tenant-1 get configmaps small-widget -o yaml`);
-    out.line(`  ${kc} --server ${srv.url}/clusters/root:tenant-1 describe widget odd`);
-    out.line(`  ${kc} --server ${srv.url}/clusters/root:tenant-1 patch widget small --type merge -p '{"spec":{"size":9}}'`);
-    out.line(`  ${kc} --server ${srv.url}/clusters/root:tenant-1 delete widget large`);
+    out.line(`  ${kc} get workspaces`);
+    out.line(`  ${kc} --context tenant-1 get widgets`);
+    out.line(`  ${kc} --context tenant-1 get configmaps small-widget -o yaml`);
+    out.line(`  ${kc} --context tenant-1 describe widget odd`);
+    out.line(`  ${kc} --context tenant-1 patch widget small --type merge -p '{"spec":{"size":9}}'`);
+    out.line(`  ${kc} --context tenant-1 delete widget large`);
+    out.line(`  ${kc} --context ${contextName(PROVIDER_PATH)} get apiexports`);
     out.line(`  ${kc} get --raw '/clusters/*/apis/apis.kcp.io/v1alpha2/apibindings'`);
     out.line('');
     out.line('Press Ctrl-C to stop.');
@@ -200,20 +206,29 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   } finally {
     ctl.abort();
     await manager;
-    transport.close();
     process.off('SIGINT', stop);
     process.off('SIGTERM', stop);
-    await srv.stop();
+    await env.stop();
     fs.rmSync(rootDir, { recursive: true, force: true });
     out.line('stopped');
   }
 }
 
-/** The server's admin kubeconfig, optionally pointed at another server URL. */
-function kubeConfigAt(file: string, server?: string): KubeConfig {
-  const text = fs.readFileSync(file, 'utf8');
+/** The context (and cluster) name of a workspace in the demo's kubeconfig: its own name. */
+function contextName(workspacePath: string): string {
+  return workspacePath.slice(workspacePath.lastIndexOf(':') + 1);
+}
+
+/** A kubeconfig with the admin user and one context per workspace, current context `root`. */
+function workspaceContexts(srv: RunningServer, paths: readonly string[]): KubeConfig {
+  const caData = srv.ca ? Buffer.from(srv.ca).toString('base64') : undefined;
   const kc = new KubeConfig();
-  kc.loadFromString(server ? text.replace(/server: (\S+)\/clusters\/root\n/, `server: ${server}\n`) : text);
+  kc.loadFromOptions({
+    clusters: paths.map((p) => ({ name: contextName(p), server: `${srv.url}/clusters/${p}`, caData, skipTLSVerify: !srv.ca })),
+    users: [{ name: 'kcp-admin', token: srv.token }],
+    contexts: paths.map((p) => ({ name: contextName(p), cluster: contextName(p), user: 'kcp-admin' })),
+    currentContext: 'root',
+  });
   return kc;
 }
 

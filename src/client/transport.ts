@@ -8,7 +8,7 @@ import * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AgentPool, type SocketStats, type TLSMaterial } from './agents.js';
-import { abortError, sleep } from './abort.js';
+import { abortError, onAbort, sleep } from './abort.js';
 import { apiErrorFromResponse, NetworkError } from './errors.js';
 import { isAbsoluteURL, joinURL, withQuery } from './url.js';
 
@@ -216,6 +216,11 @@ export class Transport {
         res = r;
         settled = true;
         clearTimeout(timer);
+        // The abort still has to reach a streaming body, until the body is over: read to its end,
+        // destroyed or failed, whichever comes first.
+        r.once('end', unsubscribe);
+        r.once('close', unsubscribe);
+        r.once('error', unsubscribe);
         resolve({
           status: r.statusCode ?? 0,
           headers: r.headers,
@@ -225,14 +230,16 @@ export class Transport {
           json: async <T>() => JSON.parse(await readAll(r)) as T,
         });
       });
-      const onAbort = (): void => {
-        const err = abortError(o.signal!);
-        // After the headers the abort ends the body stream; the caller sees it as a stream error.
-        if (res) res.destroy(err);
-        req.destroy(err);
-      };
-      o.signal?.addEventListener('abort', onAbort, { once: true });
-      req.once('close', () => o.signal?.removeEventListener('abort', onAbort));
+      const signal = o.signal;
+      const unsubscribe = signal
+        ? onAbort(signal, () => {
+            const err = abortError(signal);
+            // After the headers the abort ends the body stream; the caller sees it as a stream error.
+            if (res) res.destroy(err);
+            req.destroy(err);
+          })
+        : () => undefined;
+      req.once('close', unsubscribe);
       const timer = setTimeout(() => {
         req.destroy(new NetworkError(`${method} ${url.origin}${url.pathname}: no response headers within ${timeoutMs} ms`, { code: 'ETIMEDOUT' }));
       }, timeoutMs);
@@ -241,6 +248,7 @@ export class Transport {
         clearTimeout(timer);
         if (settled) return;
         settled = true;
+        unsubscribe();
         if (o.signal?.aborted) return reject(abortError(o.signal));
         if (e instanceof NetworkError) return reject(e);
         // Only the method, origin and path go into the message: never headers, never the token.

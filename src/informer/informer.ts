@@ -5,7 +5,7 @@
  * cached object, then live changes, so that it sees the same state as the early ones.
  */
 import { BehaviorSubject, Observable, Subject, defer, filter, finalize, from, interval, merge, share, switchMap, takeUntil, type Subscription } from 'rxjs';
-import type { Transport } from '../client/index.js';
+import { onAbort, type Transport } from '../client/index.js';
 import { addedDelta, modifiedDelta } from './entry.js';
 import { listWatch, type ListWatchOptions } from './listwatch.js';
 import { jsonLineLog, logDecodeErrors, type Log } from './log.js';
@@ -180,17 +180,22 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason as Error);
       let sub: Subscription | undefined;
-      const onAbort = (): void => {
-        sub?.unsubscribe();
-        reject(signal!.reason as Error);
-      };
+      let off: (() => void) | undefined;
+      let synced = false;
       sub = this.syncedState.pipe(filter(Boolean)).subscribe(() => {
-        signal?.removeEventListener('abort', onAbort);
+        synced = true;
+        off?.();
         sub?.unsubscribe();
         resolve();
       });
-      if (sub.closed) return;
-      signal?.addEventListener('abort', onAbort, { once: true });
+      // Already synced: the callback ran before `sub` was assigned.
+      if (synced) return sub.unsubscribe();
+      if (!signal) return;
+      // Many waits share one signal (a manager's, a controller's): one listener for all of them.
+      off = onAbort(signal, () => {
+        sub?.unsubscribe();
+        reject(signal.reason as Error);
+      });
     });
   }
 

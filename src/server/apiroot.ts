@@ -11,6 +11,7 @@ import { isObject } from './json.js';
 import { listObjects, serveWatch, type ObjectFilter, type WatchSettings } from './listwatch.js';
 import { PATCH_TYPES, type DeleteOptions, type ObjectService, type PatchType, type RequestContext } from './objects.js';
 import { openapiHash, openapiV3Document, openapiV3Index } from './openapi.js';
+import { serveOpenAPIV2 } from './openapi-v2.js';
 import { PROTOBUF, decodeProtobufDeleteOptions, decodeProtobufObject } from './protobuf.js';
 import { answerReview, isReview } from './reviews.js';
 import { toTable, wantsTable } from './table.js';
@@ -79,6 +80,7 @@ view: ApiView,
     return serveResource(view, req, res, segs[1]!, segs[2]!, segs.slice(3), q, ctx);
   }
   if (segs[0] === 'openapi' && get) {
+    if (segs[1] === 'v2' && segs.length === 2) return serveOpenAPIV2(req, res);
     if (segs[1] === 'v3') {
       if (segs.length === 2) return send(res, 200, openapiV3Index(defs()));
       const gv = segs.slice(2);

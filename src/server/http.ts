@@ -95,7 +95,9 @@ export class Front {
     const who = this.opts.authenticate(token);
     if (!who) throw new ApiError(401, 'Unauthorized', 'Unauthorized');
     setUser(who.name);
-    if (!acceptsJson(req.headers['accept'])) {
+    // /openapi/v2 negotiates its own media types: client-go asks for it in gnostic protobuf only.
+    const openapiV2 = segs.length === 2 && segs[0] === 'openapi' && segs[1] === 'v2';
+    if (!openapiV2 && !acceptsJson(req.headers['accept'])) {
       // Only what this server can answer in: an Accept of application/yaml alone gets this 406 too.
       throw new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
     }

@@ -21,6 +21,7 @@ import { LOGICAL_CLUSTERS, NAMESPACES } from './objects.js';
 import { Shard } from './shard.js';
 import { Topology } from './topology.js';
 import { loadOrCreateServingCert } from './tls.js';
+import { KUBE_GIT_VERSION } from './wire.js';
 
 /** Options of `startServer`. */
 export interface ServerOptions {
@@ -83,7 +84,7 @@ export interface RunningServer {
 const VERSION = {
   major: '1',
   minor: '33',
-  gitVersion: 'v1.33.3+kcp-reference',
+  gitVersion: KUBE_GIT_VERSION,
   gitCommit: '0000000000000000000000000000000000000000',
   gitTreeState: 'clean',
   buildDate: '2026-11-24T00:00:00Z',

@@ -6,6 +6,9 @@ import { MAX_JSON_DEPTH, jsonShapeExcess } from './json.js';
 import type { ListOptions } from './listwatch.js';
 import type { Json } from './types.js';
 
+/** The Kubernetes version this server reports (/version, /openapi/v2). */
+export const KUBE_GIT_VERSION = 'v1.33.3+kcp-reference';
+
 /** Kubernetes' request body limit. */
 export const MAX_BODY_BYTES = 3 * 1024 * 1024;
 

@@ -301,6 +301,18 @@ spec:
         await ok(t, ['delete', 'configmap', 'bad', '-n', 'default']);
       });
 
+      it('apply and create of a kind whose API is not bound here: kubectl\'s own "no matches for kind"', async () => {
+        // Missing from /openapi/v3, the kind sends kubectl to /openapi/v2 (as gnostic protobuf).
+        const db = manifest(`db-${t.path}.yaml`, 'apiVersion: example.dev/v1\nkind: Database\nmetadata:\n  name: orders\n  namespace: default\nspec: {size: 1}\n');
+        for (const verb of ['apply', 'create']) {
+          const stderr = await fails(t, [verb, '-f', db]);
+          expect(stderr, `kubectl ${verb}`).to.contain('no matches for kind "Database" in version "example.dev/v1"').and.contain('ensure CRDs are installed first');
+          expect(stderr, `kubectl ${verb}`).to.not.contain('content type');
+        }
+        const v2 = JSON.parse(await ok(t, ['get', '--raw', `/clusters/${t.path}/openapi/v2`])) as Obj;
+        expect(v2).to.include({ swagger: '2.0' });
+      });
+
       it('apply --server-side, a conflicting second manager, then --force-conflicts', async () => {
         const first = manifest(`ssa-${t.path}.yaml`, 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: ssa\n  namespace: default\ndata:\n  owner: first\n');
         expect(lines(await ok(t, ['apply', '--server-side', '-f', first]))).to.deep.equal(['configmap/ssa serverside-applied']);

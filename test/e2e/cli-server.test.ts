@@ -74,16 +74,34 @@ describe('kcp-mc server (e2e)', function () {
       expect(out).to.match(/^reconcile {2}root:tenant-2 +widget default\/small +success/m);
       expect(out).to.contain('all 6 valid Widgets Ready');
       expect(out).to.match(/^root:tenant-1 +3 +2 +1 +\d+ +odd: InvalidColor$/m);
-      // The printed kubectl commands work while the demo runs.
-      const cmd = /^ {2}(kubectl --kubeconfig \S+ --server \S+\/clusters\/root:tenant-1) get widgets$/m.exec(out);
-      expect(cmd, out).to.not.equal(null);
+      // A kubeconfig with a context per workspace, and commands that use them.
+      const kubeconfig = /^kubeconfig with a context per workspace \(root, widgets, tenant-1 … tenant-3\): (\S+)$/m.exec(out)?.[1];
+      expect(kubeconfig, out).to.be.a('string');
+      const commands = out.split('\n').filter((l) => l.startsWith('  kubectl ')).map((l) => l.trim());
+      expect(commands, out).to.include(`kubectl --kubeconfig ${kubeconfig} --context tenant-1 get widgets`);
+      expect(commands).to.include(`kubectl --kubeconfig ${kubeconfig} get workspaces`);
       if (await hasKubectl()) {
-        const [, kubeconfig, server] = /kubectl --kubeconfig (\S+) --server (\S+)/.exec(cmd![1]!)!;
-        const k = (args: string[]): Promise<{ stdout: string }> => run('kubectl', ['--kubeconfig', kubeconfig!, '--server', server!, '--cache-dir', path.join(dir, 'cache'), ...args]);
-        expect((await k(['get', 'widgets'])).stdout).to.match(/odd\s+3\s+purple\s+False/);
-        const cm = JSON.parse((await k(['get', 'configmap', 'small-widget', '-o', 'json'])).stdout) as { data: Record<string, string> };
-        expect(cm.data).to.deep.equal({ size: '2', color: 'red' });
-        expect((await k(['get', 'configmap', 'large-widget', '-o', 'jsonpath={.data.color}'])).stdout).to.equal('blue');
+        const cache = path.join(dir, 'cache');
+        // Each printed command as printed (a shell line), with a discovery cache of this test's own.
+        const sh = async (line: string): Promise<string> => {
+          try {
+            return (await run('sh', ['-c', line.replace(/^kubectl /, `kubectl --cache-dir '${cache}' `)])).stdout;
+          } catch (e) {
+            throw new Error(`${line}: ${(e as { stderr?: string }).stderr ?? String(e)}`);
+          }
+        };
+        const printed = await Promise.all(commands.filter((c) => !/ (patch|delete) /.test(c)).map(async (c) => [c, await sh(c)] as const));
+        const said = new Map(printed);
+        expect(said.get(`kubectl --kubeconfig ${kubeconfig} --context tenant-1 get widgets`)).to.match(/odd\s+3\s+purple\s+False/);
+        // kcp users see their workspaces as Workspace objects in root, Ready.
+        const workspaces = said.get(`kubectl --kubeconfig ${kubeconfig} get workspaces`)!.trim().split('\n').slice(1).map((l) => l.split(/\s+/));
+        expect(workspaces.map((r) => `${r[0]} ${r[3]}`).sort()).to.deep.equal(['tenant-1 Ready', 'tenant-2 Ready', 'tenant-3 Ready', 'widgets Ready']);
+        expect(said.get(`kubectl --kubeconfig ${kubeconfig} --context widgets get apiexports`)).to.match(/^widgets\.example\.dev\s/m);
+        expect(said.get(`kubectl --kubeconfig ${kubeconfig} --context tenant-1 get configmaps small-widget -o yaml`)).to.match(/^ {2}size: "2"$/m);
+        for (const c of commands.filter((x) => / (patch|delete) /.test(x))) await sh(c);
+        const k = (ctx: string, args: string[]): Promise<{ stdout: string }> => run('kubectl', ['--kubeconfig', kubeconfig!, '--context', ctx, '--cache-dir', cache, ...args]);
+        await eventually(async () => JSON.parse((await k('tenant-1', ['get', 'configmap', 'small-widget', '-o', 'json'])).stdout).data.size === '9', 'the patched Widget reconciled into its ConfigMap');
+        expect((await k('tenant-2', ['get', 'configmap', 'large-widget', '-o', 'jsonpath={.data.color}'])).stdout).to.equal('blue');
       }
       demo.kill('SIGINT');
       expect(await exit).to.equal(0);

@@ -3,13 +3,14 @@
  * slice, with a controller module of their own or a bundled one; JSON log lines, health probes,
  * usage errors (exit 2), an unreachable kcp, and SIGINT/SIGTERM (exit 0).
  */
+import { spawn } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
-import { REPO, Run, writeKubeconfig } from '../support/cli.js';
+import { childEnv, jsonLines, REPO, Run, writeKubeconfig, killRuns } from '../support/cli.js';
 import { bind, createConfigMap, createExport, createWorkspace, type Obj } from '../support/kcp.js';
 import { eventually, kubeConfigFor, raw, start } from '../support/server.js';
 
@@ -51,12 +52,7 @@ describe('kcp-mc run (e2e)', function () {
     }
     kubeconfig = writeKubeconfig(dir, srv, 'root:provider');
   });
-  afterEach(async () => {
-    for (const r of runs.splice(0)) {
-      if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-      await r.exited;
-    }
-  });
+  afterEach(() => killRuns(runs));
   after(async () => {
     await srv?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
@@ -105,6 +101,47 @@ export default function setup(manager) {
     expect(code, p.err).to.equal(0);
     expect(ms).to.be.below(5_000);
     expect(p.logs().map((l) => l['msg'])).to.include.members(['shutting down', 'stopped']);
+  });
+
+  it('the README\'s script for process managers (exec node_modules/.bin/kcp-mc run): SIGTERM to its pid stops the controller gracefully, exit 0', async () => {
+    const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
+    const script = /```sh\n(#!\/bin\/sh\n[^`]*exec node_modules\/\.bin\/kcp-mc run [^`]*)```/.exec(readme)?.[1];
+    expect(script, 'a #!/bin/sh block with exec node_modules/.bin/kcp-mc run in the README').to.be.a('string');
+    // The project as npm installs it: the package under node_modules, its bin linked and executable.
+    const project = path.join(dir, 'supervised');
+    fs.mkdirSync(path.join(project, 'node_modules', '.bin'), { recursive: true });
+    fs.mkdirSync(path.join(project, 'dist'));
+    fs.symlinkSync(REPO, path.join(project, 'node_modules', 'kcp-multicluster-provider'), 'dir');
+    fs.chmodSync(path.join(REPO, 'dist/src/cli/main.js'), 0o755);
+    fs.symlinkSync('../kcp-multicluster-provider/dist/src/cli/main.js', path.join(project, 'node_modules', '.bin', 'kcp-mc'));
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'supervised', type: 'module', private: true }));
+    fs.writeFileSync(
+      path.join(project, 'dist', 'my-controller.js'),
+      "export default (m) => m.controller('supervised').for({ apiVersion: 'v1', kind: 'ConfigMap' }).reconcile(async () => undefined);\n",
+    );
+    await createExport(srv, 'root:provider', 'my-export');
+    fs.copyFileSync(kubeconfig, path.join(project, 'provider.kubeconfig'));
+    fs.writeFileSync(path.join(project, 'run.sh'), script!, { mode: 0o755 });
+    // The script as a supervisor starts it; ports come from the environment, the script is the README's.
+    const child = spawn(path.join(project, 'run.sh'), [], {
+      cwd: project,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: childEnv({ KCP_MC_METRICS_BIND_ADDRESS: '0', KCP_MC_HEALTH_PROBE_BIND_ADDRESS: '127.0.0.1:0' }),
+    });
+    let err = '';
+    child.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) => child.once('exit', (code, signal) => r({ code, signal })));
+    try {
+      await eventually(() => jsonLines(err).some((l) => l['msg'] === 'serving health probes'), 'the controller to serve its probes', 15_000).catch((e: Error) => {
+        throw new Error(`${e.message}\n${err}`);
+      });
+      // The supervisor signals the pid it started: the script's, which exec made the controller's.
+      child.kill('SIGTERM');
+      expect(await exited, err).to.deep.equal({ code: 0, signal: null });
+      expect(jsonLines(err).map((l) => l['msg'])).to.include.members(['shutting down', 'stopped']);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
   });
 
   it('runs the bundled apiexport-example: one log line per reconcile naming the cluster, a Normal Event in the ConfigMap\'s workspace; exit 0 on SIGINT', async () => {

@@ -10,7 +10,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
-import { Run, writeKubeconfig } from '../support/cli.js';
+import { Run, writeKubeconfig, killRuns } from '../support/cli.js';
 import { bind, createConfigMap, createExport, createWorkspace, type Obj } from '../support/kcp.js';
 import { eventually, raw, start } from '../support/server.js';
 
@@ -44,12 +44,7 @@ describe('kcp-mc run: errors and names (e2e)', function () {
     await createConfigMap(srv, 'root:tenant', 'one', { n: '1' });
     kubeconfig = writeKubeconfig(dir, srv, 'root:provider');
   });
-  afterEach(async () => {
-    for (const r of runs.splice(0)) {
-      if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
-      await r.exited;
-    }
-  });
+  afterEach(() => killRuns(runs));
   after(async () => {
     await srv?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });

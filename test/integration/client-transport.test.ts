@@ -1,4 +1,5 @@
 /** Transport: keep-alive socket reuse, credentials from KubeConfig (exec plugin refresh), 429 retries, abort, timeouts. */
+import { getEventListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -253,6 +254,40 @@ describe('client: Transport (reference server, HTTPS)', () => {
       for (let round = 0; round < 5; round++) await Promise.all(Array.from({ length: 10 }, () => t.requestJSON({ url: '/api/v1/namespaces' })));
       expect(t.socketStats()[0]!.created).to.equal(after1);
     } finally {
+      t.close();
+    }
+  });
+
+  it('50 concurrent requests on one AbortSignal: no MaxListenersExceededWarning, no listener left once they settle', async () => {
+    const t = Transport.fromKubeConfig(kubeConfigFor(srv, 'root'));
+    const warnings: Error[] = [];
+    const onWarning = (w: Error): void => void warnings.push(w);
+    process.on('warning', onWarning);
+    try {
+      const ac = new AbortController();
+      const signal = ac.signal;
+      // Every way a request settles: a parsed 2xx, a typed error, a raw response read to the end,
+      // one whose body the caller destroys, and one still streaming when the signal fires.
+      await Promise.all([
+        ...Array.from({ length: 50 }, () => t.requestJSON({ url: '/api/v1/namespaces', signal })),
+        ...Array.from({ length: 5 }, () => t.requestJSON({ url: '/api/v1/namespaces/nope', signal }).catch((e: unknown) => expect(isNotFound(e)).to.equal(true))),
+        ...Array.from({ length: 5 }, async () => (await t.request({ url: '/api/v1/namespaces', signal })).text()),
+      ]);
+      expect(getEventListeners(signal, 'abort'), 'abort listeners once every request settled').to.have.length(0);
+      // A destroyed stream says so on its 'close', a tick later.
+      const destroyed = await Promise.all(Array.from({ length: 15 }, () => t.request({ url: '/api/v1/namespaces', signal })));
+      for (const r of destroyed) r.body.destroy();
+      await eventually(() => getEventListeners(signal, 'abort').length === 0, 'no abort listener left after the bodies were destroyed');
+      const watches = await Promise.all(Array.from({ length: 20 }, () => t.request({ url: '/api/v1/namespaces', query: { watch: true }, signal })));
+      expect(getEventListeners(signal, 'abort').length).to.be.at.most(1);
+      ac.abort();
+      await Promise.all(watches.map((w) => w.text().then(() => expect.fail('an aborted watch ended cleanly'), (e: unknown) => expect((e as Error).name).to.equal('AbortError'))));
+      expect(getEventListeners(signal, 'abort')).to.have.length(0);
+      // Warnings are emitted on the next tick; let them arrive before looking.
+      await new Promise((r) => setImmediate(r));
+      expect(warnings.map((w) => `${w.name}: ${w.message}`)).to.deep.equal([]);
+    } finally {
+      process.off('warning', onWarning);
       t.close();
     }
   });

@@ -3,6 +3,7 @@
  * refuse and black-hole connections: initial sync at scale over /clusters/*, resume without loss
  * or duplicates, 410 and relist, bookmarks, restarts, connection sharing and teardown.
  */
+import { getEventListeners } from 'node:events';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -355,6 +356,21 @@ describe('informer: against the reference server', function () {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('whenSynced: 30 waits on one signal hold one abort listener, and none once synced or already synced', async () => {
+    await setUp();
+    const c = srv.createLogicalCluster('waits');
+    await writer.create(c, 'one');
+    const inf = configMaps();
+    const signal = new AbortController().signal;
+    const waits = Array.from({ length: 30 }, () => inf.whenSynced(signal));
+    expect(getEventListeners(signal, 'abort')).to.have.length(1);
+    subs.push(inf.events$.subscribe(() => undefined));
+    await Promise.all(waits);
+    expect(getEventListeners(signal, 'abort')).to.have.length(0);
+    await inf.whenSynced(signal);
+    expect(getEventListeners(signal, 'abort')).to.have.length(0);
   });
 
   it('many subscribers share one connection; the last unsubscribe closes the server-side watch', async () => {

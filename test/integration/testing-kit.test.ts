@@ -20,6 +20,7 @@ import {
   waitFor,
   type TestEnvironment,
 } from '../../src/testing/index.js';
+import { kubectlFor } from '../support/kubectl.js';
 import { rejection } from '../support/server.js';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
@@ -89,6 +90,30 @@ describe('testing kit: startTestEnvironment', function () {
       expect(byName.metadata?.uid).to.equal(byPath.metadata?.uid);
       // Again: the same workspace, unchanged.
       expect((await env.createWorkspace('root:org:team')).name).to.equal(team.name);
+    });
+
+    it('creates Workspace objects in the parent, as kcp users do: kubectl get workspaces lists them', async () => {
+      const cacheDir = mkdtempSync(join(tmpdir(), 'kit-kubectl-'));
+      const warnings: string[] = [];
+      const onWarning = (w: Error): void => void warnings.push(`${w.name}: ${w.message}`);
+      process.on('warning', onWarning);
+      try {
+        // Twenty at once share the environment's signal: no MaxListenersExceededWarning for that.
+        await Promise.all(Array.from({ length: 20 }, (_, i) => env.createWorkspace(`root:listed:t${i + 1}`)));
+        await new Promise((r) => setImmediate(r));
+        expect(warnings).to.deep.equal([]);
+        const { kubectl } = kubectlFor(() => ({ srv: { kubeconfigPath: env.kubeconfigFile('root:listed') }, cacheDir }));
+        const table = (await kubectl(['get', 'workspaces'])).trim().split('\n');
+        expect(table[0]).to.match(/^NAME\s+TYPE\s+REGION\s+PHASE\s+URL\s+AGE$/);
+        const rows = table.slice(1).map((l) => l.split(/\s+/));
+        expect(rows.map((r) => r[0]).sort()).to.deep.equal(Array.from({ length: 20 }, (_, i) => `t${i + 1}`).sort());
+        for (const r of rows) expect(r[3], r.join(' ')).to.equal('Ready');
+        const { kubectl: inRoot } = kubectlFor(() => ({ srv: { kubeconfigPath: env.kubeconfigFile('root') }, cacheDir }));
+        expect(await inRoot(['get', 'workspaces', '-o', 'name'])).to.contain('workspace.tenancy.kcp.io/listed');
+      } finally {
+        process.off('warning', onWarning);
+        rmSync(cacheDir, { recursive: true, force: true });
+      }
     });
 
     it('takes a workspace type, and waits for Initializing when asked', async () => {

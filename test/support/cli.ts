@@ -83,6 +83,14 @@ export class Run {
   }
 }
 
+/** Kills (SIGKILL) every run still alive, empties `runs`, and waits for each to exit: an `afterEach` cleanup. */
+export async function killRuns(runs: Run[]): Promise<void> {
+  for (const r of runs.splice(0)) {
+    if (r.child.exitCode === null && r.child.signalCode === null) r.child.kill('SIGKILL');
+    await r.exited;
+  }
+}
+
 /** Writes a kubeconfig for logical cluster `cluster` (client-node's export: YAML's JSON subset, CA inline). */
 export function writeKubeconfig(dir: string, srv: RunningServer, cluster: string): string {
   const file = path.join(dir, `${cluster.replace(/:/g, '_')}.kubeconfig`);
