@@ -2,15 +2,20 @@
  * Sharding between `kcp-mc run --sharding` processes against the reference server: every cluster is
  * reconciled by exactly one replica; a ledger that every reconcile appends (replica, cluster, start,
  * end) to proves that no two replicas ever ran one cluster at the same time, through a kill -9, a
- * SIGTERM and a scale-up, under write churn; a killed replica's clusters are taken over within the
- * peer duration + the fence duration + a few seconds, a stopped one's at once.
+ * replica whose Lease writes fail (it still reads), SIGTERM and scaling 3 → 5 → 2, under write churn;
+ * a killed replica's clusters are taken over within the peer duration + the fence duration + a few
+ * seconds, a stopped one's at once.
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
-import { killRuns, Run, writeKubeconfig } from '../support/cli.js';
+import { killRuns, Run } from '../support/cli.js';
+import { crossReplicaOverlaps, type Mark } from '../support/ledger.js';
+import { plainKubeConfig } from '../support/runtime.js';
 import { bind, createConfigMap, createExport, createWorkspace, updateConfigMap } from '../support/kcp.js';
 import { eventually, start } from '../support/server.js';
 
@@ -18,14 +23,6 @@ const TENANTS = 60;
 const PEER_S = 4;
 const FENCE_S = 4;
 
-/** One ledger line: a reconcile of `c` by replica `r` started or ended at `t` (ms). */
-interface Mark {
-  r: string;
-  c: string;
-  n: string;
-  e: 'start' | 'end';
-  t: number;
-}
 
 const MODULE = `import * as fs from 'node:fs';
 const LEDGER = process.env.LEDGER;
@@ -40,11 +37,56 @@ export default function setup(manager) {
 }
 `;
 
+/** A plain-HTTP proxy to the server that, once `refuseLeaseWrites` is set, answers every Lease write with 503 (reads pass). */
+interface LeaseProxy {
+  readonly url: string;
+  refuseLeaseWrites: boolean;
+  close(): Promise<void>;
+}
+
+async function leaseProxy(target: string): Promise<LeaseProxy> {
+  const upstream = new URL(target);
+  const state = { refuseLeaseWrites: false };
+  const server = http.createServer((req, res) => {
+    if (state.refuseLeaseWrites && req.method !== 'GET' && /\/leases(\/|\?|$)/.test(req.url ?? '')) {
+      req.resume();
+      res.writeHead(503, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'lease writes refused by the test proxy', reason: 'ServiceUnavailable', code: 503 }));
+      return;
+    }
+    const out = http.request({ host: upstream.hostname, port: upstream.port, method: req.method, path: req.url, headers: req.headers }, (up) => {
+      res.writeHead(up.statusCode ?? 502, up.headers);
+      up.pipe(res);
+    });
+    out.on('error', () => res.destroy());
+    req.pipe(out);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    get refuseLeaseWrites() {
+      return state.refuseLeaseWrites;
+    },
+    set refuseLeaseWrites(v: boolean) {
+      state.refuseLeaseWrites = v;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
 describe('kcp-mc run --sharding: replicas split the clusters, never overlapping (e2e)', function () {
   this.timeout(240_000);
   let srv: RunningServer;
   let dir: string;
   let kubeconfig: string;
+  /** The provider workspace through a proxy that can refuse Lease writes. */
+  let proxyKubeconfig: string;
+  let proxy: LeaseProxy;
   let ledger: string;
   let moduleFile: string;
   const clusters: string[] = [];
@@ -59,7 +101,7 @@ describe('kcp-mc run --sharding: replicas split the clusters, never overlapping 
     fs.writeFileSync(ledger, '');
     moduleFile = path.join(dir, 'ledger.mjs');
     fs.writeFileSync(moduleFile, MODULE);
-    srv = await start();
+    srv = await start({ tls: false });
     await createWorkspace(srv, 'root', 'provider');
     await createExport(srv, 'root:provider', 'cms');
     for (let i = 0; i < TENANTS; i += 10) {
@@ -74,19 +116,24 @@ describe('kcp-mc run --sharding: replicas split the clusters, never overlapping 
         }),
       );
     }
-    kubeconfig = writeKubeconfig(dir, srv, 'root:provider');
+    kubeconfig = path.join(dir, 'provider.kubeconfig');
+    fs.writeFileSync(kubeconfig, plainKubeConfig(`${srv.url}/clusters/root:provider`, srv.token).exportConfig());
+    proxy = await leaseProxy(srv.url);
+    proxyKubeconfig = path.join(dir, 'proxied.kubeconfig');
+    fs.writeFileSync(proxyKubeconfig, plainKubeConfig(`${proxy.url}/clusters/root:provider`, srv.token).exportConfig());
   });
   after(async () => {
     await killRuns(runs);
+    await proxy?.close();
     await srv?.stop();
     if (dir) fs.rmSync(dir, { recursive: true, force: true });
   });
 
-  const replica = (id: string): Run => {
+  const replica = (id: string, config = kubeconfig): Run => {
     const r = new Run(
       [
         moduleFile,
-        '--kubeconfig', kubeconfig,
+        '--kubeconfig', config,
         '--endpointslice', 'cms',
         '--sharding',
         '--shard-peer-lease-duration', `${PEER_S}s`,
@@ -121,33 +168,7 @@ describe('kcp-mc run --sharding: replicas split the clusters, never overlapping 
   };
 
   /** Every pair of reconciles of one cluster by two replicas that overlapped in time. */
-  const overlaps = (): string[] => {
-    const open = new Map<string, number>();
-    const intervals = new Map<string, { r: string; from: number; to: number }[]>();
-    const end = Date.now();
-    for (const m of marks()) {
-      const key = `${m.r}|${m.c}|${m.n}`;
-      if (m.e === 'start') open.set(key, m.t);
-      else {
-        const from = open.get(key);
-        open.delete(key);
-        if (from !== undefined) (intervals.get(m.c) ?? intervals.set(m.c, []).get(m.c)!).push({ r: m.r, from, to: m.t });
-      }
-    }
-    // A reconcile that never ended: its replica was killed (ends at the kill) or is still running.
-    for (const [key, from] of open) {
-      const [r, c] = key.split('|') as [string, string];
-      (intervals.get(c) ?? intervals.set(c, []).get(c)!).push({ r, from, to: killedAt.get(r) ?? end });
-    }
-    const found: string[] = [];
-    for (const [c, list] of intervals) {
-      list.sort((a, b) => a.from - b.from);
-      for (let i = 0; i < list.length; i++)
-        for (let j = i + 1; j < list.length && list[j]!.from < list[i]!.to; j++)
-          if (list[j]!.r !== list[i]!.r) found.push(`${c}: ${list[i]!.r} [${list[i]!.from}, ${list[i]!.to}] and ${list[j]!.r} [${list[j]!.from}, ${list[j]!.to}]`);
-    }
-    return found;
-  };
+  const overlaps = (): string[] => crossReplicaOverlaps(marks(), killedAt, Date.now());
 
   /** Touches every tenant's ConfigMap once (a reconcile of each cluster, wherever it is owned). */
   const touchAll = async (round: number): Promise<void> => {
@@ -156,67 +177,89 @@ describe('kcp-mc run --sharding: replicas split the clusters, never overlapping 
     }
   };
 
-  it('splits the clusters, hands them off through kill -9, SIGTERM and a scale-up, and never runs one cluster on two replicas at once', async () => {
-    const [r0, r1, r2] = [replica('r0'), replica('r1'), replica('r2')];
-    await eventually(() => startedSince(0).size === clusters.length, 'every cluster reconciled', 60_000);
-    const first = startedSince(0);
+  /** The clusters last reconciled by one of `ids` (before `before`). */
+  const lastOf = (ids: readonly string[], before = Date.now()): string[] => {
+    const last = new Map<string, string>();
+    for (const m of marks()) if (m.e === 'start' && m.t <= before) last.set(m.c, m.r);
+    return clusters.filter((c) => ids.includes(last.get(c) ?? ''));
+  };
+
+  /** Waits until every one of `lost` was reconciled after `since` by a replica not in `gone`; returns how long that took. */
+  const takenOver = async (lost: string[], gone: readonly string[], since: number, what: string): Promise<number> => {
+    await eventually(() => {
+      const by = startedSince(since);
+      return lost.every((c) => [...(by.get(c) ?? [])].some((r) => !gone.includes(r)));
+    }, what, (PEER_S + FENCE_S + 25) * 1000);
+    return Date.now() - since;
+  };
+
+  it('splits the clusters; hands them off through kill -9, failing Lease writes, SIGTERM and scaling 3 → 5 → 2; never runs one cluster on two replicas at once', async () => {
+    const r0 = replica('r0');
+    const r1 = replica('r1');
+    const r2 = replica('r2', proxyKubeconfig);
+    // Replicas that start apart own everything for a moment, then hand off: wait until the group
+    // settled (each sees three peers; together they own every cluster once).
+    const metricsURLs = await Promise.all([r0, r1, r2].map(async (r) => (await r.waitLog((l) => l['msg'] === 'serving metrics', 'metrics address'))['url'] as string));
+    const gauge = async (url: string, name: string): Promise<number> => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(await (await fetch(url)).text())?.[1] ?? NaN);
+    await eventually(async () => {
+      const peers = await Promise.all(metricsURLs.map((u) => gauge(u, 'kcp_mc_shard_peers')));
+      const owned = await Promise.all(metricsURLs.map((u) => gauge(u, 'kcp_mc_shard_owned_clusters')));
+      return peers.every((p) => p === 3) && owned.reduce((a, b) => a + b, 0) === clusters.length;
+    }, 'the group settled: three peers, every cluster owned once', 60_000);
+    const settled = Date.now();
+    await touchAll(-1);
+    await eventually(() => startedSince(settled).size === clusters.length, 'every cluster reconciled after the group settled', 60_000);
+    const first = startedSince(settled);
     for (const c of clusters) expect([...first.get(c)!], `cluster ${c} reconciled by one replica`).to.have.length(1);
-    const owners = new Map(clusters.map((c) => [c, [...first.get(c)!][0]!]));
-    const share = (id: string) => clusters.filter((c) => owners.get(c) === id);
-    for (const id of ['r0', 'r1', 'r2']) expect(share(id).length, `${id}'s share`).to.be.greaterThan(TENANTS / 10);
+    for (const id of ['r0', 'r1', 'r2']) expect(clusters.filter((c) => first.get(c)!.has(id)).length, `${id}'s share`).to.be.greaterThan(TENANTS / 10);
 
     // Write churn for the rest of the test: every cluster is touched again and again.
     let churn = true;
     let round = 0;
     const writer = (async () => {
-      while (churn && round < 200) await touchAll(++round);
+      while (churn && round < 500) await touchAll(++round);
     })();
+    const figures: Record<string, number> = {};
     try {
       // kill -9: r0's clusters come back once its peer Lease and their fences expired.
-      const lost0 = share('r0');
       const t0 = Date.now();
+      const lost0 = lastOf(['r0'], t0);
       killedAt.set('r0', t0);
       await r0.stop('SIGKILL');
-      await eventually(() => {
-        const since = startedSince(t0);
-        return lost0.every((c) => [...(since.get(c) ?? [])].some((r) => r !== 'r0'));
-      }, "r0's clusters taken over", (PEER_S + FENCE_S + 20) * 1000);
-      const killTakeover = Date.now() - t0;
+      figures['kill -9'] = await takenOver(lost0, ['r0'], t0, "r0's clusters taken over after kill -9");
 
-      // SIGTERM: r1 hands its clusters off as it stops (fences released after its reconciles settle).
-      const lost1 = clusters.filter((c) => {
-        const since = startedSince(t0);
-        return since.get(c)?.has('r1') ?? false;
-      });
+      // r2 can still read but no longer write Leases: it stops its clusters' work before their
+      // fences expire; r1 takes them once r2's peer Lease and the fences have expired.
       const t1 = Date.now();
-      const stopped = await r1.stop('SIGTERM');
-      expect(stopped.code).to.equal(0);
-      await eventually(() => {
-        const since = startedSince(t1);
-        return lost1.every((c) => [...(since.get(c) ?? [])].some((r) => r !== 'r1'));
-      }, "r1's clusters taken over", (PEER_S + FENCE_S + 20) * 1000);
-      const termTakeover = Date.now() - t1;
+      const lost2 = lastOf(['r2'], t1);
+      expect(lost2.length).to.be.greaterThan(0);
+      proxy.refuseLeaseWrites = true;
+      figures['Lease writes failing'] = await takenOver(lost2, ['r2'], t1, "r2's clusters taken over while its Lease writes fail");
+      expect((await r2.stop('SIGTERM')).code, r2.err.slice(-2000)).to.equal(0);
+      killedAt.set('r2', Date.now());
 
-      // Scale up: two more replicas take their shares.
+      // Scale 1 → 5: four replicas join and take their shares.
       const t2 = Date.now();
-      replica('r3');
-      replica('r4');
+      const joined = ['r3', 'r4', 'r5', 'r6'].map((id) => replica(id));
       await eventually(() => {
-        const since = startedSince(t2);
-        const by = new Set([...since.values()].flatMap((s) => [...s]));
-        return by.has('r3') && by.has('r4');
+        const by = new Set([...startedSince(t2).values()].flatMap((x) => [...x]));
+        return ['r3', 'r4', 'r5', 'r6'].every((id) => by.has(id));
       }, 'the new replicas reconcile', 60_000);
-      process.stdout.write(`      takeover after kill -9: ${killTakeover} ms (peer ${PEER_S}s + fence ${FENCE_S}s); after SIGTERM: ${termTakeover} ms\n`);
-      expect(killTakeover).to.be.below((PEER_S + FENCE_S + 15) * 1000);
-      expect(termTakeover).to.be.below(PEER_S * 1000 + 5000);
+      // 5 → 2: three stop with SIGTERM and hand off at once.
+      const t3 = Date.now();
+      const leaving = [r1, joined[0]!, joined[1]!];
+      const lost3 = lastOf(['r1', 'r3', 'r4'], t3);
+      for (const r of leaving) expect((await r.stop('SIGTERM')).code, r.err.slice(-2000)).to.equal(0);
+      figures['SIGTERM of 3 of 5'] = await takenOver(lost3, ['r1', 'r3', 'r4'], t3, 'the stopped replicas\' clusters taken over');
+      process.stdout.write(`      takeover (peer ${PEER_S}s, fence ${FENCE_S}s): ${Object.entries(figures).map(([k, v]) => `${k} ${v} ms`).join('; ')}\n`);
+      expect(figures['kill -9']).to.be.below((PEER_S + FENCE_S + 15) * 1000);
+      expect(figures['SIGTERM of 3 of 5']).to.be.below(PEER_S * 1000 + 10_000);
     } finally {
       churn = false;
       await writer;
     }
     await Promise.all(runs.filter((r) => r.child.exitCode === null && r.child.signalCode === null).map((r) => r.stop('SIGTERM')));
-    void r2;
     expect(overlaps(), 'two replicas ran one cluster at the same time').to.deep.equal([]);
-    // Every replica that was asked to stop exited cleanly and logged its hand-offs.
     for (const r of runs.filter((x) => x !== r0)) expect(r.child.exitCode, r.err.slice(-2000)).to.equal(0);
   });
 });
