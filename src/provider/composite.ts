@@ -26,7 +26,11 @@ class QualifiedCluster implements Cluster {
   constructor(
     readonly name: string,
     private readonly inner: Cluster,
+    private readonly everyReplica: boolean,
   ) {}
+  get unsharded(): boolean {
+    return this.everyReplica || this.inner.unsharded === true;
+  }
   get informerCluster(): string {
     return this.inner.informerCluster ?? this.inner.name;
   }
@@ -51,9 +55,17 @@ class QualifiedCluster implements Cluster {
 export class CompositeProvider implements Provider {
   private readonly providers: [string, Provider][];
   private readonly wrapped = new WeakMap<Cluster, QualifiedCluster>();
+  private readonly unsharded: ReadonlySet<string>;
 
-  constructor(providers: Record<string, Provider>) {
+  /**
+   * @param providers the providers by prefix
+   * @param opts `unsharded`: prefixes whose clusters every replica of a sharded manager works on,
+   *   without a fence (e.g. `['own']` for the provider's own workspace)
+   */
+  constructor(providers: Record<string, Provider>, opts: { unsharded?: readonly string[] } = {}) {
     this.providers = Object.entries(providers);
+    this.unsharded = new Set(opts.unsharded ?? []);
+    for (const u of this.unsharded) if (!(u in providers)) throw new Error(`unsharded prefix ${JSON.stringify(u)} names no provider`);
     if (this.providers.length === 0) throw new Error('a composite provider needs at least one provider');
     for (const [prefix] of this.providers) {
       if (!PREFIX.test(prefix)) throw new Error(`invalid provider prefix ${JSON.stringify(prefix)}: lowercase letters, digits and '-'`);
@@ -117,7 +129,7 @@ export class CompositeProvider implements Provider {
 
   private wrap(prefix: string, cluster: Cluster): QualifiedCluster {
     let w = this.wrapped.get(cluster);
-    if (!w) this.wrapped.set(cluster, (w = new QualifiedCluster(CompositeProvider.qualify(prefix, cluster.name), cluster)));
+    if (!w) this.wrapped.set(cluster, (w = new QualifiedCluster(CompositeProvider.qualify(prefix, cluster.name), cluster, this.unsharded.has(prefix))));
     return w;
   }
 }

@@ -5,7 +5,7 @@
  * refuses clusters another replica owns; shutdown hands everything off at once.
  */
 import { expect } from 'chai';
-import { ClusterNotOwnedError, isClusterNotOwned, Logger, Manager, type Request } from '../../src/index.js';
+import { ClusterNotOwnedError, CompositeProvider, isClusterNotOwned, Logger, Manager, type Request } from '../../src/index.js';
 
 import { FakeEndpoint, FakeProvider } from '../support/fake-cluster.js';
 import { FakeShardGroup } from '../support/fake-shards.js';
@@ -188,5 +188,32 @@ describe('manager sharding (in-memory replica group)', function () {
     endpoint.informer(CM).put('own', cm('self'));
     await eventually(() => ledger.by('own').size === 2, 'both replicas reconcile the unsharded cluster');
     expect(group.fences.has('own')).to.equal(false);
+  });
+  it("works on a composite provider's part marked unsharded on every replica, and shards the other part", async () => {
+    const ctls: AbortController[] = [];
+    const runs: Promise<void>[] = [];
+    try {
+      for (const id of ['a', 'b']) {
+        const tenants = new FakeProvider(endpoint);
+        const own = new FakeProvider(endpoint);
+        for (const c of clusters) tenants.add(c);
+        own.add('self');
+        const provider = new CompositeProvider({ tenants, own }, { unsharded: ['own'] });
+        const manager = new Manager({ provider, log: new Logger({ level: 'error', write: () => undefined }), sharding: { coordinator: group.coordinator(id) } });
+        manager.controller('ledger').for(CM).reconcile((req, ctx) => ledger.run(id, req, ctx.signal));
+        const ctl = new AbortController();
+        ctls.push(ctl);
+        runs.push(manager.start({ signal: ctl.signal }));
+      }
+      endpoint.informer(CM).put('self', cm('record'));
+      await eventually(() => ledger.by('own#self').size === 2, 'both replicas reconcile own#self');
+      await eventually(() => clusters.every((c) => ledger.by(`tenants#${c}`).size === 1), 'every tenant reconciled');
+      for (const c of clusters) expect([...ledger.by(`tenants#${c}`)]).to.deep.equal([group.owner(`tenants#${c}`)]);
+      expect(group.fences.has('own#self')).to.equal(false);
+      expect(() => new CompositeProvider({ tenants: new FakeProvider() }, { unsharded: ['own'] })).to.throw(/names no provider/);
+    } finally {
+      for (const c of ctls) c.abort();
+      await Promise.all(runs);
+    }
   });
 });
