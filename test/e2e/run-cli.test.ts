@@ -269,6 +269,11 @@ export default function setup(manager) {
       ['an unknown --context', () => ['apiexport-example', '--kubeconfig', kubeconfig, '--context', 'elsewhere', '--endpointslice', 'cms'], /no context "elsewhere"/],
       ['a missing --endpointslice', () => ['apiexport-example', '--kubeconfig', kubeconfig], /no endpoint slice: pass --endpointslice/],
       ['a bad KCP_MC_LOG_FORMAT', () => ['apiexport-example'], /--log-format.*'yaml' from env 'KCP_MC_LOG_FORMAT' is invalid/, { KCP_MC_LOG_FORMAT: 'yaml' }],
+      ['--sharding with --leader-elect', () => ['apiexport-example', '--kubeconfig', kubeconfig, '--endpointslice', 'cms', '--sharding', '--leader-elect'], /--sharding and --leader-elect are exclusive/],
+      ['KCP_MC_SHARDING with --leader-elect', () => ['apiexport-example', '--kubeconfig', kubeconfig, '--endpointslice', 'cms', '--leader-elect'], /--sharding and --leader-elect are exclusive/, { KCP_MC_SHARDING: 'on' }],
+      ['a --shard-id that is not a DNS label', () => ['apiexport-example', '--sharding', '--shard-id', 'Replica_0'], /--shard-id.*DNS label/],
+      ['a --shard-weight of zero', () => ['apiexport-example', '--sharding', '--shard-weight', '0'], /--shard-weight.*positive number/],
+      ['a --shard-fence-lease-duration under a second', () => ['apiexport-example', '--sharding', '--shard-fence-lease-duration', '500ms'], /--shard-fence-lease-duration.*at least 1s/],
     ];
     // A few at a time (each process spends most of its second loading modules), checked one by one;
     // more at once only thrash a small machine.
