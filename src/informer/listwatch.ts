@@ -85,6 +85,11 @@ export interface ClusterFilter {
    * it did not mention): not those whose part of the store is filled separately meanwhile.
    */
   listing(): (cluster: string) => boolean;
+  /**
+   * A watch deleted an object of an admitted cluster that the store did not hold (its part may be
+   * filling: the deletion must outlast a list that began before it).
+   */
+  deletedAbsent(cluster: string, namespace: string, name: string, resourceVersion: string): void;
 }
 
 interface ListPage<T> {
@@ -383,6 +388,7 @@ class ListWatchRun<T extends KubeObject> {
     const entry = this.store.bytesEntry(o, buf, o.start, o.end, undefined, chunk);
     const d = type === 'DELETED' ? this.store.delete(cluster, o.namespace, o.name, entry) : this.store.upsertEntry(cluster, entry);
     if (d) this.sub.next(d);
+    else if (type === 'DELETED') this.opts.clusterFilter?.deletedAbsent(cluster, o.namespace, o.name, o.resourceVersion);
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
@@ -394,5 +400,6 @@ class ListWatchRun<T extends KubeObject> {
         ? this.store.delete(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', obj)
         : this.store.upsert(cluster, obj);
     if (d) this.sub.next(d);
+    else if (type === 'DELETED') this.opts.clusterFilter?.deletedAbsent(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', obj.metadata?.resourceVersion ?? '');
   }
 }

@@ -172,6 +172,10 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
     this.fills.get(d.cluster)?.touched.set(`${d.namespace}/${d.name}`, { rv: d.resourceVersion, deleted: d.type === 'DELETED' });
   }
 
+  deletedAbsent(cluster: string, namespace: string, name: string, resourceVersion: string): void {
+    this.fills.get(cluster)?.touched.set(`${namespace}/${name}`, { rv: resourceVersion, deleted: true });
+  }
+
   /** The informer stopped (its cache is cleared): fills end; admitted clusters come with the next list. */
   reset(): void {
     for (const f of this.fills.values()) f.ctl.abort();
