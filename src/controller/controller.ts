@@ -141,8 +141,8 @@ export class Controller {
       const raw = cluster.informerCluster ?? name;
       for (const [inf, watches] of byInformer) this.attach(inf, watches, name, raw);
       // Usually the endpoint's informers synced long ago: nothing to wait for, no listener then.
-      const unsynced = [...byInformer.keys()].filter((inf) => !inf.synced);
-      if (unsynced.length > 0) await this.waitSynced(unsynced, signal);
+      const unsynced = [...byInformer.keys()].filter((inf) => !inf.clusterSynced(raw));
+      if (unsynced.length > 0) await this.waitSynced(unsynced, raw, signal);
       if (this.engaged.get(name) !== eng) throw new Error(`cluster ${JSON.stringify(name)} disengaged while syncing`);
       this.queue.release(name);
     } catch (e) {
@@ -152,12 +152,18 @@ export class Controller {
   }
 
   /**
-   * Waits until each informer has synced, or `signal` aborts. Clusters that wait on the same
-   * informer share one wait and one timeout, so a cold start of many clusters costs a listener
-   * per cluster and a timer per informer.
+   * Waits until each informer has synced, then until its part for `cluster` is complete (an
+   * informer that keeps only some clusters fills a cluster's part when it admits it), or until
+   * `signal` aborts. Clusters that wait on the same informer's sync share one wait and one
+   * timeout, so a cold start of many clusters costs a listener per cluster and a timer per informer.
    */
-  private async waitSynced(informers: SharedInformer<KubernetesObject>[], signal: AbortSignal): Promise<void> {
-    const all = Promise.all(informers.map((inf) => this.syncOf(inf)));
+  private async waitSynced(informers: SharedInformer<KubernetesObject>[], cluster: string, signal: AbortSignal): Promise<void> {
+    const all = Promise.all(
+      informers.map(async (inf) => {
+        if (!inf.synced) await this.syncOf(inf);
+        if (!inf.clusterSynced(cluster)) await inf.whenClusterSynced(cluster, AbortSignal.any([signal, this.stopping.signal]));
+      }),
+    );
     await new Promise<void>((resolve, reject) => {
       if (signal.aborted) return reject(abortReason(signal));
       const onAbort = (): void => reject(abortReason(signal));
@@ -293,7 +299,8 @@ export class Controller {
   private dispatch(src: Source, d: Delta): void {
     const name = src.names.get(d.cluster);
     if (name === undefined || !this.engaged.has(name)) return;
-    const initial = d.type === 'ADDED' && (src.replaying || !src.informer.synced);
+    // A cluster whose part of a selective cache is still filling: its creates are initial too.
+    const initial = d.type === 'ADDED' && (src.replaying || !src.informer.clusterSynced(d.cluster));
     this.route(src, name === d.cluster ? d : renamed(d, name), initial);
   }
 

@@ -13,7 +13,14 @@ export class Relist<T extends KubeObject = KubeObject> {
   // store was empty at the start, the common case of an initial list.
   private readonly seen: Set<Entry<T>> | undefined;
 
-  constructor(private readonly store: Store<T>) {
+  /**
+   * @param prune which clusters' unmentioned objects the end of the list removes (default all):
+   *   a cluster whose part of the cache is being filled separately is left to that fill
+   */
+  constructor(
+    private readonly store: Store<T>,
+    private readonly prune?: (cluster: string) => boolean,
+  ) {
     this.seen = store.size > 0 ? new Set() : undefined;
   }
 
@@ -36,7 +43,7 @@ export class Relist<T extends KubeObject = KubeObject> {
   finish(): Delta<T>[] {
     if (!this.seen) return [];
     const gone: [string, Entry<T>][] = [];
-    for (const [cluster, entry] of this.store.entryPairs()) if (!this.seen.has(entry)) gone.push([cluster, entry]);
+    for (const [cluster, entry] of this.store.entryPairs()) if (!this.seen.has(entry) && (this.prune?.(cluster) ?? true)) gone.push([cluster, entry]);
     const out: Delta<T>[] = [];
     for (const [cluster, entry] of gone) {
       const d = this.store.delete(cluster, entry.namespace, entry.name);

@@ -1,5 +1,6 @@
 /** The RxJS informer engine: listWatch, Store and indexes, SharedInformer, InformerFactory, ScopedReader. */
-export { listWatch, type ListWatchOptions } from './listwatch.js';
+export { listWatch, type ListWatchOptions, type ClusterFilter } from './listwatch.js';
+export { compareResourceVersions } from './partition.js';
 export { Store, keyOf, type StoreOptions, type StoreReader, type IndexFunc } from './store.js';
 export { Relist } from './delta.js';
 export { Entry, type CachedEntry, type EntryKey, type TypeMeta } from './entry.js';

@@ -10,6 +10,7 @@ import { addedDelta, modifiedDelta } from './entry.js';
 import { listWatch, type ListWatchOptions } from './listwatch.js';
 import { jsonLineLog, logDecodeErrors, type Log } from './log.js';
 import { ScopedReader } from './reader.js';
+import { ClusterPartition } from './partition.js';
 import { Store, type IndexFunc, type StoreReader } from './store.js';
 import { resourcePath, type Cached, type Delta, type KubeObject, type ListWatchEvent } from './types.js';
 
@@ -73,6 +74,9 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private readonly stopAll$ = new Subject<void>();
   private readonly shared$: Observable<Delta<T>>;
   private readonly log: Log;
+  private readonly partition: ClusterPartition<T>;
+  private readonly fillDeltas$ = new Subject<Delta<T>>();
+  private running = false;
   private count = 0;
   /** Subscribers that read every object (event handlers): while any is there, decode on arrival. */
   private objectReaders = 0;
@@ -97,26 +101,53 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       onDecodeError: logDecodeErrors(this.log, { server: this.server, path: this.path }),
     });
     this.synced$ = this.syncedState.asObservable();
+    this.partition = new ClusterPartition<T>({
+      store: this.cache,
+      transport,
+      path,
+      labelSelector: opts.labelSelector,
+      fieldSelector: opts.fieldSelector,
+      pageSize: opts.pageSize,
+      listTimeoutMs: opts.listTimeoutMs,
+      backoff: opts.backoff,
+      log: this.log,
+      emit: (d) => this.fillDeltas$.next(d),
+      running: () => this.running,
+    });
 
     this.shared$ = defer(() => {
       this.lifecycle.onStart?.();
+      this.running = true;
       const onError = (err: Error): void => {
         this.lastErr = err;
         opts.onError?.(err);
       };
-      const changes$ = listWatch<T>(transport, { ...opts, path, store: this.cache, onError, decodeEagerly: () => this.objectReaders > 0 || (opts.decodeEagerly?.() ?? false) }).pipe(
+      const partition = this.partition;
+      const stream$ = listWatch<T>(transport, {
+        ...opts,
+        path,
+        store: this.cache,
+        onError,
+        decodeEagerly: () => this.objectReaders > 0 || (opts.decodeEagerly?.() ?? false),
+        clusterFilter: partition,
+      }).pipe(
         filter((e): e is Delta<T> => {
           // Anything from the server shows the connection works again.
           this.lastErr = undefined;
           if (isDelta(e)) {
             if (e.resourceVersion) this.lastRV = e.resourceVersion;
+            if (partition.filling > 0) partition.touch(e);
             return true;
           }
           this.lastRV = e.resourceVersion;
-          if (e.type === 'SYNCED' && !this.syncedState.value) this.syncedState.next(true);
+          if (e.type === 'SYNCED') {
+            partition.listed();
+            if (!this.syncedState.value) this.syncedState.next(true);
+          }
           return false;
         }),
       );
+      const changes$ = merge(stream$, this.fillDeltas$);
       const period = opts.resyncPeriodMs ?? 0;
       if (period <= 0) return changes$;
       const resync$ = interval(period).pipe(
@@ -126,6 +157,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       return merge(changes$, resync$);
     }).pipe(
       finalize(() => {
+        this.running = false;
+        this.partition.reset();
         this.cache.clear();
         this.lastRV = '';
         this.lastErr = undefined;
@@ -177,12 +210,66 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
 
   /** Resolves once synced; rejects if `signal` aborts first. It does not start the informer: subscribe for that. */
   whenSynced(signal?: AbortSignal): Promise<void> {
+    return this.waitUntil(() => this.syncedState.value, this.syncedState, signal);
+  }
+
+  /**
+   * Whether the cache holds `cluster`'s objects completely: synced, and (when restricted to some
+   * clusters) `cluster` admitted and its fill done. Without a restriction, the same as `synced`.
+   */
+  clusterSynced(cluster: string): boolean {
+    return this.syncedState.value && this.partition.complete(cluster);
+  }
+
+  /** Resolves once `clusterSynced(cluster)`; rejects if `signal` aborts first. */
+  whenClusterSynced(cluster: string, signal?: AbortSignal): Promise<void> {
+    return this.waitUntil(() => this.clusterSynced(cluster), merge(this.syncedState, this.partition.changed$), signal);
+  }
+
+  /** Whether the cache keeps only admitted clusters (see `restrictClusters`). */
+  get restricted(): boolean {
+    return this.partition.restricted;
+  }
+
+  /** Clusters admitted while restricted (empty when not restricted). */
+  admittedClusters(): string[] {
+    return this.partition.admittedClusters();
+  }
+
+  /**
+   * Keeps only the objects of clusters admitted with `admitCluster` from now on (a replica that
+   * shards clusters with others); objects cached so far go, with no delta. Only for an informer
+   * on a `/clusters/*` URL. Idempotent.
+   */
+  restrictClusters(): void {
+    this.partition.restrict();
+  }
+
+  /**
+   * Starts keeping `cluster`'s objects (restricted informers only; a no-op otherwise). While the
+   * informer runs, its part is filled with a LIST of `<base>/clusters/<cluster><path>` merged with
+   * the watch's events meanwhile; its deltas reach subscribers as those of a first list do, and
+   * `clusterSynced(cluster)` turns true once it is complete.
+   */
+  admitCluster(cluster: string): void {
+    this.partition.admit(cluster);
+  }
+
+  /**
+   * Stops keeping `cluster`'s objects and forgets those cached, without a DELETED delta: the
+   * objects still exist, this replica just no longer holds them (restricted informers only).
+   */
+  evictCluster(cluster: string): void {
+    this.partition.evict(cluster);
+  }
+
+  private waitUntil(ready: () => boolean, changes$: Observable<unknown>, signal?: AbortSignal): Promise<void> {
     return new Promise<void>((resolve, reject) => {
       if (signal?.aborted) return reject(signal.reason as Error);
       let sub: Subscription | undefined;
       let off: (() => void) | undefined;
       let synced = false;
-      sub = this.syncedState.pipe(filter(Boolean)).subscribe(() => {
+      sub = changes$.pipe(filter(() => ready())).subscribe(() => {
         synced = true;
         off?.();
         sub?.unsubscribe();

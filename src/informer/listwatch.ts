@@ -68,6 +68,28 @@ export interface ListWatchOptions<T extends KubeObject = KubeObject> {
    * `WatchErrorHandler`): e.g. to say why an informer has not synced.
    */
   onError?: (err: Error) => void;
+  /**
+   * Which logical clusters to keep (a sharded replica keeps those it owns): objects of the others
+   * are dropped as they arrive, from their scanned key, before they are decoded or stored.
+   * Default: every cluster.
+   */
+  clusterFilter?: ClusterFilter;
+}
+
+/** Which logical clusters a list-watch keeps in its store. */
+export interface ClusterFilter {
+  /** Whether objects of `cluster` are kept. */
+  admits(cluster: string): boolean;
+  /**
+   * A (re)list begins. Returns which clusters the end of that list may prune (remove the objects
+   * it did not mention): not those whose part of the store is filled separately meanwhile.
+   */
+  listing(): (cluster: string) => boolean;
+  /**
+   * A watch deleted an object of an admitted cluster that the store did not hold (its part may be
+   * filling: the deletion must outlast a list that began before it).
+   */
+  deletedAbsent(cluster: string, namespace: string, name: string, resourceVersion: string): void;
 }
 
 interface ListPage<T> {
@@ -83,7 +105,7 @@ const MAX_MALFORMED_LOGGED = 10;
  * The kind of a list's items (`ConfigMapList` → `ConfigMap`): list items carry no apiVersion/kind on
  * Kubernetes while watch events do, and the cache makes them agree.
  */
-function itemKind(listKind: string | undefined): string {
+export function itemKind(listKind: string | undefined): string {
   return listKind?.endsWith('List') ? listKind.slice(0, -4) : '';
 }
 
@@ -102,7 +124,8 @@ export function listWatch<T extends KubeObject = KubeObject>(transport: Transpor
   });
 }
 
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
+/** Waits `ms`, or less if `signal` aborts first (never rejects). */
+export function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted || ms <= 0) return resolve();
     const done = (): void => {
@@ -181,7 +204,8 @@ class ListWatchRun<T extends KubeObject> {
 
   /** Lists every page, applying items as they arrive; emits the DELETED difference and SYNCED at the end. */
   private async list(): Promise<void> {
-    const relist = new Relist(this.store);
+    const filter = this.opts.clusterFilter;
+    const relist = new Relist(this.store, filter?.listing());
     const pageSize = this.opts.pageSize ?? 500;
     let cont: string | undefined;
     let rv: string | undefined;
@@ -321,12 +345,13 @@ class ListWatchRun<T extends KubeObject> {
   /** Applies the items of a scanned list page, kept as text; returns how many were applied. */
   private applyScannedPage(relist: Relist<T>, page: ScannedList, body: Buffer): number {
     const kind = itemKind(page.kind);
+    const filter = this.opts.clusterFilter;
     const typeMeta: TypeMeta | undefined = page.apiVersion && kind ? { apiVersion: page.apiVersion, kind } : undefined;
     const chunk = this.store.chunkOf(body);
     let applied = 0;
     for (const item of page.items) {
       const cluster = this.clusterOfScanned(item, kind);
-      if (cluster === undefined) continue;
+      if (cluster === undefined || (filter !== undefined && !filter.admits(cluster))) continue;
       applied++;
       const d = relist.applyEntry(cluster, this.store.bytesEntry(item, body, item.start, item.end, item.typed ? undefined : typeMeta, chunk));
       if (d) this.sub.next(d);
@@ -337,13 +362,14 @@ class ListWatchRun<T extends KubeObject> {
   /** Applies the items of a parsed list page; returns how many were applied. */
   private applyParsedPage(relist: Relist<T>, page: ListPage<T>): number {
     const kind = itemKind(page.kind);
+    const filter = this.opts.clusterFilter;
     let applied = 0;
     for (const item of page.items ?? []) {
       if (item === null || typeof item !== 'object') continue;
       if (item.apiVersion === undefined && page.apiVersion) item.apiVersion = page.apiVersion;
       if (item.kind === undefined && kind) item.kind = kind;
       const cluster = this.clusters.clusterOf(item);
-      if (cluster === undefined) continue;
+      if (cluster === undefined || (filter !== undefined && !filter.admits(cluster))) continue;
       applied++;
       const d = relist.apply(cluster, item);
       if (d) this.sub.next(d);
@@ -358,20 +384,22 @@ class ListWatchRun<T extends KubeObject> {
   private applyScanned(type: 'ADDED' | 'MODIFIED' | 'DELETED', o: ScannedObject, buf: Buffer, chunk: Chunk): void {
     if (o.resourceVersion) this.rv = o.resourceVersion;
     const cluster = this.clusterOfScanned(o);
-    if (cluster === undefined) return;
+    if (cluster === undefined || (this.opts.clusterFilter !== undefined && !this.opts.clusterFilter.admits(cluster))) return;
     const entry = this.store.bytesEntry(o, buf, o.start, o.end, undefined, chunk);
     const d = type === 'DELETED' ? this.store.delete(cluster, o.namespace, o.name, entry) : this.store.upsertEntry(cluster, entry);
     if (d) this.sub.next(d);
+    else if (type === 'DELETED') this.opts.clusterFilter?.deletedAbsent(cluster, o.namespace, o.name, o.resourceVersion);
   }
 
   private apply(type: 'ADDED' | 'MODIFIED' | 'DELETED', obj: T): void {
     this.advance(obj);
     const cluster = this.clusters.clusterOf(obj);
-    if (cluster === undefined) return;
+    if (cluster === undefined || (this.opts.clusterFilter !== undefined && !this.opts.clusterFilter.admits(cluster))) return;
     const d =
       type === 'DELETED'
         ? this.store.delete(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', obj)
         : this.store.upsert(cluster, obj);
     if (d) this.sub.next(d);
+    else if (type === 'DELETED') this.opts.clusterFilter?.deletedAbsent(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '', obj.metadata?.resourceVersion ?? '');
   }
 }

@@ -244,6 +244,25 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
   }
 
   /**
+   * Forgets every object of one cluster, with no delta: the objects were not deleted, this cache
+   * just stops holding them (a sharded replica that no longer owns the cluster). Returns how many.
+   */
+  dropCluster(cluster: string): number {
+    const nss = this.byCluster.get(cluster);
+    if (!nss) return 0;
+    this.byCluster.delete(cluster);
+    for (const names of nss.values()) {
+      for (const e of names.values()) {
+        e.release();
+        this.unindex(cluster, e);
+      }
+    }
+    this.count -= nss.count;
+    this.compactIfWasteful();
+    return nss.count;
+  }
+
+  /**
    * Copies the texts still held in mostly-dead buffers into one new buffer, when the buffers in
    * memory hold more than twice the live text (see chunks.ts). Returns the bytes moved.
    */

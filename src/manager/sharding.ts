@@ -10,6 +10,10 @@
  *                                 wait for them to settle, release the fence ──► re-evaluate
  *
  * Clusters whose fence another replica still holds are retried on one shared timer.
+ *
+ * Memory follows ownership: a cluster is admitted to the shared caches (`Cluster.admit`) before it
+ * engages and evicted once its hand-off settled, so a replica caches only the clusters it owns
+ * (with a provider whose clusters implement it; others keep every cluster cached).
  */
 import type { Controller } from '../controller/controller.js';
 import type { Logger } from '../log/index.js';
@@ -43,6 +47,8 @@ interface Entry {
   /** Aborts the lifecycle engagement (hand-off). */
   engagement?: AbortController;
   acquiring: boolean;
+  /** The cluster's objects are in the shared caches (admitted) until the hand-off evicts them. */
+  admitted?: boolean;
   /** Set from the moment a hand-off begins until the fence is released. */
   leaving?: Promise<void>;
 }
@@ -157,6 +163,9 @@ export class ShardRouter implements Aware {
     this.opts.hooks?.ownedClusters(this.owned);
     this.opts.hooks?.handoff('gained');
     this.opts.log.info('cluster gained', { cluster: e.name, ...(fence ? {} : { unsharded: true }), peers: this.coordinator.peers().length });
+    // Before the engagement: its controllers wait until the cluster's part of each cache is filled.
+    e.admitted = true;
+    e.cluster.admit?.();
     this.inner.engage(e.name, e.cluster, AbortSignal.any([e.signal, engagement.signal]));
   }
 
@@ -178,6 +187,11 @@ export class ShardRouter implements Aware {
         this.opts.hooks?.handoff('lost');
       }
       const settled = await this.settle(e.name);
+      // Only now: a reconcile still settling may read the cache. Nothing reconciles the eviction.
+      if (e.admitted) {
+        e.admitted = false;
+        e.cluster.evict?.();
+      }
       if (fence) {
         await fence.release().catch((err: unknown) => this.opts.log.warn('releasing a fence failed; it expires on its own', { cluster: e.name, err }));
       }

@@ -64,7 +64,7 @@ export class ScopedCache implements ClusterCache {
   }
 
   has(type: ObjectType<KubernetesObject>): boolean {
-    return this.lookup(type)?.synced ?? false;
+    return this.lookup(type)?.clusterSynced(this.name) ?? false;
   }
 
   private informerOf<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> {
@@ -150,6 +150,7 @@ export class EndpointCluster implements Cluster {
   private recorderValue: EventRecorder | undefined;
   private readonly own: OwnAPIs | undefined;
   private stopped = false;
+  private admitted = false;
 
   constructor(
     /** The endpoint the cluster is reached through. */
@@ -199,6 +200,24 @@ export class EndpointCluster implements Cluster {
   informer<T extends KubernetesObject>(type: ObjectType<T>, signal?: AbortSignal): Promise<SharedInformer<T>> {
     if (!this.own || this.endpoint.providedInformer(type)) return this.endpoint.informer(type, signal);
     return this.own.informer(type, signal);
+  }
+
+  /**
+   * Keeps this cluster's objects in the endpoint's shared informers, which from then on keep only
+   * admitted clusters (a sharded replica owns it). A cluster with its own informers (`own` APIs)
+   * has them only while engaged anyway. Idempotent per handle.
+   */
+  admit(): void {
+    if (this.admitted) return;
+    this.admitted = true;
+    this.endpoint.admit(this.name);
+  }
+
+  /** Undoes `admit`: the shared informers drop this cluster's objects (no DELETED deltas). */
+  evict(): void {
+    if (!this.admitted) return;
+    this.admitted = false;
+    this.endpoint.evict(this.name);
   }
 
   /** Stops the cluster's recorder and its own informers (on disengage). */

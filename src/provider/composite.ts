@@ -49,6 +49,12 @@ class QualifiedCluster implements Cluster {
   informer<T extends KubernetesObject>(type: ObjectType<T>, signal?: AbortSignal): Promise<SharedInformer<T>> {
     return this.inner.informer(type, signal);
   }
+  admit(): void {
+    this.inner.admit?.();
+  }
+  evict(): void {
+    this.inner.evict?.();
+  }
 }
 
 /** Runs providers side by side; cluster `x` of the provider under prefix `p` is `p#x`. */

@@ -86,6 +86,10 @@ export class Endpoint {
   private readonly informers = new Map<string, Promise<SharedInformer<KubernetesObject>>>();
   private readonly resolved = new Map<string, SharedInformer<KubernetesObject>>();
   private readonly provided = new Map<string, SharedInformer<KubernetesObject>>();
+  /** Informers the provider itself reads (its view of which clusters exist): always complete. */
+  private readonly complete = new Set<SharedInformer<KubernetesObject>>();
+  /** Clusters admitted, with how many handles admitted each; undefined while every cluster is kept. */
+  private admitted: Map<string, number> | undefined;
   private readonly unsubscribeIndexes: () => void;
   private closed = false;
 
@@ -110,6 +114,7 @@ export class Endpoint {
           indexers: this.opts.indexes.of(key),
         });
         this.resolved.set(key, inf);
+        this.partition(inf);
         return inf;
       });
       this.informers.set(key, p);
@@ -123,7 +128,9 @@ export class Endpoint {
   /** The wildcard informer of an API path (no discovery), shared with controllers that watch the same resource. */
   informerAt<T extends KubernetesObject>(path: string, opts: { transform?: (obj: T) => T } = {}): SharedInformer<T> {
     if (this.closed) throw new Error(`endpoint ${this.url} is closed`);
-    return this.factory.informer<T>({ path, transform: opts.transform });
+    const inf = this.factory.informer<T>({ path, transform: opts.transform });
+    this.complete.add(inf as unknown as SharedInformer<KubernetesObject>);
+    return inf;
   }
 
   /**
@@ -132,6 +139,7 @@ export class Endpoint {
    */
   provide(type: ObjectType<KubernetesObject>, informer: SharedInformer<KubernetesObject>): void {
     const key = typeKey(type);
+    this.complete.add(informer);
     this.provided.set(key, informer);
     this.resolved.set(key, informer);
     this.informers.set(key, Promise.resolve(informer));
@@ -148,6 +156,40 @@ export class Endpoint {
   watched<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> | undefined {
     const inf = this.resolved.get(typeKey(type));
     return inf && inf.subscribers > 0 ? (inf as unknown as SharedInformer<T>) : undefined;
+  }
+
+  /**
+   * Keeps `cluster`'s objects in the endpoint's wildcard informers (those controllers use; the
+   * provider's own stay complete). The first call switches the endpoint from keeping every cluster
+   * to keeping only admitted ones; a running informer fills the cluster's part (see
+   * `SharedInformer.admitCluster`). Counted: each `admit` is undone by one `evict`.
+   */
+  admit(cluster: string): void {
+    if (this.closed) return;
+    if (!this.admitted) {
+      this.admitted = new Map();
+      for (const inf of this.resolved.values()) this.partition(inf);
+    }
+    const n = this.admitted.get(cluster) ?? 0;
+    this.admitted.set(cluster, n + 1);
+    if (n > 0) return;
+    for (const inf of this.resolved.values()) if (!this.complete.has(inf)) inf.admitCluster(cluster);
+  }
+
+  /** Undoes one `admit`; the last drops the cluster's objects from the informers (no DELETED deltas). */
+  evict(cluster: string): void {
+    const n = this.admitted?.get(cluster);
+    if (n === undefined) return;
+    if (n > 1) return void this.admitted!.set(cluster, n - 1);
+    this.admitted!.delete(cluster);
+    for (const inf of this.resolved.values()) if (!this.complete.has(inf)) inf.evictCluster(cluster);
+  }
+
+  /** Restricts a controllers' informer to the admitted clusters, once the endpoint keeps only those. */
+  private partition(inf: SharedInformer<KubernetesObject>): void {
+    if (!this.admitted || this.complete.has(inf) || inf.restricted) return;
+    inf.restrictClusters();
+    for (const c of this.admitted.keys()) inf.admitCluster(c);
   }
 
   /** A handle on one logical cluster behind this endpoint, reaching its APIs as `apis` says (default shared). */

@@ -144,6 +144,15 @@ export interface Cluster {
    * provider's own workspace in a composite provider). Default: sharded like any other.
    */
   readonly unsharded?: boolean;
+  /**
+   * Sharding: from now on the shared caches keep this cluster's objects (filled consistently;
+   * `SharedInformer.clusterSynced` says when), and the first admitted cluster of a cache makes it
+   * keep only admitted ones. The manager's shard router calls it before engaging an owned cluster.
+   * Absent: the caches keep every cluster's objects whatever this replica owns.
+   */
+  admit?(): void;
+  /** Sharding: undoes `admit` once the cluster was handed off; its objects leave the caches without DELETED deltas. */
+  evict?(): void;
   /** Live reads and writes into this cluster (for kcp: `<virtual workspace URL>/clusters/<name>`). */
   readonly client: ClusterClient;
   /** The shared caches, scoped to this cluster. */

@@ -55,6 +55,15 @@ export class FakeInformer {
     ]);
   }
 
+  /** Every cluster's part is complete once the informer synced: a fake keeps every cluster. */
+  clusterSynced(_cluster: string): boolean {
+    return this.synced;
+  }
+
+  whenClusterSynced(_cluster: string, signal?: AbortSignal): Promise<void> {
+    return this.whenSynced(signal);
+  }
+
   /** Creates or updates an object (bumping its resourceVersion unless `sameRV`). */
   put(cluster: string, obj: KubernetesObject, opts: { sameRV?: boolean } = {}): void {
     const prev = this.store.get(cluster, obj.metadata?.namespace ?? '', obj.metadata?.name ?? '');
