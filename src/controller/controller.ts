@@ -19,18 +19,14 @@ import { isTerminalError, requestKey, type ErrorPolicy, type Reconciler, type Re
 
 export { NO_METRICS, type ControllerDeps, type ControllerOptions, type ReconcileOutcome } from './options.js';
 import { NO_METRICS, type ControllerDeps, type ControllerOptions, type ReconcileOutcome } from './options.js';
+import { InFlightReconciles } from './inflight.js';
+import { CacheSync } from './sync.js';
 import { passes, requestsFor, type WatchSpec } from './watch.js';
 
 /** One cluster's engagement with this controller. */
 interface Engagement {
   readonly token: object;
   readonly cluster: Cluster;
-}
-
-/** A reconcile in flight: aborted on shutdown, timeout, or when its cluster leaves. */
-interface InFlight {
-  readonly cluster: string;
-  readonly ctl: AbortController;
 }
 
 /** One informer this controller subscribes to, with the clusters that need it. */
@@ -58,13 +54,11 @@ export class Controller {
   private deps: ControllerDeps | undefined;
   private pump: Promise<void> | undefined;
   private readonly listeners = new Set<(o: ReconcileOutcome) => void>();
-  private readonly inflight = new Map<string, InFlight>();
+  private readonly inflight = new InFlightReconciles();
   private readonly metrics: ControllerMetrics;
   private readonly stopping = new AbortController();
-  /** Callers of `settled`, by cluster. */
-  private readonly settledWaiters = new Map<string, (() => void)[]>();
-  /** Informers some engagement waits on, with the one shared wait for each. */
-  private readonly syncWaits = new Map<SharedInformer<KubernetesObject>, Promise<void>>();
+  /** Engagements waiting for caches. */
+  private readonly sync: CacheSync;
 
   /** @internal Controllers are built by `Manager.controller(name)...complete(reconciler)`. */
   constructor(
@@ -81,6 +75,7 @@ export class Controller {
     this.primary = watches.find((w) => w.role === 'for')?.type;
     this.workers = Math.max(1, Math.floor(options.maxConcurrentReconciles ?? 1));
     this.pool = new PQueue({ concurrency: this.workers });
+    this.sync = new CacheSync(options.cacheSyncTimeoutMs ?? 120_000, this.stopping.signal);
     this.queue = new PriorityQueue<Request>({
       keyOf: requestKey,
       clusterOf: (r) => r.cluster,
@@ -142,7 +137,7 @@ export class Controller {
       for (const [inf, watches] of byInformer) this.attach(inf, watches, name, raw);
       // Usually the endpoint's informers synced long ago: nothing to wait for, no listener then.
       const unsynced = [...byInformer.keys()].filter((inf) => !inf.clusterSynced(raw));
-      if (unsynced.length > 0) await this.waitSynced(unsynced, raw, signal);
+      if (unsynced.length > 0) await this.sync.wait(unsynced, raw, signal);
       if (this.engaged.get(name) !== eng) throw new Error(`cluster ${JSON.stringify(name)} disengaged while syncing`);
       this.queue.release(name);
     } catch (e) {
@@ -151,63 +146,12 @@ export class Controller {
     }
   }
 
-  /**
-   * Waits until each informer has synced, then until its part for `cluster` is complete (an
-   * informer that keeps only some clusters fills a cluster's part when it admits it), or until
-   * `signal` aborts. Clusters that wait on the same informer's sync share one wait and one
-   * timeout, so a cold start of many clusters costs a listener per cluster and a timer per informer.
-   */
-  private async waitSynced(informers: SharedInformer<KubernetesObject>[], cluster: string, signal: AbortSignal): Promise<void> {
-    const all = Promise.all(
-      informers.map(async (inf) => {
-        if (!inf.synced) await this.syncOf(inf);
-        if (!inf.clusterSynced(cluster)) await inf.whenClusterSynced(cluster, AbortSignal.any([signal, this.stopping.signal]));
-      }),
-    );
-    await new Promise<void>((resolve, reject) => {
-      if (signal.aborted) return reject(abortReason(signal));
-      const onAbort = (): void => reject(abortReason(signal));
-      signal.addEventListener('abort', onAbort, { once: true });
-      all.then(
-        () => {
-          signal.removeEventListener('abort', onAbort);
-          resolve();
-        },
-        (e: unknown) => {
-          signal.removeEventListener('abort', onAbort);
-          reject(e instanceof Error ? e : new Error(String(e)));
-        },
-      );
-    });
-  }
-
-  /** The shared wait for one informer's sync, bounded by `cacheSyncTimeoutMs` and by `stop`. */
-  private syncOf(inf: SharedInformer<KubernetesObject>): Promise<void> {
-    let wait = this.syncWaits.get(inf);
-    if (wait) return wait;
-    const timeout = this.options.cacheSyncTimeoutMs ?? 120_000;
-    const ctl = new AbortController();
-    const onStop = (): void => ctl.abort(new Error('controller shutting down'));
-    this.stopping.signal.addEventListener('abort', onStop, { once: true });
-    const timer = setTimeout(() => ctl.abort(new Error(`informer ${inf.path} did not sync within ${timeout} ms`)), timeout);
-    timer.unref();
-    wait = inf.whenSynced(ctl.signal).finally(() => {
-      clearTimeout(timer);
-      this.stopping.signal.removeEventListener('abort', onStop);
-      this.syncWaits.delete(inf);
-    });
-    // Each engagement observes the outcome; the shared promise itself must never go unhandled.
-    wait.catch(() => undefined);
-    this.syncWaits.set(inf, wait);
-    return wait;
-  }
-
   /** Ends an engagement (no-op when `token` is not the current one for `name`). */
   disengage(name: string, token: object): void {
     const eng = this.engaged.get(name);
     if (!eng || eng.token !== token) return;
     this.engaged.delete(name);
-    for (const f of this.inflight.values()) if (f.cluster === name) f.ctl.abort(new Error(`cluster ${JSON.stringify(name)} disengaged`));
+    this.inflight.abort(new Error(`cluster ${JSON.stringify(name)} disengaged`), name);
     this.queue.dropCluster(name);
     // After the drop: nothing of the old engagement is left to hand out.
     this.queue.release(name);
@@ -225,31 +169,14 @@ export class Controller {
    * this is how a hand-off waits for aborted reconciles to settle before the cluster is released.
    */
   settled(cluster: string): Promise<void> {
-    if (!this.busyWith(cluster)) return Promise.resolve();
-    return new Promise((resolve) => {
-      const list = this.settledWaiters.get(cluster);
-      if (list) list.push(resolve);
-      else this.settledWaiters.set(cluster, [resolve]);
-    });
-  }
-
-  private busyWith(cluster: string): boolean {
-    for (const f of this.inflight.values()) if (f.cluster === cluster) return true;
-    return false;
-  }
-
-  private wakeSettled(cluster: string): void {
-    const list = this.settledWaiters.get(cluster);
-    if (!list || this.busyWith(cluster)) return;
-    this.settledWaiters.delete(cluster);
-    for (const w of list) w();
+    return this.inflight.settled(cluster);
   }
 
   /** Stops taking work and waits up to `graceMs` for reconciles in flight. */
   async stop(graceMs: number): Promise<void> {
     this.queue.shutDown();
     this.stopping.abort();
-    for (const f of this.inflight.values()) f.ctl.abort(new Error('controller shutting down'));
+    this.inflight.abort(new Error('controller shutting down'));
     const idle = this.pool.onIdle();
     let timer: NodeJS.Timeout | undefined;
     const expired = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(true), Math.max(0, graceMs))));
@@ -369,7 +296,7 @@ export class Controller {
     }
     const signal = local.signal;
     const key = requestKey(req);
-    this.inflight.set(key, { cluster: req.cluster, ctl: local });
+    this.inflight.add(key, req.cluster, local);
     this.metrics.active(1);
     let outcome: ReconcileOutcome['result'] = 'success';
     let error: unknown;
@@ -423,7 +350,6 @@ export class Controller {
     } finally {
       clearTimeout(timer);
       this.inflight.delete(key);
-      this.wakeSettled(req.cluster);
       this.metrics.active(-1);
       this.queue.done(req);
       this.emit({ request: req, reconcileID, result: outcome, priority, error, ms: performance.now() - started });
@@ -484,12 +410,6 @@ function describe(e: unknown): string {
   } catch {
     return `non-error thrown: ${Object.prototype.toString.call(e)}`;
   }
-}
-
-/** The abort reason of `signal` as an Error. */
-function abortReason(signal: AbortSignal): Error {
-  const r: unknown = signal.reason;
-  return r instanceof Error ? r : new Error(`aborted: ${String(r)}`);
 }
 
 /** A delta as seen under the engaged name (the object is still decoded lazily, from the original). */
