@@ -1,7 +1,8 @@
 /**
  * Section "sharding": a controller group sharded across replica processes (Lease sharding, see
  * src/sharding) against the reference server in a child process (runtime-server.ts), with W bound
- * workspaces × 10 ConfigMaps (W = 10,000; 60 with --quick). Each replica is a process of its own
+ * workspaces × 10 ConfigMaps (W = 10,000; 60 with --quick; KCP_BENCH_SHARDING_WORKSPACES sets
+ * another). Each replica is a process of its own
  * (shard-replica.ts): an APIExportProvider, a Manager with `sharding`, and a controller for
  * ConfigMaps whose reconciler only reads the object from the cache.
  *
@@ -46,9 +47,19 @@ interface Limits {
   shortMs: number;
 }
 
+/** Overrides W (e.g. a smaller full run on a busy machine); the row names carry the W measured. */
+const WORKSPACES_ENV = 'KCP_BENCH_SHARDING_WORKSPACES';
+
 function limits(ctx: BenchContext): Limits {
   const base = { peerMs: 30_000, fenceMs: 20_000, shortMs: 5_000 };
-  return ctx.quick ? { ...base, workspaces: 60, maxMs: 90_000 } : { ...base, workspaces: 10_000, maxMs: 900_000 };
+  const lim = ctx.quick ? { ...base, workspaces: 60, maxMs: 90_000 } : { ...base, workspaces: 10_000, maxMs: 900_000 };
+  const env = process.env[WORKSPACES_ENV];
+  if (env !== undefined) {
+    const w = Number(env);
+    if (!Number.isInteger(w) || w < 2) throw new Error(`${WORKSPACES_ENV} must be an integer ≥ 2, got "${env}"`);
+    lim.workspaces = w;
+  }
+  return lim;
 }
 
 /** What one counted run measured; NaN where a phase failed (its problem says why). */
