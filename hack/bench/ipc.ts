@@ -9,12 +9,16 @@ export class IpcChild<Req extends { op: string }> {
   private readonly proc: ChildProcess;
   private nextId = 1;
   private readonly pending = new Map<number, { resolve: (v: unknown) => void; reject: (e: Error) => void }>();
+  /** Resolves with the exit code (or the signal's name) once the child is gone. */
+  readonly exited: Promise<number | string>;
 
   constructor(
     file: string,
     private readonly label: string,
+    env?: NodeJS.ProcessEnv,
   ) {
-    this.proc = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [] });
+    this.proc = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv: [], ...(env ? { env } : {}) });
+    this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
     this.proc.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {
       const p = this.pending.get(m.id);
       if (!p) return;
@@ -32,6 +36,10 @@ export class IpcChild<Req extends { op: string }> {
   call<T>(req: Req, maxMs: number): Promise<T> {
     const id = this.nextId++;
     return new Promise<T>((resolve, reject) => {
+      if (!this.proc.connected) {
+        reject(new Error(`${this.label}: ${req.op} sent after the process exited`));
+        return;
+      }
       const timer = setTimeout(() => {
         this.pending.delete(id);
         reject(new Error(`${this.label}: ${req.op} did not answer within ${maxMs} ms`));
@@ -50,6 +58,11 @@ export class IpcChild<Req extends { op: string }> {
     });
   }
 
+  /** Sends `signal` to the child (SIGTERM: a graceful stop; SIGKILL: gone at once). */
+  kill(signal: NodeJS.Signals): void {
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
+  }
+
   /** Asks the child to stop with `stopReq` (20 s at most), then disconnects and kills it if still there. */
   async stop(stopReq: Req): Promise<void> {
     try {
@@ -57,7 +70,7 @@ export class IpcChild<Req extends { op: string }> {
     } catch {
       // killed below either way
     }
-    this.proc.disconnect();
-    if (this.proc.exitCode === null) this.proc.kill();
+    if (this.proc.connected) this.proc.disconnect();
+    if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill();
   }
 }

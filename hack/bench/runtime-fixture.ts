@@ -11,7 +11,7 @@ import * as vm from 'node:vm';
 import { KubeConfig } from '@kubernetes/client-node';
 import { Logger } from '../../src/log/index.js';
 import { IpcChild } from './ipc.js';
-import { PROVIDER_PATH, type Created, type LoadResult, type Request, type Started, type Stream } from './runtime-server.js';
+import { PROVIDER_PATH, type Created, type LoadResult, type Request, type Started, type Stream, type Touched } from './runtime-server.js';
 import { median, round } from './stats.js';
 import type { BenchRow } from './types.js';
 
@@ -73,6 +73,21 @@ export class ServerProcess {
   /** Creates ConfigMaps in one cluster. */
   createConfigMaps(cluster: string, names: string[]): Promise<number> {
     return this.call<number>({ op: 'createConfigMaps', cluster, names }, 120_000);
+  }
+
+  /** Creates `perCluster` ConfigMaps (`fillName(i)`) in each of `clusters`. */
+  fill(clusters: string[], perCluster: number, maxMs: number): Promise<Touched> {
+    return this.call<Touched>({ op: 'fill', clusters, perCluster, concurrency: 64, maxMs }, maxMs + 60_000);
+  }
+
+  /** Replaces each ConfigMap `fill` created once, with `data.touch` = `token`. */
+  touch(clusters: string[], perCluster: number, token: string, maxMs: number): Promise<Touched> {
+    return this.call<Touched>({ op: 'touch', clusters, perCluster, token, concurrency: 64, maxMs }, maxMs + 60_000);
+  }
+
+  /** CPU seconds (user + system) the server process used so far. */
+  cpuSeconds(): Promise<number> {
+    return this.call<number>({ op: 'cpu' });
   }
 
   /** The child clock's offset, from the IPC ping with the shortest round trip of 20. */

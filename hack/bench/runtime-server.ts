@@ -60,7 +60,24 @@ export type Request =
   | { op: 'watches' }
   | { op: 'now' }
   | { op: 'load'; streams: Stream[]; seconds: number; maxInFlight: number }
+  | { op: 'fill'; clusters: string[]; perCluster: number; concurrency: number; maxMs: number }
+  | { op: 'touch'; clusters: string[]; perCluster: number; token: string; concurrency: number; maxMs: number }
+  | { op: 'cpu' }
   | { op: 'stop' };
+
+/** What `touch` answers: every write was sent between `startedAt` and `endedAt` (Date.now() ms). */
+export interface Touched {
+  ok: number;
+  failed: number;
+  firstError?: string;
+  startedAt: number;
+  endedAt: number;
+}
+
+/** The name of the `i`-th ConfigMap `fill` creates in each cluster. */
+export function fillName(i: number): string {
+  return `fill-${i}`;
+}
 
 /** What `start` answers. */
 export interface Started {
@@ -106,6 +123,14 @@ class ServerChild {
         return absNow();
       case 'load':
         return this.load(r.streams, r.seconds, r.maxInFlight);
+      case 'fill':
+        return this.eachConfigMap(r.clusters, r.perCluster, r.concurrency, r.maxMs, 'POST', 201, () => ({}));
+      case 'touch':
+        return this.eachConfigMap(r.clusters, r.perCluster, r.concurrency, r.maxMs, 'PUT', 200, () => ({ touch: r.token }));
+      case 'cpu': {
+        const u = process.cpuUsage();
+        return (u.user + u.system) / 1e6;
+      }
       case 'stop':
         this.c?.close();
         await this.srv?.stop();
@@ -209,6 +234,38 @@ class ServerChild {
     };
     await Promise.all(Array.from({ length: 16 }, worker));
     return names.length;
+  }
+
+  /**
+   * One write of each of `perCluster` ConfigMaps (`fillName(i)`) in every cluster, `concurrency` in
+   * flight: a create (POST) or an unconditional replace (PUT) with `data` added. Bounded by `maxMs`.
+   */
+  private async eachConfigMap(clusters: string[], perCluster: number, concurrency: number, maxMs: number, method: 'POST' | 'PUT', status: number, data: () => Record<string, string>): Promise<Touched> {
+    const c = this.c!;
+    const total = clusters.length * perCluster;
+    const res: Touched = { ok: 0, failed: 0, startedAt: Date.now(), endedAt: 0 };
+    const deadline = nowMs() + maxMs;
+    let next = 0;
+    const worker = async () => {
+      while (next < total && nowMs() < deadline) {
+        const i = next++;
+        const cluster = clusters[i % clusters.length]!;
+        const name = fillName(Math.floor(i / clusters.length));
+        const body = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { pad: 'x'.repeat(64), ...data() } });
+        const path = `/clusters/${cluster}/api/v1/namespaces/default/configmaps${method === 'PUT' ? `/${name}` : ''}`;
+        try {
+          await c.expect(status, method, path, body);
+          res.ok++;
+        } catch (e) {
+          res.failed++;
+          res.firstError ??= (e as Error).message;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: concurrency }, worker));
+    res.endedAt = Date.now();
+    if (res.ok + res.failed < total) res.firstError ??= `${res.ok + res.failed}/${total} writes sent within ${maxMs} ms`;
+    return res;
   }
 
   /**
