@@ -286,12 +286,10 @@ Examples:
     .action(async (spec: string, o: RunOptions, cmd: Command) => {
       // Commander turns any value of a boolean's env variable into true; "false" should mean false,
       // and a flag on the command line wins over the environment.
-      const inst = env('INSTALL');
-      if (inst !== undefined && cmd.getOptionValueSource('install') === 'env') o.install = !/^(0|false|no|off)$/i.test(inst);
-      const le = env('LEADER_ELECT');
-      if (le !== undefined && cmd.getOptionValueSource('leaderElect') === 'env') o.leaderElect = !/^(0|false|no|off)$/i.test(le);
-      const sh = env('SHARDING');
-      if (sh !== undefined && cmd.getOptionValueSource('sharding') === 'env') o.sharding = !/^(0|false|no|off)$/i.test(sh);
+      for (const [key, name] of [['install', 'INSTALL'], ['leaderElect', 'LEADER_ELECT'], ['sharding', 'SHARDING']] as const) {
+        const v = env(name);
+        if (v !== undefined && cmd.getOptionValueSource(key) === 'env') o[key] = !/^(0|false|no|off)$/i.test(v);
+      }
       const ctl = new AbortController();
       const stop = (): void => ctl.abort();
       process.once('SIGINT', stop);

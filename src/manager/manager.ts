@@ -10,8 +10,7 @@ import type { Controller, ControllerOptions } from '../controller/controller.js'
 import { Logger } from '../log/index.js';
 import { RuntimeMetrics } from '../metrics/index.js';
 import { ClusterNotFoundError, type Cluster, type Provider } from '../provider/types.js';
-import { ClusterNotOwnedError } from '../sharding/index.js';
-import { LeaseCoordinator, type Coordinator, type ShardingOptions } from '../sharding/index.js';
+import { ClusterNotOwnedError, LeaseCoordinator, type Coordinator, type ShardingOptions } from '../sharding/index.js';
 import { HealthChecks } from './health.js';
 import { metricsHandler, parseBindAddress, startHttpServer } from './http.js';
 import { LeaderElector } from './leader.js';
@@ -336,16 +335,10 @@ export class Manager {
     });
   }
 
-  /** The built-in coordinator: Leases in the provider's workspace, the group named after the leader-election id by default. */
+  /** The built-in coordinator: Leases in the provider's workspace (sharding excludes leader election, so the group is `o.group` or the coordinator's default). */
   private leaseCoordinator(o: ShardingOptions): Coordinator {
     const client = new ClusterClient(Transport.fromKubeConfig(this.opts.kubeconfig!));
-    return new LeaseCoordinator({
-      ...o,
-      group: o.group ?? this.opts.leaderElection?.id ?? 'kcp-mc',
-      client,
-      log: this.log,
-      metrics: this.metrics.shard,
-    });
+    return new LeaseCoordinator({ ...o, client, log: this.log, metrics: this.metrics.shard });
   }
 
   private async shutdown(lost: boolean): Promise<void> {

@@ -15,6 +15,7 @@
  * engages and evicted once its hand-off settled, so a replica caches only the clusters it owns
  * (with a provider whose clusters implement it; others keep every cluster cached).
  */
+import { abortError } from '../client/index.js';
 import type { Controller } from '../controller/controller.js';
 import type { Logger } from '../log/index.js';
 import type { Aware, Cluster } from '../provider/types.js';
@@ -93,20 +94,10 @@ export class ShardRouter implements Aware {
     return e.fence !== undefined && !e.fence.lost.aborted && this.coordinator.owner(name) === this.coordinator.id;
   }
 
-  /** Whether the provider reported `name` (owned here or not). */
-  knows(name: string): boolean {
-    return this.entries.has(name);
-  }
-
   /** The replica that should own `name` (unsharded clusters: this one). */
   ownerOf(name: string): string {
     const e = this.entries.get(name);
     return e?.cluster.unsharded ? this.coordinator.id : this.coordinator.owner(name);
-  }
-
-  /** Names of the clusters this replica owns now. */
-  ownedNames(): string[] {
-    return [...this.entries.keys()].filter((n) => this.owns(n));
   }
 
   /** Hands every cluster off (reconciles settle, fences released) and stops; for shutdown. */
@@ -155,7 +146,7 @@ export class ShardRouter implements Aware {
     const engagement = new AbortController();
     e.engagement = engagement;
     if (fence) {
-      const lost = (): void => void this.handOff(e, `fence lost: ${reasonOf(fence.lost)}`);
+      const lost = (): void => void this.handOff(e, `fence lost: ${abortError(fence.lost).message}`);
       if (fence.lost.aborted) queueMicrotask(lost);
       else fence.lost.addEventListener('abort', lost, { once: true });
     }
@@ -236,9 +227,4 @@ export class ShardRouter implements Aware {
     }, this.opts.retryMs ?? 1_000);
     this.timer.unref();
   }
-}
-
-function reasonOf(signal: AbortSignal): string {
-  const r: unknown = signal.reason;
-  return r instanceof Error ? r.message : String(r);
 }

@@ -6,6 +6,7 @@
  * without flooding the log or repeating on every watch event; the same sentence is the readiness
  * reason.
  */
+import { backoffDelay } from '../informer/index.js';
 import type { Logger } from '../log/index.js';
 
 /** Where a kubeconfig's server URL points. */
@@ -76,9 +77,8 @@ export class RepeatedReport {
     const fire = (): void => {
       this.times++;
       report(this.times);
-      const initial = this.backoff.initialMs ?? 10_000;
-      const max = this.backoff.maxMs ?? 300_000;
-      this.schedule(fire, Math.min(max, initial * 2 ** Math.min(this.times - 1, 30)));
+      const delay = backoffDelay(this.times - 1, { initialMs: this.backoff.initialMs ?? 10_000, maxMs: this.backoff.maxMs ?? 300_000, jitter: 0 });
+      this.schedule(fire, delay);
     };
     if (afterMs > 0) this.schedule(fire, afterMs);
     else fire();

@@ -54,7 +54,7 @@ export interface Coordinator {
 export interface ShardingOptions {
   /** This replica's shard id; default the hostname, cleaned to a DNS label. */
   id?: string;
-  /** The replica group (peer Lease names and label); default the leader-election id, else `kcp-mc`. */
+  /** The replica group (peer Lease names and label); default `kcp-mc` (`kcp-mc run` names it as its leader-election Lease would be, `kcp-mc-<name>`). */
   group?: string;
   /** Namespace of the peer and fence Leases in the provider's workspace; default `default`. */
   namespace?: string;
