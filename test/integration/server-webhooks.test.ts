@@ -16,10 +16,14 @@ import type { RunningServer } from '../../src/server/index.js';
 import { createServingCert } from '../../src/server/tls.js';
 import type { Obj } from '../support/kcp.js';
 import { bindingTo, cowboysExport, cowboysSchema, inCluster, kubectlFor } from '../support/kubectl.js';
-import { start } from '../support/server.js';
+import { raw, start } from '../support/server.js';
 
 const PROVIDER = `${cowboysSchema(
-  `  - {name: v1alpha1, served: true, storage: true, schema: {type: object, properties: {spec: {type: object, required: [size], properties: {size: {type: integer}, color: {type: string}}}}}}
+  `  - name: v1alpha1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema: {type: object, properties: {spec: {type: object, required: [size], properties: {size: {type: integer}, color: {type: string}}}, status: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
 `,
 )}---
 ${cowboysExport('wildwest')}`;
@@ -37,12 +41,25 @@ function paint(object: Obj): Obj[] {
   return ops;
 }
 
+/** A JSON patch that sets `labels` on `object`. */
+function labelPatch(object: Obj, labels: Record<string, string>): Obj[] {
+  if (!object['metadata']['labels']) return [{ op: 'add', path: '/metadata/labels', value: labels }];
+  return Object.entries(labels).map(([k, v]) => ({ op: 'add', path: `/metadata/labels/${k}`, value: v }));
+}
+
 /** What the test webhook answers on each path. */
 function answer(p: string, request: Obj): Obj | undefined {
   const object = (request['object'] ?? {}) as Obj;
   const color = object['data']?.['color'] ?? object['spec']?.['color'];
   const allow = { uid: request['uid'], allowed: true };
+  const patched = (ops: Obj[]) => ({ ...allow, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') });
   switch (p) {
+    case '/mirror-tier':
+      return patched(labelPatch(object, { 'seen-tier': object['metadata']['labels']?.['tier'] ?? 'none' }));
+    case '/set-tier':
+      return patched(labelPatch(object, { tier: 'gold' }));
+    case '/deny-status':
+      return { uid: request['uid'], allowed: false, status: { code: 403, reason: 'Forbidden', message: 'status is written by the provider only' } };
     case '/deny-red':
       return color === 'red' ? { uid: request['uid'], allowed: false, status: { code: 403, reason: 'Forbidden', message: 'red is not allowed' } } : allow;
     case '/deny-all':
@@ -87,10 +104,14 @@ describe('reference server: admission webhooks (kubectl)', function () {
   const cowboy = (name: string, spec: Obj) => JSON.stringify({ apiVersion: 'wildwest.dev/v1alpha1', kind: 'Cowboy', metadata: { name, namespace: 'default' }, spec });
   const reviews = (p: string) => received.filter((r) => r.path === p).map((r) => r.request);
 
-  /** A fresh workspace with `configs` applied. */
+  /** A fresh workspace with `configs` (webhook configurations) created. */
   async function workspace(name: string, ...configs: string[]): Promise<string> {
     const cluster = srv.createLogicalCluster(undefined, { path: `root:${name}` });
-    for (const c of configs) await kubectl(`root:${name}`, ['apply', '-f', '-'], c);
+    for (const c of configs) {
+      const kind = (JSON.parse(c) as Obj)['kind'] as string;
+      const r = await raw(srv, 'POST', `/clusters/${cluster}/apis/admissionregistration.k8s.io/v1/${kind.toLowerCase()}s`, c);
+      expect(r.status, r.text).to.equal(201);
+    }
     return cluster;
   }
 
@@ -131,7 +152,7 @@ describe('reference server: admission webhooks (kubectl)', function () {
   });
 
   it('serves both configurations per workspace: discovery, apply, get, and kube\'s 422 for a bad one', async () => {
-    await workspace('wh-served');
+    srv.createLogicalCluster(undefined, { path: 'root:wh-served' });
     const resources = await kubectl('root:wh-served', ['api-resources', '--api-group=admissionregistration.k8s.io', '-o', 'name']);
     expect(resources.split('\n').filter(Boolean).sort()).to.deep.equal([
       'mutatingwebhookconfigurations.admissionregistration.k8s.io',
@@ -167,6 +188,31 @@ describe('reference server: admission webhooks (kubectl)', function () {
     const update = reviews('/deny-red')[2]!;
     expect(update['operation']).to.equal('UPDATE');
     expect(update['oldObject']['data']).to.deep.equal({ color: 'blue' });
+  });
+
+  it('reviews a DELETE with the stored object as oldObject and no object', async () => {
+    const cluster = await workspace('wh-delete', configuration('Validating', 'record.colors.example.com', `${hookURL}/record`, [{ ...configMapRules[0]!, operations: ['DELETE'] }]));
+    await kubectl('root:wh-delete', ['create', '-f', '-'], configMap('gone', 'blue'));
+    expect(reviews('/record')).to.have.length(0);
+    await kubectl('root:wh-delete', ['delete', 'configmap', 'gone', '-n', 'default']);
+    const [review] = reviews('/record');
+    expect(review).to.deep.include({ operation: 'DELETE', name: 'gone', object: null });
+    expect(review!['oldObject']['metadata']['annotations']).to.deep.equal({ 'kcp.io/cluster': cluster });
+    expect(review!['options']).to.deep.equal({ kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1' });
+  });
+
+  it('calls an IfNeeded mutating webhook again when a later webhook changed the object, and a Never one not', async () => {
+    const chain = (policy: string) => [
+      configuration('Mutating', 'a-mirror.tiers.example.com', `${hookURL}/mirror-tier`, configMapRules, { reinvocationPolicy: policy }),
+      configuration('Mutating', 'b-set.tiers.example.com', `${hookURL}/set-tier`, configMapRules),
+    ];
+    await workspace('wh-reinvoke', ...chain('IfNeeded'));
+    await kubectl('root:wh-reinvoke', ['create', 'configmap', 'tiered', '-n', 'default']);
+    expect((await getJSON('root:wh-reinvoke', ['get', 'configmap', 'tiered', '-n', 'default']))['metadata']['labels']).to.deep.equal({ 'seen-tier': 'gold', tier: 'gold' });
+    expect(reviews('/mirror-tier')).to.have.length(2);
+    await workspace('wh-never', ...chain('Never'));
+    await kubectl('root:wh-never', ['create', 'configmap', 'tiered', '-n', 'default']);
+    expect((await getJSON('root:wh-never', ['get', 'configmap', 'tiered', '-n', 'default']))['metadata']['labels']).to.deep.equal({ 'seen-tier': 'none', tier: 'gold' });
   });
 
   it('applies a mutating webhook\'s patch, with its warning, before validating webhooks see the object', async () => {
@@ -257,10 +303,11 @@ describe('reference server: admission webhooks (kubectl)', function () {
     const provider = 'root:wh-provider';
     await workspace(
       'wh-provider',
-      PROVIDER,
       configuration('Mutating', 'paint.cowboys.example.com', `${hookURL}/mutate`, cowboyRules),
       configuration('Validating', 'deny.cowboys.example.com', `${hookURL}/deny-red`, cowboyRules),
+      configuration('Validating', 'status.cowboys.example.com', `${hookURL}/deny-status`, [{ ...cowboyRules[0]!, resources: ['cowboys/status'] }]),
     );
+    await kubectl(provider, ['apply', '-f', '-'], PROVIDER);
     // The consumer's own configuration covers cowboys and configmaps: it applies to its configmaps only.
     const consumer = await workspace(
       'wh-consumer',
@@ -285,5 +332,12 @@ describe('reference server: admission webhooks (kubectl)', function () {
 
     const local = await kubectlFails('root:wh-consumer', ['create', 'configmap', 'c', '-n', 'default']);
     expect(local).to.contain('admission webhook "consumer.all.example.com" denied the request: consumer webhook');
+
+    // A rule on cowboys/status reaches status writes only.
+    const status = await kubectlFails('root:wh-consumer', ['patch', 'cowboy', 'lucky', '-n', 'default', '--subresource=status', '--type=merge', '-p', '{"status":{"ok":true}}']);
+    expect(status.trim()).to.equal('Error from server (Forbidden): admission webhook "status.cowboys.example.com" denied the request: status is written by the provider only');
+    expect(reviews('/deny-status')[0]).to.deep.include({ subResource: 'status', requestSubResource: 'status', operation: 'UPDATE' });
+    await kubectl('root:wh-consumer', ['label', 'cowboy', 'lucky', '-n', 'default', 'spec=patched']);
+    expect(reviews('/deny-status')).to.have.length(1);
   });
 });

@@ -6,7 +6,7 @@
 import { labelSelectorSchema, objectMetaSchema } from '../builtins.js';
 import { cause, invalid, type StatusCause } from '../errors.js';
 import { isObject } from '../json.js';
-import type { LabelSelectorSpec } from '../selectors.js';
+import { labelSelectorFromMatch, type LabelSelectorSpec } from '../selectors.js';
 import { ALL_VERBS, type Json, type JsonObject, type KubeObject, type ResourceDef, type Schema } from '../types.js';
 
 /** The API group of webhook configurations. */
@@ -140,7 +140,7 @@ function urlCauses(field: string, raw: string): StatusCause[] {
   let u: URL;
   try {
     u = new URL(raw);
-  } catch (e) {
+  } catch {
     return [cause('FieldValueInvalid', field, `Invalid value: ${JSON.stringify(raw)}: host must be specified`)];
   }
   const out: StatusCause[] = [];
@@ -202,6 +202,13 @@ export function webhookConfigurationCauses(config: KubeObject, mutating: boolean
         }
       }
     });
+    for (const field of ['namespaceSelector', 'objectSelector'] as const) {
+      try {
+        labelSelectorFromMatch(selectorOf(h[field]));
+      } catch (e) {
+        out.push(cause('FieldValueInvalid', at(field), `Invalid value: ${JSON.stringify(h[field])}: ${(e as Error).message}`));
+      }
+    }
     const cc = asObject(h['clientConfig']);
     const hasURL = typeof cc['url'] === 'string' && cc['url'] !== '';
     const hasService = isObject(cc['service']);
