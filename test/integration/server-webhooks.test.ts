@@ -231,6 +231,15 @@ describe('reference server: admission webhooks (kubectl)', function () {
     const validated = reviews('/record')[0]!['object'];
     expect(validated['metadata']['labels']).to.deep.equal({ keep: 'me', painted: 'yes' });
     expect(validated['metadata']['uid']).to.equal(got['metadata']['uid']);
+
+    // generateName: mutating webhooks see no name yet; validating ones see the name and uid that are stored.
+    const generated = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-', namespace: 'default' }, data: { color: 'green' } });
+    const created = JSON.parse(await kubectl('root:wh-mutate', ['create', '-f', '-', '-o', 'json'], generated)) as Obj;
+    const mutating = reviews('/mutate')[1]!;
+    expect([mutating['name'], mutating['object']['metadata']['name']]).to.deep.equal(['', undefined]);
+    const validating = reviews('/record')[1]!;
+    expect([validating['name'], validating['object']['metadata']['uid']]).to.deep.equal([created['metadata']['name'], created['metadata']['uid']]);
+    expect(created['metadata']['name']).to.match(/^gen-[a-z0-9]{5}$/);
   });
 
   it('with the webhook down, failurePolicy Fail refuses with kube\'s message and Ignore admits', async () => {

@@ -127,9 +127,14 @@ const MAX_RUNS = 8;
 
 /** Webhook admission for the writes of every shard. */
 export class Webhooks implements WebhookAdmission {
-  constructor(readonly dispatcher: WebhookDispatcher) {}
+  constructor(
+    readonly dispatcher: WebhookDispatcher,
+    /** Whether any configuration exists; writes go straight through while none does. */
+    private readonly configured: () => boolean,
+  ) {}
 
   async run<T>(svc: ObjectService, ctx: RequestContext, subresource: string | undefined, write: () => T): Promise<T> {
+    if (!this.configured()) return write();
     const round = new Round(this.dispatcher, svc, ctx, subresource ?? '');
     ctx.admission = round;
     try {
