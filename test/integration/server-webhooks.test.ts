@@ -38,6 +38,8 @@ interface Received {
 function paint(object: Obj): Obj[] {
   const ops: Obj[] = object['metadata']['labels'] ? [{ op: 'add', path: '/metadata/labels/painted', value: 'yes' }] : [{ op: 'add', path: '/metadata/labels', value: { painted: 'yes' } }];
   if (object['kind'] === 'Cowboy' && object['spec']?.['size'] === undefined) ops.push({ op: 'add', path: '/spec/size', value: 1 });
+  // Dropped by the server: writes of the main resource do not change the status.
+  if (object['kind'] === 'Cowboy') ops.push({ op: 'add', path: '/status', value: { painted: true } });
   return ops;
 }
 
@@ -332,6 +334,7 @@ describe('reference server: admission webhooks (kubectl)', function () {
     const got = await getJSON('root:wh-consumer', ['get', 'cowboys', 'lucky', '-n', 'default']);
     expect(got['spec']).to.deep.equal({ color: 'blue', size: 1 });
     expect(got['metadata']['labels']).to.deep.equal({ painted: 'yes' });
+    expect(got['status']).to.equal(undefined);
     expect(reviews('/mutate')[0]!['object']['metadata']['annotations']['kcp.io/cluster']).to.equal(consumer);
     expect(reviews('/deny-red')[0]!['object']['metadata']['annotations']['kcp.io/cluster']).to.equal(consumer);
 
@@ -348,5 +351,7 @@ describe('reference server: admission webhooks (kubectl)', function () {
     expect(reviews('/deny-status')[0]).to.deep.include({ subResource: 'status', requestSubResource: 'status', operation: 'UPDATE' });
     await kubectl('root:wh-consumer', ['label', 'cowboy', 'lucky', '-n', 'default', 'spec=patched']);
     expect(reviews('/deny-status')).to.have.length(1);
+    const relabelled = await getJSON('root:wh-consumer', ['get', 'cowboys', 'lucky', '-n', 'default']);
+    expect([relabelled['metadata']['labels'], relabelled['status']]).to.deep.equal([{ painted: 'yes', spec: 'patched' }, undefined]);
   });
 });
