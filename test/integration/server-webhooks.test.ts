@@ -312,7 +312,7 @@ describe('reference server: admission webhooks (kubectl)', function () {
 
   it('admits a bound resource with the APIExport workspace\'s webhooks only, mutating before schema validation', async () => {
     const provider = 'root:wh-provider';
-    await workspace(
+    const providerCluster = await workspace(
       'wh-provider',
       configuration('Mutating', 'paint.cowboys.example.com', `${hookURL}/mutate`, cowboyRules),
       configuration('Validating', 'deny.cowboys.example.com', `${hookURL}/deny-red`, cowboyRules),
@@ -349,8 +349,13 @@ describe('reference server: admission webhooks (kubectl)', function () {
     const status = await kubectlFails('root:wh-consumer', ['patch', 'cowboy', 'lucky', '-n', 'default', '--subresource=status', '--type=merge', '-p', '{"status":{"ok":true}}']);
     expect(status.trim()).to.equal('Error from server (Forbidden): admission webhook "status.cowboys.example.com" denied the request: status is written by the provider only');
     expect(reviews('/deny-status')[0]).to.deep.include({ subResource: 'status', requestSubResource: 'status', operation: 'UPDATE' });
+    // The provider's own writes through the APIExport virtual workspace are admitted in the consumer cluster, by its webhooks.
+    const vw = ['--server', `${srv.url}/services/apiexport/${providerCluster}/wildwest/clusters/${consumer}`];
+    const viaVW = await k.kubectlFails([...vw, 'patch', 'cowboy', 'lucky', '-n', 'default', '--subresource=status', '--type=merge', '-p', '{"status":{"ok":true}}']);
+    expect(viaVW.trim()).to.equal('Error from server (Forbidden): admission webhook "status.cowboys.example.com" denied the request: status is written by the provider only');
+    expect(reviews('/deny-status')[1]!['object']['metadata']['annotations']['kcp.io/cluster']).to.equal(consumer);
     await kubectl('root:wh-consumer', ['label', 'cowboy', 'lucky', '-n', 'default', 'spec=patched']);
-    expect(reviews('/deny-status')).to.have.length(1);
+    expect(reviews('/deny-status')).to.have.length(2);
     const relabelled = await getJSON('root:wh-consumer', ['get', 'cowboys', 'lucky', '-n', 'default']);
     expect([relabelled['metadata']['labels'], relabelled['status']]).to.deep.equal([{ painted: 'yes', spec: 'patched' }, undefined]);
   });
