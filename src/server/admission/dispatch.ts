@@ -42,9 +42,16 @@ function exempt(def: ResourceDef): boolean {
   return def.group === ADMISSIONREGISTRATION_GROUP;
 }
 
+// Stored objects are replaced on every write, never changed in place: a parse per stored version.
+const parsed = new WeakMap<KubeObject, Webhook[]>();
+
 function byConfiguration(configs: readonly KubeObject[], mutating: boolean): Webhook[] {
   const sorted = [...configs].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-  return sorted.flatMap((c) => webhooksOf(c, mutating));
+  return sorted.flatMap((c) => {
+    let hooks = parsed.get(c);
+    if (!hooks) parsed.set(c, (hooks = webhooksOf(c, mutating)));
+    return hooks;
+  });
 }
 
 function clone<T>(v: T): T {
