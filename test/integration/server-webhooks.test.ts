@@ -70,6 +70,10 @@ function answer(p: string, request: Obj): Obj | undefined {
       return { ...allow, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(paint(object))).toString('base64'), warnings: ['painted'] };
     case '/slow':
       return undefined;
+    case '/bad-uid':
+      return { ...allow, uid: 'nope' };
+    case '/patch-without-type':
+      return { ...allow, patch: Buffer.from('[]').toString('base64') };
     default:
       return allow;
   }
@@ -137,7 +141,9 @@ describe('reference server: admission webhooks (kubectl)', function () {
           return;
         }
         res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+        // controller-runtime answers a request it cannot read with a bare response over HTTP 200.
+        const envelope = p === '/no-envelope' ? {} : { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' };
+        res.end(JSON.stringify({ ...envelope, response }));
       });
     });
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
@@ -258,6 +264,23 @@ describe('reference server: admission webhooks (kubectl)', function () {
     await workspace('wh-down-ignore', configuration('Validating', 'down.colors.example.com', down, configMapRules, { failurePolicy: 'Ignore' }));
     await kubectl('root:wh-down-ignore', ['create', '-f', '-'], configMap('x', 'blue'));
     expect((await getJSON('root:wh-down-ignore', ['get', 'configmap', 'x', '-n', 'default']))['data']).to.deep.equal({ color: 'blue' });
+  });
+
+  it('treats an answer kube would not accept as a failed call', async () => {
+    const cases: [string, 'Validating' | 'Mutating', string][] = [
+      ['/bad-uid', 'Validating', 'received invalid webhook response: expected response.uid="<uid>", got "nope"'],
+      ['/no-envelope', 'Validating', 'received invalid webhook response: expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got /, Kind='],
+      ['/patch-without-type', 'Validating', 'received invalid webhook response: validating webhook may not return response.patch'],
+      ['/patch-without-type', 'Mutating', 'received invalid webhook response: webhook returned response.patch but not response.patchType'],
+    ];
+    for (const [i, [p, kind, why]] of cases.entries()) {
+      const cluster = await workspace(`wh-invalid-${i}`, configuration(kind, 'odd.colors.example.com', `${hookURL}${p}`, configMapRules));
+      const r = await raw(srv, 'POST', `/clusters/${cluster}/api/v1/namespaces/default/configmaps`, configMap('x', 'blue'));
+      const uid = reviews(p).at(-1)!['uid'] as string;
+      const expected = `failed calling webhook "odd.colors.example.com": ${why.replace('<uid>', uid)}`;
+      expect([r.status, r.json['reason'], r.json['message']], p).to.deep.equal([500, 'InternalError', `Internal error occurred: ${expected}`]);
+      expect((r.json['details'] as Obj)['causes']).to.deep.equal([{ message: expected }]);
+    }
   });
 
   it('refuses a certificate its caBundle does not trust', async () => {

@@ -4,7 +4,7 @@
  * more round for `reinvocationPolicy: IfNeeded`), the result is pruned and validated against the
  * schema, then validating webhooks run in parallel. Denials and failures read as kube's.
  */
-import { ApiError } from '../errors.js';
+import { ApiError, type StatusCause } from '../errors.js';
 import { deepEqual, isObject } from '../json.js';
 import type { RequestContext } from '../objects.js';
 import { jsonPatch } from '../patch.js';
@@ -73,9 +73,9 @@ function denial(name: string, status: JsonObject | undefined): ApiError {
   return new ApiError(code, reason, text, details);
 }
 
-/** kube's NewInternalError: 500 with the error text as the only cause. */
+/** kube's NewInternalError: 500 with the error text as the only cause (its empty reason and field omitted). */
 function internalError(text: string): ApiError {
-  return new ApiError(500, 'InternalError', `Internal error occurred: ${text}`, { causes: [{ reason: '', message: text, field: '' }] });
+  return new ApiError(500, 'InternalError', `Internal error occurred: ${text}`, { causes: [{ message: text } as StatusCause] });
 }
 
 /** Dispatches admission webhooks for one server. */
