@@ -2,7 +2,8 @@
  * createOrUpdate / createOrPatch on a cluster a manager engaged through an APIExport's virtual
  * workspace on the reference server: created → unchanged → updated with an owner reference set in
  * `mutate`; ConfigMaps (watched by a controller) read from the cache, Secrets (not watched) from the
- * client; a write that meets a concurrent change retried once with a fresh read, keeping that change.
+ * client; a write that meets a concurrent change retried once with a fresh read, keeping that change;
+ * conditions of the export's own type written through its status subresource.
  */
 import { expect } from 'chai';
 import {
@@ -13,7 +14,10 @@ import {
   createOrPatch,
   createOrUpdate,
   setControllerReference,
+  setStatusCondition,
   PatchType,
+  type Condition,
+  type KubernetesObject,
   type Cluster,
   type ConfigMap,
   type ObjectAccess,
@@ -23,7 +27,13 @@ import {
 import type { RunningServer } from '../../src/server/index.js';
 import { bind, createExport, createWorkspace, type Claim } from '../support/kcp.js';
 import { runManager } from '../support/runtime.js';
-import { eventually, kubeConfigFor, start } from '../support/server.js';
+import { eventually, kubeConfigFor, raw, start } from '../support/server.js';
+
+interface Gizmo extends KubernetesObject {
+  spec?: { size?: number };
+  status?: { conditions?: Condition[] };
+}
+const GIZMO: ObjectType<Gizmo> = { apiVersion: 'example.dev/v1', kind: 'Gizmo' };
 
 const CLAIMS: Claim[] = [
   { group: '', resource: 'configmaps' },
@@ -47,7 +57,23 @@ describe('api: createOrUpdate / createOrPatch (reference server, engaged cluster
   before(async () => {
     srv = await start();
     await createWorkspace(srv, 'root', 'cou-provider');
+    const schema = await raw(srv, 'POST', '/clusters/root:cou-provider/apis/apis.kcp.io/v1alpha1/apiresourceschemas', {
+      apiVersion: 'apis.kcp.io/v1alpha1',
+      kind: 'APIResourceSchema',
+      metadata: { name: 'v1.gizmos.example.dev' },
+      spec: {
+        group: 'example.dev',
+        names: { plural: 'gizmos', singular: 'gizmo', kind: 'Gizmo', listKind: 'GizmoList' },
+        scope: 'Namespaced',
+        versions: [{ name: 'v1', served: true, storage: true, subresources: { status: {} }, schema: { type: 'object', 'x-kubernetes-preserve-unknown-fields': true } }],
+      },
+    });
+    expect(schema.status, schema.text).to.equal(201);
     const kc = await createExport(srv, 'root:cou-provider', 'cou', CLAIMS);
+    const exp = await raw(srv, 'PATCH', '/clusters/root:cou-provider/apis/apis.kcp.io/v1alpha2/apiexports/cou', {
+      spec: { resources: [{ group: 'example.dev', name: 'gizmos', schema: 'v1.gizmos.example.dev', storage: { crd: {} } }] },
+    }, { 'Content-Type': 'application/merge-patch+json' });
+    expect(exp.status, exp.text).to.equal(200);
     tenant = await createWorkspace(srv, 'root', 'cou-tenant');
     await bind(srv, 'root:cou-tenant', 'root:cou-provider', 'cou', { claims: CLAIMS });
     t = Transport.fromKubeConfig(kubeConfigFor(srv, 'root:cou-tenant'));
@@ -145,6 +171,28 @@ describe('api: createOrUpdate / createOrPatch (reference server, engaged cluster
       expect(stored.metadata?.finalizers).to.deep.equal([KEEP, OURS]);
       expect(stored.data?.['seen']).to.equal('2');
       await direct.patch(CONFIG_MAP, key, { metadata: { finalizers: null } }, { type: PatchType.Merge });
+    });
+
+    it(`${label}: conditions of a type with a status subresource, written through it`, async () => {
+      const key = { namespace: 'default', name };
+      const gizmo = (): Gizmo => ({ apiVersion: GIZMO.apiVersion, kind: GIZMO.kind, metadata: { ...key } });
+      const ready = (status: 'True' | 'False', generation?: number) => (o: Gizmo): void => {
+        o.spec = { size: 1 };
+        setStatusCondition((o.status ??= {}).conditions ??= [], { type: 'Ready', status, reason: status === 'True' ? 'Reconciled' : 'Failed', observedGeneration: generation ?? o.metadata?.generation });
+      };
+      const obj = gizmo();
+      expect(await fn(access, obj, ready('True', 1))).to.equal('created');
+      const created = await direct.get(GIZMO, key);
+      expect(created.status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).to.deep.equal(['Ready=True/Reconciled']);
+      expect(obj.status).to.deep.equal(created.status);
+      expect(await fn(access, gizmo(), ready('True'))).to.equal('unchanged');
+      expect(await fn(access, gizmo(), ready('False'))).to.equal('updated');
+      const failed = await direct.get(GIZMO, key);
+      expect(failed.status?.conditions?.map((c) => `${c.type}=${c.status}/${c.reason}`)).to.deep.equal(['Ready=False/Failed']);
+      // Only the status changed: the object's generation did not move.
+      expect(failed.metadata?.generation).to.equal(created.metadata?.generation);
+      // Not watched: every read went to the server.
+      expect(gets).to.deep.equal([`Gizmo/${name}`, `Gizmo/${name}`, `Gizmo/${name}`]);
     });
   }
 });
