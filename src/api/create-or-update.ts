@@ -107,6 +107,9 @@ async function run<T extends KubernetesObject>(access: ObjectAccess, obj: T, mut
   const { client, cache } = split(access);
   // `obj` is the caller's object, filled and written in place; its fields are handled untyped here.
   const target = obj as unknown as Doc;
+  if (Object.isFrozen(target)) {
+    throw new Error('createOrUpdate: the object is filled in place; pass a new object (or a copy of a cached one), not a cached one');
+  }
   const { type, key } = addressOf(target);
   const template = structuredClone(target);
   const statusApart = (await client.resolve(type, opts)).subresources.includes('status');

@@ -173,12 +173,14 @@ describe('api: createOrUpdate / createOrPatch (fake client)', () => {
         expect(client.objects.get('e')?.['status']).to.deep.equal({ phase: 'Done' });
       });
 
-      it('refuses a mutate that renames the object, and an object without a name', async () => {
+      it('refuses a mutate that renames the object, an object without a name, and a frozen (cached) object', async () => {
         const err = await fn(cluster, cm('f'), (o) => void (o.metadata.name = 'g')).then(() => undefined, (e: unknown) => e);
         expect(String(err)).to.contain('must not change the object');
         expect(client.objects.size).to.equal(0);
         const nameless = await fn(cluster, { apiVersion: 'v1', kind: 'ConfigMap', metadata: {} }, () => undefined).then(() => undefined, (e: unknown) => e);
         expect(String(nameless)).to.contain('metadata.name');
+        const frozen = await fn(cluster, deepFreeze(cm('f')), () => undefined).then(() => undefined, (e: unknown) => e);
+        expect(String(frozen)).to.contain('not a cached one');
       });
     });
   }
