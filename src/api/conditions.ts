@@ -34,11 +34,11 @@ export interface ConditionInput {
   /** CamelCase reason, e.g. `Reconciled`. */
   reason: string;
   /** Human-readable details; default empty. */
-  message?: string;
-  /** `metadata.generation` the condition describes. */
-  observedGeneration?: number;
+  message?: string | undefined;
+  /** `metadata.generation` the condition describes (an object's, which may be absent). */
+  observedGeneration?: number | undefined;
   /** Transition time to record when the status changes; default now. */
-  lastTransitionTime?: string;
+  lastTransitionTime?: string | undefined;
 }
 
 /** Conditions as a reader gets them: possibly absent, possibly read-only (from the cache). */

@@ -25,7 +25,7 @@ export type ObjectAccess =
       /** Reads (on a cache miss of an unwatched type, and fresh reads) and writes. */
       readonly client: ClusterClient;
       /** Reads of the types it caches; absent: every read goes to the client. */
-      readonly cache?: ClusterCache;
+      readonly cache?: ClusterCache | undefined;
     };
 
 /** Brings the object (the current one, or the caller's template when there is none) to the desired state, in place. */
