@@ -89,10 +89,10 @@ async function read(client: ClusterClient, cache: ClusterCache | undefined, type
   return found;
 }
 
-function addressOf(obj: KubernetesObject): { type: ObjectType<Doc>; key: ObjectKey } {
+function addressOf(obj: KubernetesObject, fn: string): { type: ObjectType<Doc>; key: ObjectKey } {
   const { apiVersion, kind } = obj;
   const name = obj.metadata?.name;
-  if (!apiVersion || !kind || !name) throw new Error('createOrUpdate: the object needs apiVersion, kind and metadata.name');
+  if (!apiVersion || !kind || !name) throw new Error(`${fn}: the object needs apiVersion, kind and metadata.name`);
   const namespace = obj.metadata?.namespace;
   return { type: { apiVersion, kind }, key: namespace ? { namespace, name } : { name } };
 }
@@ -103,14 +103,14 @@ async function createWithStatus(client: ClusterClient, obj: Doc, statusApart: bo
   return client.updateStatus({ ...created, status: obj['status'] }, opts);
 }
 
-async function run<T extends KubernetesObject>(access: ObjectAccess, obj: T, mutate: MutateFn<T>, opts: WriteOptions, write: Writer): Promise<OperationResult> {
+async function run<T extends KubernetesObject>(fn: string, access: ObjectAccess, obj: T, mutate: MutateFn<T>, opts: WriteOptions, write: Writer): Promise<OperationResult> {
   const { client, cache } = split(access);
   // `obj` is the caller's object, filled and written in place; its fields are handled untyped here.
   const target = obj as unknown as Doc;
   if (Object.isFrozen(target)) {
-    throw new Error('createOrUpdate: the object is filled in place; pass a new object (or a copy of a cached one), not a cached one');
+    throw new Error(`${fn}: the object is filled in place; pass a new object (or a copy of a cached one), not a cached one`);
   }
-  const { type, key } = addressOf(target);
+  const { type, key } = addressOf(target, fn);
   const template = structuredClone(target);
   const statusApart = (await client.resolve(type, opts)).subresources.includes('status');
   for (let attempt = 0; ; attempt++) {
@@ -120,7 +120,7 @@ async function run<T extends KubernetesObject>(access: ObjectAccess, obj: T, mut
     const before = structuredClone(target);
     await mutate(obj as T & { metadata: ObjectMeta });
     if (target.metadata?.name !== key.name || (target.metadata?.namespace || undefined) !== key.namespace) {
-      throw new Error(`createOrUpdate: mutate must not change the object's name or namespace (${key.namespace ? `${key.namespace}/` : ''}${key.name})`);
+      throw new Error(`${fn}: mutate must not change the object's name or namespace (${key.namespace ? `${key.namespace}/` : ''}${key.name})`);
     }
     try {
       if (!current) {
@@ -174,7 +174,7 @@ const patch: Writer = async ({ client, type, key, before, after, statusApart, op
  * references compose with it: `obj.metadata.ownerReferences = setControllerReference(owner, obj)`.
  */
 export function createOrUpdate<T extends KubernetesObject>(access: ObjectAccess, obj: T, mutate: MutateFn<T>, opts: CreateOrUpdateOptions = {}): Promise<OperationResult> {
-  return run(access, obj, mutate, opts, update);
+  return run('createOrUpdate', access, obj, mutate, opts, update);
 }
 
 /**
@@ -183,5 +183,5 @@ export function createOrUpdate<T extends KubernetesObject>(access: ObjectAccess,
  * list is sent with the resourceVersion read, and retried once after a conflict like an update.
  */
 export function createOrPatch<T extends KubernetesObject>(access: ObjectAccess, obj: T, mutate: MutateFn<T>, opts: CreateOrUpdateOptions = {}): Promise<OperationResult> {
-  return run(access, obj, mutate, opts, patch);
+  return run('createOrPatch', access, obj, mutate, opts, patch);
 }
