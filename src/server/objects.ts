@@ -23,7 +23,7 @@ import { jsonPatch, mergePatch, setOwn, strategicMergePatch } from './patch.js';
 import type { Registry } from './registry.js';
 import type { Store } from './store.js';
 import type { Json, JsonObject, KubeObject, ObjectMeta, ResourceDef } from './types.js';
-import { normalizeObject, validateName } from './validation.js';
+import { normalizeObject, validateName, validateRules } from './validation.js';
 
 /** The authenticated caller. */
 export interface UserInfo {
@@ -157,6 +157,11 @@ function strategyOf(def: ResourceDef): Strategy {
 }
 
 /** The fields that define generation: everything but metadata and status. */
+/** Adds `Warning` header texts to the request's answer. */
+function warn(ctx: RequestContext, warnings: string[]): void {
+  if (warnings.length > 0) (ctx.warnings ??= []).push(...warnings);
+}
+
 function specPart(obj: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
   return rest;
@@ -284,6 +289,7 @@ export class ObjectService {
     strategy.prepareForCreate?.(obj);
     const errs = strategy.validate?.(def, obj, undefined);
     if (errs?.length) throw invalid(def.kind, def.group, meta.name, errs);
+    warn(ctx, validateRules(def, this.present(def, obj), undefined));
     let final = this.admit('CREATE', ctx, def, obj);
     if (!opts.applied) {
       final = recordUpdate({ before: undefined, after: final, manager: ctx.fieldManager ?? '', schema: def.schema, apiVersion: apiVersionOf(def), now: now() });
@@ -441,6 +447,7 @@ export class ObjectService {
     merged.kind = def.kind;
     const errs = strategyOf(def).validate?.(def, merged, old);
     if (errs?.length) throw invalid(def.kind, def.group, o.name ?? '', errs);
+    warn(ctx, validateRules(def, this.present(def, merged), this.present(def, old)));
     merged = this.admit('UPDATE', ctx, def, merged, old);
     if (!deepEqual(specPart(old), specPart(merged))) merged.metadata.generation = (o.generation ?? 1) + 1;
     if (!managedDone) {

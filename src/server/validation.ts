@@ -3,11 +3,12 @@
  * of unknown fields, type/enum/pattern/required checks and the ObjectMeta rules kube applies to
  * every kind. Messages follow kube's wording so clients and tests can match them.
  */
+import { evaluateRules } from './cel/index.js';
 import { ApiError, badRequest, cause, invalid } from './errors.js';
 import type { StatusCause } from './errors.js';
 import { jsonShapeExcess, MAX_JSON_DEPTH } from './json.js';
 import { setOwn } from './patch.js';
-import type { Json, JsonObject, KubeObject, Schema } from './types.js';
+import type { Json, JsonObject, KubeObject, ResourceDef, Schema } from './types.js';
 
 /** How unknown fields are treated, as in kube's `fieldValidation` query parameter. */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -369,4 +370,17 @@ export function normalizeObject(obj: Json, schema: Schema, opts: NormalizeOption
   const object = (isObject(out) ? out : {}) as unknown as KubeObject;
   if (!isObject(object.metadata as unknown as Json)) object.metadata = {};
   return { object, warnings };
+}
+
+/**
+ * Runs a custom resource's `x-kubernetes-validations` on an object about to be written, after the
+ * structural checks and before validating admission, as apiextensions does on create, update and
+ * status update (`old` undefined on create). Failures throw kube's 422; failures ratcheted on
+ * unchanged values come back as warnings.
+ */
+export function validateRules(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined): string[] {
+  if (!def.rules) return [];
+  const { causes, warnings } = evaluateRules(def.rules, obj as unknown as Json, old as unknown as Json | undefined);
+  if (causes.length > 0) throw invalid(def.kind, def.group, obj.metadata.name ?? '', causes);
+  return warnings;
 }
