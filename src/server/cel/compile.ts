@@ -64,7 +64,9 @@ function issue(expr: string, err: unknown): string {
   msg = msg
     .replace(/^No such key: (.*)$/, "undefined field '$1'")
     .replace(/^Unknown variable: (.*)$/, "undeclared reference to '$1' (in container '')");
-  const offset = e.range?.start ?? e.node?.pos ?? 0;
+  let offset = e.range?.start ?? e.node?.pos ?? 0;
+  // cel-go places a select at its dot, the engine at the field name.
+  if (msg.startsWith('undefined field') && expr[offset - 1] === '.') offset--;
   const before = expr.slice(0, offset).split('\n');
   const line = before.length;
   const col = before[before.length - 1]!.length;
