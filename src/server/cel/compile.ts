@@ -57,14 +57,25 @@ function ruleValue(r: RuleSpec): string {
   return `{"Rule":${s(r.rule)},"Message":${s(r.message)},"MessageExpression":${s(r.messageExpression)},"Reason":${opt(r.reason)},"FieldPath":${s(r.fieldPath)},"OptionalOldSelf":${opt(r.optionalOldSelf)}}`;
 }
 
+const BINARY_OPERATORS = new Set(['==', '!=', '<', '<=', '>', '>=', '+', '-', '*', '/', '%', 'in']);
+
 /** The cel-go rendering of a compile issue: `ERROR: <input>:line:col: msg`, the line and a caret. */
 function issue(expr: string, err: unknown): string {
-  const e = err as { summary?: string; message?: string; range?: { start: number }; node?: { pos?: number } };
+  const e = err as { summary?: string; message?: string; range?: { start: number }; node?: { pos?: number; op?: string; args?: unknown } };
   let msg = e.summary ?? String(e.message ?? err).split('\n')[0]!;
+  let offset = e.range?.start ?? e.node?.pos ?? 0;
+  const op = /^no such overload: (\S+) (\S+) (\S+)$/.exec(msg);
+  if (op && BINARY_OPERATORS.has(op[2]!)) {
+    // cel-go names the operator function and places the issue at the operator.
+    const fn = op[2] === 'in' ? '@in' : `_${op[2]}_`;
+    msg = `found no matching overload for '${fn}' applied to '(${op[1]}, ${op[3]})'`;
+    const left = Array.isArray(e.node?.args) ? (e.node.args[0] as { range?: { end: number } } | undefined) : undefined;
+    const at = expr.indexOf(op[2]!, left?.range?.end ?? offset);
+    if (at >= 0) offset = at;
+  }
   msg = msg
     .replace(/^No such key: (.*)$/, "undefined field '$1'")
     .replace(/^Unknown variable: (.*)$/, "undeclared reference to '$1' (in container '')");
-  let offset = e.range?.start ?? e.node?.pos ?? 0;
   // cel-go places a select at its dot, the engine at the field name.
   if (msg.startsWith('undefined field') && expr[offset - 1] === '.') offset--;
   const before = expr.slice(0, offset).split('\n');
