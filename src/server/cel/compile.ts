@@ -191,7 +191,14 @@ function compileRule(w: Walk, node: SchemaNode, spec: RuleSpec, at: string, unco
 }
 
 function walkSchema(w: Walk, node: SchemaNode, path: string, uncorrelatable: string | undefined, cardinality: number): void {
-  node.rules.forEach((r, i) => compileRule(w, node, r, `${path}.x-kubernetes-validations[${i}]`, uncorrelatable, cardinality));
+  node.rules.forEach((r, i) => {
+    const at = `${path}.x-kubernetes-validations[${i}]`;
+    try {
+      compileRule(w, node, r, at, uncorrelatable, cardinality);
+    } catch (err) {
+      w.errors.push(cause('FieldValueInvalid', `${at}.rule`, `Invalid value: ${ruleValue(r)}: compilation failed: ${err instanceof Error ? err.message : String(err)}`));
+    }
+  });
   for (const [name, p] of node.properties ?? []) walkSchema(w, p.node, `${path}.properties[${name}]`, uncorrelatable, cardinality);
   if (node.additional) walkSchema(w, node.additional, `${path}.additionalProperties`, uncorrelatable, cardinality * declaredBound(node));
   if (node.items) {
@@ -208,7 +215,14 @@ function walkSchema(w: Walk, node: SchemaNode, path: string, uncorrelatable: str
  */
 export function compileSchema(openapi: Json | undefined, path: string): CompileResult {
   const base = kubernetesEnvironment();
-  const root = new SchemaModel(base).root(openapi);
+  let root: SchemaNode;
+  try {
+    root = new SchemaModel(base).root(openapi);
+  } catch (err) {
+    // A schema the engine cannot declare types for must refuse its rules, not break the server.
+    const msg = err instanceof Error ? err.message : String(err);
+    return { ruleSet: { root: { kind: 'dyn', schemaType: 'object', rules: [], celType: 'dyn' }, rules: new Map() }, errors: [cause('FieldValueInvalid', path, `Invalid value: "object": ${msg}`)] };
+  }
   const w: Walk = { errors: [], rules: new Map(), base, envs: new Map(), costs: [] };
   walkSchema(w, root, path, undefined, 1);
   const total = w.costs.reduce((s, c) => s + c.cost, 0);

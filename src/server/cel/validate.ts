@@ -110,11 +110,12 @@ function runRules(s: State, rules: CompiledRule[], node: SchemaNode, value: Json
       return;
     }
     s.spent += cost;
-    const self = toCel(value, node);
-    const oldSelf = old === undefined ? undefined : toCel(old, node);
-    const ctx: Record<string, unknown> = { self, oldSelf: r.optionalOldSelf ? (old === undefined ? Optional.none() : Optional.of(oldSelf)) : oldSelf };
+    let ctx: Record<string, unknown> = {};
     let ok: unknown;
     try {
+      const self = toCel(value, node);
+      const oldSelf = old === undefined ? undefined : toCel(old, node);
+      ctx = { self, oldSelf: r.optionalOldSelf ? (old === undefined ? Optional.none() : Optional.of(oldSelf)) : oldSelf };
       ok = r.program(ctx);
     } catch (err) {
       s.causes.push(cause('FieldValueInvalid', field, `Invalid value: ${typeValue}: ${celError(err)} evaluating rule: ${ruleName(r)}`));
