@@ -43,6 +43,8 @@ export interface RequestContext {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Warnings to send back as `Warning` headers. */
   warnings?: string[];
+  /** Schema errors of the decoded body, reported together with the CEL rules' errors. */
+  schemaCauses?: StatusCause[];
 }
 
 /** Admission: may replace the object about to be stored, or refuse with an ApiError. */
@@ -214,13 +216,15 @@ export class ObjectService {
     if (body['kind'] !== undefined && body['kind'] !== def.kind) {
       throw badRequest(`the kind in the data (${String(body['kind'])}) does not match the expected kind (${def.kind})`);
     }
-    const { object, warnings } = normalizeObject(body, def.schema, {
+    const { object, warnings, invalid: schemaInvalid } = normalizeObject(body, def.schema, {
       fieldValidation: ctx.fieldValidation ?? 'Ignore',
       kind: def.kind,
       group: def.group,
       name,
+      celRules: def.rules !== undefined,
     });
     if (warnings.length) (ctx.warnings ??= []).push(...warnings);
+    if (schemaInvalid) ctx.schemaCauses = schemaInvalid;
     object.apiVersion = apiVersion;
     object.kind = def.kind;
     strategyOf(def).normalize?.(object);
@@ -289,7 +293,7 @@ export class ObjectService {
     strategy.prepareForCreate?.(obj);
     const errs = strategy.validate?.(def, obj, undefined);
     if (errs?.length) throw invalid(def.kind, def.group, meta.name, errs);
-    warn(ctx, validateRules(def, this.present(def, obj), undefined));
+    warn(ctx, validateRules(def, this.present(def, obj), undefined, ctx.schemaCauses));
     let final = this.admit('CREATE', ctx, def, obj);
     if (!opts.applied) {
       final = recordUpdate({ before: undefined, after: final, manager: ctx.fieldManager ?? '', schema: def.schema, apiVersion: apiVersionOf(def), now: now() });
@@ -447,7 +451,7 @@ export class ObjectService {
     merged.kind = def.kind;
     const errs = strategyOf(def).validate?.(def, merged, old);
     if (errs?.length) throw invalid(def.kind, def.group, o.name ?? '', errs);
-    warn(ctx, validateRules(def, this.present(def, merged), this.present(def, old)));
+    warn(ctx, validateRules(def, this.present(def, merged), this.present(def, old), ctx.schemaCauses));
     merged = this.admit('UPDATE', ctx, def, merged, old);
     if (!deepEqual(specPart(old), specPart(merged))) merged.metadata.generation = (o.generation ?? 1) + 1;
     if (!managedDone) {

@@ -25,7 +25,9 @@ const VERSION = `  - name: v1alpha1
           type: object
           x-kubernetes-validations:
           - {rule: "!has(self.color) || !has(self.size) || self.color != 'gold' || self.size >= 5", fieldPath: .color, reason: FieldValueForbidden, message: "gold needs size 5 or more"}
+          required: [size]
           properties:
+            nick: {type: string, pattern: '^[a-z]+$'}
             size:
               type: integer
               x-kubernetes-validations:
@@ -113,6 +115,25 @@ describe('reference server: CEL validation rules through kubectl', function () {
     );
     const big = await kubectlFails('root:cel-team', ['create', '-f', '-'], cowboy('big', '{size: 11}'));
     expect(big.trim()).to.equal('The Cowboy "big" is invalid: spec.size: Invalid value: 11: size 11 is over 10');
+  });
+
+  it('reports schema errors with the rules’ errors, and skips the rules after a blocking one', async () => {
+    const mixed = await kubectlFails('root:cel-team', ['create', '-f', '-'], cowboy('mixed', '{size: 3, color: red, nick: Bad1}'));
+    expect(mixed.trim()).to.equal(
+      [
+        'The Cowboy "mixed" is invalid: ',
+        `* spec.nick: Invalid value: "Bad1": spec.nick in body should match '^[a-z]+$'`,
+        '* spec.color: Invalid value: "red": cannot paint red',
+      ].join('\n'),
+    );
+    const missing = await kubectlFails('root:cel-team', ['create', '-f', '-'], cowboy('missing', '{color: red}'));
+    expect(missing.trim()).to.equal(
+      [
+        'The Cowboy "missing" is invalid: ',
+        '* spec.size: Required value',
+        '* <nil>: Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation',
+      ].join('\n'),
+    );
   });
 
   it('runs a transition rule on update only: size may grow but not shrink', async () => {
