@@ -126,9 +126,41 @@ describe('server CEL: Kubernetes libraries', () => {
     });
   });
 
+  describe('ip and cidr', () => {
+    it('parses addresses as netip does and classifies them', () => {
+      expect(run("ip('10.0.0.1').family()")).to.equal(4n);
+      expect(run("ip('2001:db8::1').family()")).to.equal(6n);
+      for (const bad of ['010.0.0.1', '::ffff:1.2.3.4', 'fe80::1%eth0', '1.2.3', 'x']) expect(run(`isIP('${bad}')`), bad).to.equal(false);
+      expect(fails("ip('::ffff:1.2.3.4')")).to.equal('IP Address "::ffff:1.2.3.4" parse error during conversion from string: IPv4-mapped IPv6 address is not allowed');
+      expect(run("string(ip('2001:0db8:0:0:0:0:0:1'))")).to.equal('2001:db8::1');
+      expect(run("string(ip('1:0:0:1:0:0:0:1'))")).to.equal('1:0:0:1::1');
+      expect(run("string(ip('::1.2.3.4'))")).to.equal('::102:304');
+      expect(run("ip.isCanonical('2001:db8::1')")).to.equal(true);
+      expect(run("ip.isCanonical('2001:DB8::1')")).to.equal(false);
+      expect(run("ip('127.0.0.5').isLoopback() && ip('::1').isLoopback()")).to.equal(true);
+      expect(run("ip('169.254.1.1').isLinkLocalUnicast() && ip('fe80::1').isLinkLocalUnicast()")).to.equal(true);
+      expect(run("ip('224.0.0.1').isLinkLocalMulticast() && ip('ff02::1').isLinkLocalMulticast()")).to.equal(true);
+      expect(run("ip('0.0.0.0').isUnspecified() && ip('::').isUnspecified()")).to.equal(true);
+      expect(run("ip('8.8.8.8').isGlobalUnicast() && !ip('255.255.255.255').isGlobalUnicast() && !ip('ff00::1').isGlobalUnicast()")).to.equal(true);
+      expect(run("ip('1.2.3.4') == ip('1.2.3.4')")).to.equal(true);
+    });
+
+    it('tests containment and masks prefixes', () => {
+      expect(run("cidr('10.0.0.0/8').containsIP('10.1.2.3')")).to.equal(true);
+      expect(run("cidr('10.0.0.0/8').containsIP(ip('11.0.0.1'))")).to.equal(false);
+      expect(run("cidr('10.0.0.0/8').containsIP('::1')")).to.equal(false);
+      expect(run("cidr('10.0.0.0/8').containsCIDR('10.1.0.0/16')")).to.equal(true);
+      expect(run("cidr('10.1.0.0/16').containsCIDR(cidr('10.0.0.0/8'))")).to.equal(false);
+      expect(run("string(cidr('10.1.2.3/8').masked())")).to.equal('10.0.0.0/8');
+      expect(run("string(cidr('10.1.2.3/8').ip())")).to.equal('10.1.2.3');
+      expect(run("cidr('2001:db8::/32').prefixLength()")).to.equal(32n);
+      expect(run("isCIDR('10.0.0.0/33') || isCIDR('10.0.0.0') || isCIDR('10.0.0.0/08')")).to.equal(false);
+    });
+  });
+
   it('leaves out what it does not implement, so such rules fail to compile', () => {
     const env = kubernetesEnvironment();
-    for (const expr of ["ip('10.0.0.1').isLoopback()", "cidr('10.0.0.0/8').prefixLength() == 8", "semver('1.0.0').major() == 1", "format.dns1123Label().validate('a').hasValue()"]) {
+    for (const expr of ["semver('1.0.0').major() == 1", "format.dns1123Label().validate('a').hasValue()", "'%s'.format(['a']) == 'a'", '[1].all(i, v, v > 0)']) {
       expect(env.check(expr).valid, expr).to.equal(false);
     }
   });

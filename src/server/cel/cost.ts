@@ -110,6 +110,7 @@ const MACROS = new Set(['all', 'exists', 'exists_one', 'map', 'filter']);
 const STRING_SCANS = new Set([
   'matches', 'contains', 'startsWith', 'endsWith', 'find', 'findAll', 'replace', 'split', 'lowerAscii', 'upperAscii',
   'trim', 'indexOf', 'lastIndexOf', 'substring', 'reverse', 'charAt', 'quantity', 'isQuantity', 'url', 'isURL', 'quote',
+  'ip', 'isIP', 'cidr', 'isCIDR', 'isCanonical',
 ]);
 const LIST_SCANS = new Set(['sum', 'min', 'max', 'isSorted', 'indexOf', 'lastIndexOf', 'join', 'reverse', 'flatten', 'slice', 'sort', 'first', 'last']);
 

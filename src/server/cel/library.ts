@@ -1,11 +1,12 @@
 /**
  * The CEL environment of `x-kubernetes-validations`: the engine's standard library plus the
  * Kubernetes libraries a schema author commonly reaches for (lists, ext lists, sets, strings,
- * regex, quantity, url). Functions kube has and this environment lacks fail to compile, so a
+ * regex, quantity, url, ip, cidr). Functions kube has and this environment lacks fail to compile, so a
  * schema using them is refused at registration rather than silently accepted.
  */
 import { URLSearchParams } from 'node:url';
 import { Environment, Optional } from '@marcbachmann/cel-js';
+import { CIDR, IPAddress, parses } from './network.js';
 import { Quantity } from './quantity.js';
 import { celCompare, celEqual, type CelValue } from './values.js';
 
@@ -58,6 +59,7 @@ export class KubeURL {
 class SetsNamespace {}
 class ListsNamespace {}
 class StringsNamespace {}
+class IPNamespace {}
 
 const regexCache = new Map<string, RegExp>();
 
@@ -219,7 +221,53 @@ function registerKubernetesLibraries(env: Environment): Environment {
   fn('kubernetes.URL.getPort(): string', (u: KubeURL) => u.port());
   fn('kubernetes.URL.getEscapedPath(): string', (u: KubeURL) => u.path);
   fn('kubernetes.URL.getQuery(): map<string, list<string>>', (u: KubeURL) => u.queryMap());
+  registerNetworkLibraries(env);
   return env;
+}
+
+/** ip and cidr (k8s.io/apiserver/pkg/cel/library/{ip,cidr}.go). */
+function registerNetworkLibraries(env: Environment): void {
+  const fn = (sig: string, handler: (...args: never[]) => unknown): void => {
+    env.registerFunction(sig, handler as (...args: unknown[]) => unknown);
+  };
+  const ip = (s: string): IPAddress => {
+    try {
+      return IPAddress.parse(s);
+    } catch (e) {
+      throw new Error(`IP Address ${JSON.stringify(s)} parse error during conversion from string: ${(e as Error).message}`);
+    }
+  };
+  const cidr = (s: string): CIDR => {
+    try {
+      return CIDR.parse(s);
+    } catch (e) {
+      throw new Error(`network address parse error during conversion from string: ${(e as Error).message}`);
+    }
+  };
+  env.registerType('net.IP', IPAddress).registerType('net.CIDR', CIDR);
+  env.registerOperator('net.IP == net.IP', (a: IPAddress, b: IPAddress) => a.family === b.family && a.value === b.value);
+  env.registerOperator('net.CIDR == net.CIDR', (a: CIDR, b: CIDR) => a.toString() === b.toString());
+  fn('ip(string): net.IP', ip);
+  fn('isIP(string): bool', (s: string) => parses(IPAddress.parse, s));
+  env.registerType('kubernetes.IPNamespace', IPNamespace).registerConstant('ip', 'kubernetes.IPNamespace', new IPNamespace());
+  fn('kubernetes.IPNamespace.isCanonical(string): bool', (_: IPNamespace, s: string) => ip(s).toString() === s);
+  fn('string(net.IP): string', (a: IPAddress) => a.toString());
+  fn('net.IP.family(): int', (a: IPAddress) => BigInt(a.family));
+  fn('net.IP.isUnspecified(): bool', (a: IPAddress) => a.isUnspecified());
+  fn('net.IP.isLoopback(): bool', (a: IPAddress) => a.isLoopback());
+  fn('net.IP.isLinkLocalMulticast(): bool', (a: IPAddress) => a.isLinkLocalMulticast());
+  fn('net.IP.isLinkLocalUnicast(): bool', (a: IPAddress) => a.isLinkLocalUnicast());
+  fn('net.IP.isGlobalUnicast(): bool', (a: IPAddress) => a.isGlobalUnicast());
+  fn('cidr(string): net.CIDR', cidr);
+  fn('isCIDR(string): bool', (s: string) => parses(CIDR.parse, s));
+  fn('string(net.CIDR): string', (c: CIDR) => c.toString());
+  fn('net.CIDR.containsIP(net.IP): bool', (c: CIDR, a: IPAddress) => c.containsIP(a));
+  fn('net.CIDR.containsIP(string): bool', (c: CIDR, s: string) => c.containsIP(ip(s)));
+  fn('net.CIDR.containsCIDR(net.CIDR): bool', (c: CIDR, o: CIDR) => c.containsCIDR(o));
+  fn('net.CIDR.containsCIDR(string): bool', (c: CIDR, s: string) => c.containsCIDR(cidr(s)));
+  fn('net.CIDR.ip(): net.IP', (c: CIDR) => c.ip);
+  fn('net.CIDR.masked(): net.CIDR', (c: CIDR) => c.masked());
+  fn('net.CIDR.prefixLength(): int', (c: CIDR) => BigInt(c.prefixLength));
 }
 
 let base: Environment | undefined;
