@@ -1,13 +1,14 @@
 /**
  * The CEL environment of `x-kubernetes-validations`: the engine's standard library plus the
  * Kubernetes libraries a schema author commonly reaches for (lists, ext lists, sets, strings,
- * regex, quantity, url, ip, cidr). Functions kube has and this environment lacks fail to compile, so a
+ * regex, quantity, url, ip, cidr, semver). Functions kube has and this environment lacks fail to compile, so a
  * schema using them is refused at registration rather than silently accepted.
  */
 import { URLSearchParams } from 'node:url';
 import { Environment, Optional } from '@marcbachmann/cel-js';
 import { CIDR, IPAddress, parses } from './network.js';
 import { Quantity } from './quantity.js';
+import { Semver } from './semver.js';
 import { celCompare, celEqual, type CelValue } from './values.js';
 
 /** A parsed URL as the Kubernetes `url` library exposes it (Go's url.ParseRequestURI). */
@@ -222,6 +223,19 @@ function registerKubernetesLibraries(env: Environment): Environment {
   fn('kubernetes.URL.getEscapedPath(): string', (u: KubeURL) => u.path);
   fn('kubernetes.URL.getQuery(): map<string, list<string>>', (u: KubeURL) => u.queryMap());
   registerNetworkLibraries(env);
+  // semver (k8s.io/apiserver/pkg/cel/library/semverlib.go)
+  env.registerType('kubernetes.Semver', Semver);
+  env.registerOperator('kubernetes.Semver == kubernetes.Semver', (a: Semver, b: Semver) => a.compareTo(b) === 0n);
+  fn('semver(string): kubernetes.Semver', (s: string) => Semver.parse(s));
+  fn('semver(string, bool): kubernetes.Semver', (s: string, n: boolean) => Semver.parse(s, n));
+  fn('isSemver(string): bool', (s: string) => Semver.valid(s));
+  fn('isSemver(string, bool): bool', (s: string, n: boolean) => Semver.valid(s, n));
+  fn('kubernetes.Semver.major(): int', (v: Semver) => v.major);
+  fn('kubernetes.Semver.minor(): int', (v: Semver) => v.minor);
+  fn('kubernetes.Semver.patch(): int', (v: Semver) => v.patch);
+  fn('kubernetes.Semver.compareTo(kubernetes.Semver): int', (a: Semver, b: Semver) => a.compareTo(b));
+  fn('kubernetes.Semver.isGreaterThan(kubernetes.Semver): bool', (a: Semver, b: Semver) => a.compareTo(b) > 0n);
+  fn('kubernetes.Semver.isLessThan(kubernetes.Semver): bool', (a: Semver, b: Semver) => a.compareTo(b) < 0n);
   return env;
 }
 
