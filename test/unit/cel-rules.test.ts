@@ -214,6 +214,13 @@ describe('server CEL: validation rules', () => {
       ]);
     });
 
+    it('checks regex literals when the rule compiles', () => {
+      const errs = errorsOf({ type: 'object', properties: { s: { type: 'string', maxLength: 10, 'x-kubernetes-validations': [{ rule: "self.matches('[a-')" }, { rule: "self.matches('(?i)^a')" }, { rule: "self.find('(?i)^a') == 'A'" }] } } });
+      expect(errs).to.have.length(2);
+      expect(errs[0]).to.include("compilation failed: ERROR: <input>:1:14: invalid matches argument: Invalid regular expression: /[a-/: Unterminated character class\n | self.matches('[a-')\n | .............^");
+      expect(errs[1]).to.include('x-kubernetes-validations[1].rule: ');
+    });
+
     it('refuses oldSelf where no old value can correlate', () => {
       expect(errorsOf({ type: 'object', properties: { tags: { type: 'array', maxItems: 3, items: { type: 'string', maxLength: 5, 'x-kubernetes-validations': [{ rule: 'self == oldSelf' }] } } } })).to.deep.equal([
         `${AT}.properties[spec].properties[tags].items.x-kubernetes-validations[0].rule: Invalid value: "self == oldSelf": oldSelf cannot be used on the uncorrelatable portion of the schema within ${AT}.properties[spec].properties[tags].items`,

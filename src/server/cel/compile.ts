@@ -15,7 +15,7 @@ import {
   estimate,
   identifiers,
 } from './cost.js';
-import { kubernetesEnvironment } from './library.js';
+import { compileRegex, kubernetesEnvironment } from './library.js';
 import { SchemaModel, type RuleSpec, type SchemaNode } from './model.js';
 
 /** A rule ready to evaluate. */
@@ -85,11 +85,41 @@ function issue(expr: string, err: unknown): string {
   return `ERROR: <input>:${line}:${col + 1}: ${msg}\n | ${text}\n | ${'.'.repeat(col)}^`;
 }
 
+/** Regex literals are checked when the rule compiles, as cel-go does; the first bad one, if any. */
+function badRegexLiteral(ast: ASTNode): { pos: number; message: string } | undefined {
+  let found: { pos: number; message: string } | undefined;
+  const visit = (n: unknown): void => {
+    if (found || typeof n !== 'object' || n === null) return;
+    if (Array.isArray(n)) return n.forEach(visit);
+    const node = n as ASTNode;
+    if (!('op' in node) || node.op === 'value' || node.op === 'id') return;
+    if (node.op === 'rcall' || node.op === 'call') {
+      const name = node.args[0];
+      const args = node.op === 'rcall' ? node.args[2] : node.args[1].slice(1);
+      const pattern = args[0];
+      if ((name === 'matches' || name === 'find' || name === 'findAll') && pattern?.op === 'value' && typeof pattern.args === 'string') {
+        try {
+          // `matches` runs on the engine's own RegExp, without the inline-flag translation.
+          if (name === 'matches') new RegExp(pattern.args);
+          else compileRegex(pattern.args);
+        } catch (err) {
+          found = { pos: pattern.pos, message: `invalid ${name} argument: ${(err as Error).message}` };
+        }
+      }
+    }
+    visit(node.args);
+  };
+  visit(ast);
+  return found;
+}
+
 function compileExpr(env: Environment, expr: string): { program?: ParseResult; type?: string; error?: string } {
   try {
     const program = env.parse(expr);
     const checked = program.check();
     if (!checked.valid) return { error: issue(expr, checked.error) };
+    const bad = badRegexLiteral(program.ast);
+    if (bad) return { error: issue(expr, { message: bad.message, range: { start: bad.pos } }) };
     return { program, type: checked.type };
   } catch (err) {
     return { error: issue(expr, err) };
