@@ -30,7 +30,6 @@ describe('server CEL: Kubernetes libraries', () => {
 
     it('refuses malformed text with apimachinery’s message', () => {
       for (const bad of ['', 'abc', '1Gb', '1.2.3', '--1', '1e']) expect(() => Quantity.parse(bad), bad).to.throw(QUANTITY_ERROR);
-      expect(Quantity.valid('500Mi')).to.equal(true);
     });
 
     it('converts to an integer only when whole and within int64', () => {

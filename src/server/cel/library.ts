@@ -6,10 +6,10 @@
  */
 import { URLSearchParams } from 'node:url';
 import { Environment, Optional } from '@marcbachmann/cel-js';
-import { CIDR, IPAddress, parses } from './network.js';
+import { CIDR, IPAddress } from './network.js';
 import { Quantity } from './quantity.js';
 import { Semver } from './semver.js';
-import { celCompare, celEqual, type CelValue } from './values.js';
+import { celCompare, celEqual, parses, type CelValue } from './values.js';
 
 /** A parsed URL as the Kubernetes `url` library exposes it (Go's url.ParseRequestURI). */
 export class KubeURL {
@@ -192,7 +192,7 @@ function registerKubernetesLibraries(env: Environment): Environment {
   env.registerType('kubernetes.Quantity', Quantity);
   env.registerOperator('kubernetes.Quantity == kubernetes.Quantity', (a: Quantity, b: Quantity) => a.compareTo(b) === 0n);
   fn('quantity(string): kubernetes.Quantity', (s: string) => Quantity.parse(s));
-  fn('isQuantity(string): bool', (s: string) => Quantity.valid(s));
+  fn('isQuantity(string): bool', (s: string) => parses(Quantity.parse, s));
   fn('kubernetes.Quantity.sign(): int', (q: Quantity) => q.sign());
   fn('kubernetes.Quantity.isInteger(): bool', (q: Quantity) => q.isInteger());
   fn('kubernetes.Quantity.asInteger(): int', (q: Quantity) => q.asInteger());
@@ -208,14 +208,7 @@ function registerKubernetesLibraries(env: Environment): Environment {
   env.registerType('kubernetes.URL', KubeURL);
   env.registerOperator('kubernetes.URL == kubernetes.URL', (a: KubeURL, b: KubeURL) => a.text === b.text);
   fn('url(string): kubernetes.URL', (s: string) => KubeURL.parse(s));
-  fn('isURL(string): bool', (s: string) => {
-    try {
-      KubeURL.parse(s);
-      return true;
-    } catch {
-      return false;
-    }
-  });
+  fn('isURL(string): bool', (s: string) => parses(KubeURL.parse, s));
   fn('kubernetes.URL.getScheme(): string', (u: KubeURL) => u.scheme);
   fn('kubernetes.URL.getHost(): string', (u: KubeURL) => u.host);
   fn('kubernetes.URL.getHostname(): string', (u: KubeURL) => u.hostname());
@@ -228,8 +221,8 @@ function registerKubernetesLibraries(env: Environment): Environment {
   env.registerOperator('kubernetes.Semver == kubernetes.Semver', (a: Semver, b: Semver) => a.compareTo(b) === 0n);
   fn('semver(string): kubernetes.Semver', (s: string) => Semver.parse(s));
   fn('semver(string, bool): kubernetes.Semver', (s: string, n: boolean) => Semver.parse(s, n));
-  fn('isSemver(string): bool', (s: string) => Semver.valid(s));
-  fn('isSemver(string, bool): bool', (s: string, n: boolean) => Semver.valid(s, n));
+  fn('isSemver(string): bool', (s: string) => parses(Semver.parse, s));
+  fn('isSemver(string, bool): bool', (s: string, n: boolean) => parses((x) => Semver.parse(x, n), s));
   fn('kubernetes.Semver.major(): int', (v: Semver) => v.major);
   fn('kubernetes.Semver.minor(): int', (v: Semver) => v.minor);
   fn('kubernetes.Semver.patch(): int', (v: Semver) => v.patch);

@@ -137,13 +137,3 @@ export class CIDR {
     return `${this.ip.toString()}/${this.prefixLength}`;
   }
 }
-
-/** Whether `fn` accepts `s` without throwing. */
-export function parses(fn: (s: string) => unknown, s: string): boolean {
-  try {
-    fn(s);
-    return true;
-  } catch {
-    return false;
-  }
-}

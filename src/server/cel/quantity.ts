@@ -52,16 +52,6 @@ export class Quantity {
     return new Quantity(negative ? -num : num, den, s);
   }
 
-  /** Whether `s` parses as a quantity. */
-  static valid(s: string): boolean {
-    try {
-      Quantity.parse(s);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** -1, 0 or 1. */
   sign(): bigint {
     return this.num === 0n ? 0n : this.num < 0n ? -1n : 1n;

@@ -29,16 +29,6 @@ export class Semver {
     return new Semver(BigInt(m[1]!), BigInt(m[2]!), BigInt(m[3]!), m[4] ? m[4].split('.') : [], s);
   }
 
-  /** Whether `s` parses. */
-  static valid(s: string, normalize = false): boolean {
-    try {
-      Semver.parse(s, normalize);
-      return true;
-    } catch {
-      return false;
-    }
-  }
-
   /** SemVer precedence: -1, 0 or 1. */
   compareTo(o: Semver): bigint {
     for (const [a, b] of [[this.major, o.major], [this.minor, o.minor], [this.patch, o.patch]] as const) {

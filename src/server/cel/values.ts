@@ -49,3 +49,13 @@ export function celCompare(a: CelValue, b: CelValue): number {
   }
   throw new Error('no such overload');
 }
+
+/** Whether `fn` accepts `s` without throwing: the `isX(string)` companions of `x(string)`. */
+export function parses(fn: (s: string) => unknown, s: string): boolean {
+  try {
+    fn(s);
+    return true;
+  } catch {
+    return false;
+  }
+}
