@@ -24,6 +24,16 @@ interface State extends RuleResult {
   update: boolean;
   spent: number;
   stopped: boolean;
+  /** CEL values already built for a JSON object or list at a node: several rules share one. */
+  converted: WeakMap<object, Map<SchemaNode, unknown>>;
+}
+
+function celValue(s: State, v: Json, node: SchemaNode): unknown {
+  if (typeof v !== 'object' || v === null) return toCel(v, node);
+  let byNode = s.converted.get(v);
+  if (!byNode) s.converted.set(v, (byNode = new Map()));
+  if (!byNode.has(node)) byNode.set(node, toCel(v, node));
+  return byNode.get(node);
 }
 
 function isObj(v: Json | undefined): v is JsonObject {
@@ -113,8 +123,8 @@ function runRules(s: State, rules: CompiledRule[], node: SchemaNode, value: Json
     let ctx: Record<string, unknown> = {};
     let ok: unknown;
     try {
-      const self = toCel(value, node);
-      const oldSelf = old === undefined ? undefined : toCel(old, node);
+      const self = celValue(s, value, node);
+      const oldSelf = old === undefined ? undefined : celValue(s, old, node);
       ctx = { self, oldSelf: r.optionalOldSelf ? (old === undefined ? Optional.none() : Optional.of(oldSelf)) : oldSelf };
       ok = r.program(ctx);
     } catch (err) {
@@ -164,7 +174,7 @@ function walk(s: State, set: RuleSet, node: SchemaNode, value: Json | undefined,
  * Evaluates the rules of `set` on `obj` (a create when `old` is undefined, else an update of `old`).
  */
 export function evaluateRules(set: RuleSet, obj: Json, old: Json | undefined): RuleResult {
-  const s: State = { causes: [], warnings: [], update: old !== undefined, spent: 0, stopped: false };
+  const s: State = { causes: [], warnings: [], update: old !== undefined, spent: 0, stopped: false, converted: new WeakMap() };
   if (set.rules.size === 0) return s;
   walk(s, set, set.root, obj, old, '', old !== undefined && deepEqual(obj, old));
   return { causes: s.causes, warnings: s.warnings };
