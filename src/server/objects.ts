@@ -23,7 +23,7 @@ import { jsonPatch, mergePatch, setOwn, strategicMergePatch } from './patch.js';
 import type { Registry } from './registry.js';
 import type { Store } from './store.js';
 import type { Json, JsonObject, KubeObject, ObjectMeta, ResourceDef } from './types.js';
-import { normalizeObject, validateName } from './validation.js';
+import { normalizeObject, validateName, validateRules } from './validation.js';
 
 /** The authenticated caller. */
 export interface UserInfo {
@@ -45,6 +45,8 @@ export interface RequestContext {
   warnings?: string[];
   /** Admission that needs I/O (webhooks), set while `ObjectService.admitted` runs the write. */
   admission?: DeferredAdmission;
+  /** Schema errors of the decoded body, reported together with the CEL rules' errors. */
+  schemaCauses?: StatusCause[];
 }
 
 /**
@@ -177,6 +179,11 @@ function strategyOf(def: ResourceDef): Strategy {
 }
 
 /** The fields that define generation: everything but metadata and status. */
+/** Adds `Warning` header texts to the request's answer. */
+function warn(ctx: RequestContext, warnings: string[]): void {
+  if (warnings.length > 0) (ctx.warnings ??= []).push(...warnings);
+}
+
 function specPart(obj: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
   return rest;
@@ -231,14 +238,16 @@ export class ObjectService {
     if (body['kind'] !== undefined && body['kind'] !== def.kind) {
       throw badRequest(`the kind in the data (${String(body['kind'])}) does not match the expected kind (${def.kind})`);
     }
-    const { object, warnings } = normalizeObject(body, def.schema, {
+    const { object, warnings, invalid: schemaInvalid } = normalizeObject(body, def.schema, {
       fieldValidation: ctx.fieldValidation ?? 'Ignore',
       kind: def.kind,
       group: def.group,
       name,
       deferInvalid: ctx.admission?.defersValidation(def),
+      celRules: def.rules !== undefined,
     });
     if (warnings.length) (ctx.warnings ??= []).push(...warnings);
+    if (schemaInvalid) ctx.schemaCauses = schemaInvalid;
     object.apiVersion = apiVersion;
     object.kind = def.kind;
     strategyOf(def).normalize?.(object);
@@ -313,6 +322,8 @@ export class ObjectService {
     strategy.prepareForCreate?.(obj);
     const errs = strategy.validate?.(def, obj, undefined);
     if (errs?.length) throw invalid(def.kind, def.group, meta.name, errs);
+    // Where a mutating webhook may still change the object, admission runs the rules after it.
+    if (!ctx.admission?.defersValidation(def)) warn(ctx, validateRules(def, this.present(def, obj), undefined, ctx.schemaCauses));
     let final = this.admit('CREATE', ctx, def, obj, undefined, generatedName);
     if (!opts.applied) {
       final = recordUpdate({ before: undefined, after: final, manager: ctx.fieldManager ?? '', schema: def.schema, apiVersion: apiVersionOf(def), now: now() });
@@ -470,6 +481,7 @@ export class ObjectService {
     merged.kind = def.kind;
     const errs = strategyOf(def).validate?.(def, merged, old);
     if (errs?.length) throw invalid(def.kind, def.group, o.name ?? '', errs);
+    if (!ctx.admission?.defersValidation(def)) warn(ctx, validateRules(def, this.present(def, merged), this.present(def, old), ctx.schemaCauses));
     merged = this.admit('UPDATE', ctx, def, merged, old);
     if (!deepEqual(specPart(old), specPart(merged))) merged.metadata.generation = (o.generation ?? 1) + 1;
     if (!managedDone) {

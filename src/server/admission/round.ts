@@ -9,7 +9,7 @@
 import { conflict } from '../errors.js';
 import type { DeferredAdmission, ObjectService, RequestContext, WebhookAdmission } from '../objects.js';
 import type { KubeObject, ResourceDef } from '../types.js';
-import { normalizeObject } from '../validation.js';
+import { normalizeObject, validateRules } from '../validation.js';
 import { CLUSTER_ANNOTATION, WebhookDispatcher, type Admission } from './dispatch.js';
 import type { Operation } from './match.js';
 
@@ -37,10 +37,15 @@ function fingerprint(op: Operation, obj: KubeObject, old: KubeObject | undefined
 
 /**
  * Schema validation of an admitted object (pruning included: fields a mutating webhook adds outside
- * the schema are dropped, as kube does). Throws kube's 422.
+ * the schema are dropped, as kube does), then its CEL rules against the old object (`served` form).
+ * Throws kube's 422; the rules' warnings go to the request.
  */
-export function validateAdmitted(def: ResourceDef, served: KubeObject): KubeObject {
-  return normalizeObject(served as never, def.schema, { fieldValidation: 'Ignore', kind: def.kind, group: def.group, name: served.metadata.name ?? '' }).object;
+export function validateAdmitted(ctx: RequestContext, def: ResourceDef, served: KubeObject, old: KubeObject | undefined): KubeObject {
+  const name = served.metadata.name ?? '';
+  const r = normalizeObject(served as never, def.schema, { fieldValidation: 'Ignore', kind: def.kind, group: def.group, name, celRules: def.rules !== undefined });
+  const warnings = validateRules(def, r.object, old, r.invalid);
+  if (warnings.length) (ctx.warnings ??= []).push(...warnings);
+  return r.object;
 }
 
 /** The admission state of one request, across its runs. */
@@ -73,7 +78,7 @@ class Round implements DeferredAdmission {
       object: served,
       oldObject: old ? this.svc.present(def, old) : undefined,
     };
-    if (!this.dispatcher.reaches(a)) return this.deferred && served ? this.toStorage(def, obj, validateAdmitted(def, served)) : obj;
+    if (!this.dispatcher.reaches(a)) return this.deferred && served ? this.toStorage(def, obj, validateAdmitted(this.ctx, def, served, a.oldObject)) : obj;
     const key = fingerprint(op, obj, old, generatedName);
     const done = this.admitted.get(key);
     // The admitted object keeps the uid, timestamp and generated name its validating webhooks saw.
@@ -103,7 +108,7 @@ class Round implements DeferredAdmission {
     if (mutated) object = mutated;
     if (object) {
       restoreVolatile(object, a.object!, p.generatedName && object.metadata.name === undefined);
-      if (mutated || this.deferred) object = validateAdmitted(def, object);
+      if (mutated || this.deferred) object = validateAdmitted(this.ctx, def, object, a.oldObject);
     }
     await this.dispatcher.validate({ ...a, object });
     const out = object ? keepStatusRules(def, this.subresource, p.input, this.toStorage(def, p.input, object)) : p.input;
