@@ -18,3 +18,4 @@ export * from './provider/index.js';
 export * from './manager/index.js';
 export * from './sharding/index.js';
 export * from './module/index.js';
+export * from './webhook/index.js';
