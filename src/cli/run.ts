@@ -17,11 +17,13 @@ import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
 import type { ControllerModule, ProviderContext } from '../module/index.js';
 import { APIExportProvider, type Provider } from '../provider/index.js';
+import { defaultCertDir } from '../webhook/index.js';
 import { defaultLeaseName, moduleName } from './identity.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 import { moduleLoadFailure } from './module-errors.js';
 import { parseDuration } from './duration.js';
 import { addShardingOptions, SHARDING_HELP, shardingFrom, type ShardingFlags } from './sharding-flags.js';
+import { addWebhookOptions, checkWebhookInstall, installWebhooks, WEBHOOK_HELP, type WebhookFlags } from './webhook-flags.js';
 
 export { parseDuration } from './duration.js';
 
@@ -34,7 +36,7 @@ export class UsageError extends Error {
 }
 
 /** Options of `kcp-mc run`, after flags and environment. */
-export interface RunOptions extends ShardingFlags {
+export interface RunOptions extends ShardingFlags, Partial<WebhookFlags> {
   kubeconfig?: string;
   context?: string;
   endpointslice?: string;
@@ -207,15 +209,24 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
     gracefulShutdownMs: o.gracefulShutdown,
     leaderElection,
     sharding,
+    webhook: { bindAddress: o.webhookBindAddress, certDir: o.webhookCertDir },
   });
   try {
     await mod.default(manager);
   } catch (e) {
     throw new UsageError(`setup of ${file} failed: ${(e as Error).message}`);
   }
-  // A controller process that reconciles nothing is a mistake, not a state to run in.
-  if (manager.getControllers().length === 0) throw new UsageError(`controller module ${file} registered no controllers: its setup(manager) must call manager.controller(name)...reconcile(fn)`);
+  // A process that neither reconciles nor admits anything is a mistake, not a state to run in.
+  if (manager.getControllers().length === 0 && manager.webhooks().length === 0) {
+    throw new UsageError(`controller module ${file} registered no controllers: its setup(manager) must call manager.controller(name)...reconcile(fn) or manager.webhook(type)`);
+  }
   name = identity(exported, manager.getControllers(), file);
+  const hooks = { webhookBindAddress: o.webhookBindAddress ?? ':9443', webhookCertDir: o.webhookCertDir ?? defaultCertDir(), webhookUrl: o.webhookUrl };
+  if (o.install) {
+    const problem = checkWebhookInstall(hooks, manager);
+    if (problem) throw new UsageError(problem);
+    await installWebhooks(hooks, manager, kc, defaultLeaseName(name), log);
+  }
   // The manager reads the Lease settings when it starts, which is after this.
   if (leaderElection && !o.leaderElectionId) leaderElection.id = defaultLeaseName(name);
   // The replica group is named as the leader-election Lease would be.
@@ -265,7 +276,7 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json').env('KCP_MC_LOG_FORMAT'))
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info').env('KCP_MC_LOG_LEVEL'))
     .addOption(new Option('--graceful-shutdown <duration>', 'how long reconciles in flight may finish after SIGINT/SIGTERM (default 30s)').env('KCP_MC_GRACEFUL_SHUTDOWN').argParser(parseDuration));
-  addShardingOptions(run)
+  addShardingOptions(addWebhookOptions(run))
     .addHelpText('after', `
 The module's name is its \`export const name\`, else the name of the first controller its setup registers
 (not its file name): it is the reportingController of the Events it records and the default Lease name,
@@ -273,6 +284,7 @@ kcp-mc-<name>. A module that exports its own provider() gets it as eventSource; 
 that is the file's name, as the provider is built before setup runs. A module that registers no
 controllers is a configuration mistake.
 ${SHARDING_HELP}
+${WEBHOOK_HELP}
 
 Durations are like 500ms, 15s or 1m (a bare number is milliseconds). Exit codes: 0 after SIGINT/SIGTERM, 1 on a runtime failure or lost leadership, 2 on a usage or configuration mistake.
 
