@@ -43,6 +43,26 @@ export interface RequestContext {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Warnings to send back as `Warning` headers. */
   warnings?: string[];
+  /** Admission that needs I/O (webhooks), set while `ObjectService.admitted` runs the write. */
+  admission?: DeferredAdmission;
+}
+
+/**
+ * Admission run around the synchronous write path (webhooks, in `admission/`): the write reaches
+ * `admit` at its admission point, which answers with the admitted object or throws (a refusal, or
+ * a signal for its driver to call webhooks and run the write again).
+ */
+export interface DeferredAdmission {
+  /** Whether decoding leaves schema validation to admission, because a mutating webhook may complete the object first. */
+  defersValidation(def: ResourceDef): boolean;
+  /** The object after admission; `generatedName` when the server made the name from generateName. */
+  admit(op: 'CREATE' | 'UPDATE' | 'DELETE', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, info?: { generatedName?: boolean }): KubeObject;
+}
+
+/** Runs client writes under webhook admission. */
+export interface WebhookAdmission {
+  /** Runs `write` (a create, update, patch or delete of `svc`) under admission; `subresource` as addressed. */
+  run<T>(svc: ObjectService, ctx: RequestContext, subresource: string | undefined, write: () => T): Promise<T>;
 }
 
 /** Admission: may replace the object about to be stored, or refuse with an ApiError. */
@@ -174,6 +194,8 @@ function managedWithoutTime(obj: KubeObject): unknown {
 /** Create/read/update/delete of objects of any resource, over one shard's store. */
 export class ObjectService {
   readonly admission: AdmissionPlugin[] = [];
+  /** Webhook admission of client writes (set by the server). */
+  webhooks: WebhookAdmission | undefined;
 
   constructor(
     readonly store: Store,
@@ -214,6 +236,7 @@ export class ObjectService {
       kind: def.kind,
       group: def.group,
       name,
+      deferInvalid: ctx.admission?.defersValidation(def),
     });
     if (warnings.length) (ctx.warnings ??= []).push(...warnings);
     object.apiVersion = apiVersion;
@@ -248,10 +271,15 @@ export class ObjectService {
     }
   }
 
-  private admit(op: 'CREATE' | 'UPDATE' | 'DELETE', ctx: RequestContext, def: ResourceDef, obj: KubeObject, old?: KubeObject): KubeObject {
+  private admit(op: 'CREATE' | 'UPDATE' | 'DELETE', ctx: RequestContext, def: ResourceDef, obj: KubeObject, old?: KubeObject, generatedName = false): KubeObject {
     let cur = obj;
     for (const a of this.admission) cur = a(op, ctx, def, cur, old) ?? cur;
-    return cur;
+    return ctx.admission ? ctx.admission.admit(op, def, cur, old, { generatedName }) : cur;
+  }
+
+  /** Runs a client's write under webhook admission, when the server has it. */
+  admitted<T>(ctx: RequestContext, subresource: string | undefined, write: () => T): Promise<T> | T {
+    return this.webhooks ? this.webhooks.run(this, ctx, subresource, write) : write();
   }
 
   private stamp(ctx: RequestContext, obj: KubeObject): void {
@@ -265,7 +293,8 @@ export class ObjectService {
     const obj = opts.applied ?? this.decode(def, ctx, body, isObject(body) && isObject(body['metadata']) ? String(body['metadata']['name'] ?? '') : '');
     const meta = obj.metadata;
     const namespace = this.namespaceFor(def, meta, urlNamespace);
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    const generatedName = !meta.name && !!meta.generateName;
+    if (generatedName) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (!meta.name) {
       throw invalid(def.kind, def.group, '', [cause('FieldValueRequired', 'metadata.name', 'Required value: name or generateName is required')]);
     }
@@ -284,7 +313,7 @@ export class ObjectService {
     strategy.prepareForCreate?.(obj);
     const errs = strategy.validate?.(def, obj, undefined);
     if (errs?.length) throw invalid(def.kind, def.group, meta.name, errs);
-    let final = this.admit('CREATE', ctx, def, obj);
+    let final = this.admit('CREATE', ctx, def, obj, undefined, generatedName);
     if (!opts.applied) {
       final = recordUpdate({ before: undefined, after: final, manager: ctx.fieldManager ?? '', schema: def.schema, apiVersion: apiVersionOf(def), now: now() });
     }

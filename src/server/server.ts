@@ -9,10 +9,11 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { installWebhooks } from './admission/index.js';
 import { Authenticator } from './auth.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
 import { Front } from './http.js';
-import { installApis } from './kcp/apis/index.js';
+import { installApis, webhookConfigurationCluster } from './kcp/apis/index.js';
 import { installTenancy } from './kcp/tenancy/index.js';
 import { installVirtualWorkspaces } from './kcp/vw/index.js';
 import { isClusterName } from './names.js';
@@ -168,6 +169,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const apis = installApis(topo);
   const tenancy = installTenancy(topo);
   installVirtualWorkspaces(topo);
+  installWebhooks(topo, (cluster, group, resource) => webhookConfigurationCluster(topo, cluster, group, resource));
   const shardOf = (cluster: string) => topo.shardOf(cluster);
 
   const createLogicalCluster = (name = randomClusterName(), o: { path?: string; shard?: number } = {}): string => {

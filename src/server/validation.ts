@@ -18,6 +18,8 @@ export interface NormalizeOptions {
   kind: string;
   group: string;
   name: string;
+  /** Leave the 422 checks to a later step (admission validates after mutating webhooks); pruning and Strict still apply. */
+  deferInvalid?: boolean;
 }
 
 /** The pruned object and the `Warning` header texts (without the `299 - ` framing). */
@@ -363,7 +365,7 @@ export function normalizeObject(obj: Json, schema: Schema, opts: NormalizeOption
     throw badRequest(`strict decoding error: ${w.unknown.map((p) => `unknown field ${JSON.stringify(p)}`).join(', ')}`);
   }
   if (isObject(out) && isObject(out.metadata)) validateMetadata(w, out.metadata);
-  if (w.causes.length > 0) throw invalid(opts.kind, opts.group, opts.name, w.causes);
+  if (w.causes.length > 0 && !opts.deferInvalid) throw invalid(opts.kind, opts.group, opts.name, w.causes);
 
   const warnings = opts.fieldValidation === 'Warn' ? w.unknown.map((p) => `unknown field ${JSON.stringify(p)}`) : [];
   const object = (isObject(out) ? out : {}) as unknown as KubeObject;
