@@ -176,8 +176,7 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   const file = resolveController(spec);
   const mod = await loadController(file);
   const kc = await loadKubeConfig(o.kubeconfig, o.context);
-  if (o.install) {
-    if (typeof mod.install !== 'function') throw new UsageError(`controller module ${file} has nothing to install (no exported install function)`);
+  if (o.install && typeof mod.install === 'function') {
     log.info('installing', { module: file, server: kc.getCurrentCluster()?.server });
     await mod.install(kc, log);
   }
@@ -223,6 +222,10 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   name = identity(exported, manager.getControllers(), file);
   const hooks = { webhookBindAddress: o.webhookBindAddress ?? ':9443', webhookCertDir: o.webhookCertDir ?? defaultCertDir(), webhookUrl: o.webhookUrl };
   if (o.install) {
+    // Known only after setup: whether the module registered webhooks to write configurations for.
+    if (typeof mod.install !== 'function' && manager.webhooks().length === 0) {
+      throw new UsageError(`controller module ${file} has nothing to install (no exported install function and no webhooks)`);
+    }
     const problem = checkWebhookInstall(hooks, manager);
     if (problem) throw new UsageError(problem);
     await installWebhooks(hooks, manager, kc, defaultLeaseName(name), log);

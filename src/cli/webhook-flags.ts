@@ -47,7 +47,7 @@ With --install, a MutatingWebhookConfiguration and a ValidatingWebhookConfigurat
 are applied in the kubeconfig's workspace: kcp calls them for the export's resources in every consumer workspace.
 They call --webhook-url plus each path and trust ca.crt from the cert dir (else tls.crt).`;
 
-/** Fails fast, before anything is installed, when `--install` would need what is missing. */
+/** What `--install` misses to write the webhook configurations (the URL, the CA), or undefined. */
 export function checkWebhookInstall(o: WebhookFlags, manager: Manager): string | undefined {
   if (manager.webhooks().length === 0) return undefined;
   if (!o.webhookUrl) return '--install with webhooks needs --webhook-url (the https URL at which kcp reaches this process)';

@@ -1,4 +1,5 @@
 /** The manager's webhook server over real HTTPS: reviews, refusals, metrics, readiness, certificate reload. */
+import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as https from 'node:https';
 import * as os from 'node:os';
@@ -226,6 +227,10 @@ describe('webhook certificate watcher', () => {
       expect(w.pair).to.deep.equal(other.serving);
       expect(reads).to.deep.equal([true, false, true]);
       expect(() => new CertWatcher({ dir: path.join(dir, 'absent') })).to.throw(/cannot load the webhook serving certificate from .*absent/);
+      // Writing again keeps the CA in the folder, so configurations trusting it stay valid.
+      const again = await writeWebhookCertificates(dir, { hosts: ['localhost'] });
+      expect(again.ca).to.deep.equal(a.ca);
+      expect(new X509Certificate(again.serving.cert).verify(new X509Certificate(a.ca.cert).publicKey)).to.equal(true);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
