@@ -217,9 +217,10 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   }
   // A process that neither reconciles nor admits anything is a mistake, not a state to run in.
   if (manager.getControllers().length === 0 && manager.webhooks().length === 0) {
-    throw new UsageError(`controller module ${file} registered no controllers: its setup(manager) must call manager.controller(name)...reconcile(fn) or manager.webhook(type)`);
+    throw new UsageError(`controller module ${file} registered no controllers or webhooks: its setup(manager) must call manager.controller(name)...reconcile(fn) or manager.webhook(type)...`);
   }
-  name = identity(exported, manager.getControllers(), file);
+  // A module of webhooks only, without a name export, keeps its file's name.
+  if (exported !== undefined || manager.getControllers().length > 0) name = identity(exported, manager.getControllers(), file);
   const hooks = { webhookBindAddress: o.webhookBindAddress ?? ':9443', webhookCertDir: o.webhookCertDir ?? defaultCertDir(), webhookUrl: o.webhookUrl };
   if (o.install) {
     // Known only after setup: whether the module registered webhooks to write configurations for.
@@ -285,7 +286,7 @@ The module's name is its \`export const name\`, else the name of the first contr
 (not its file name): it is the reportingController of the Events it records and the default Lease name,
 kcp-mc-<name>. A module that exports its own provider() gets it as eventSource; without a name export
 that is the file's name, as the provider is built before setup runs. A module that registers no
-controllers is a configuration mistake.
+controllers and no webhooks is a configuration mistake.
 ${SHARDING_HELP}
 ${WEBHOOK_HELP}
 
