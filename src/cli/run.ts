@@ -22,6 +22,7 @@ import { defaultLeaseName, moduleName } from './identity.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 import { moduleLoadFailure } from './module-errors.js';
 import { parseDuration } from './duration.js';
+import { bindAddressArg } from './bind-address.js';
 import { addShardingOptions, SHARDING_HELP, shardingFrom, type ShardingFlags } from './sharding-flags.js';
 import { addWebhookOptions, checkWebhookInstall, installWebhooks, WEBHOOK_HELP, type WebhookFlags } from './webhook-flags.js';
 
@@ -142,15 +143,6 @@ function checkLeaseTimings(o: RunOptions): void {
   if (!(renew > 1.2 * retry)) throw new UsageError(`--leader-election-renew-deadline (${renew} ms) must be greater than 1.2 × --leader-election-retry-period (${retry} ms)`);
 }
 
-function bindAddress(v: string): string {
-  try {
-    parseBindAddress(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-  return v;
-}
-
 /** The module's own provider, or an APIExportProvider on the endpoint slice. */
 async function moduleProvider(mod: ControllerModule, file: string, kc: KubeConfig, ctx: ProviderContext): Promise<Provider> {
   if (!mod.provider) {
@@ -267,8 +259,8 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the provider workspace (holding the APIExportEndpointSlice)').env('KCP_MC_KUBECONFIG'))
     .addOption(new Option('--context <name>', 'kubeconfig context').env('KCP_MC_CONTEXT'))
     .addOption(new Option('--endpointslice <name>', 'APIExportEndpointSlice name').env('KCP_MC_ENDPOINTSLICE'))
-    .addOption(new Option('--metrics-bind-address <addr>', 'address of /metrics (0 disables)').default(':8080').env('KCP_MC_METRICS_BIND_ADDRESS').argParser(bindAddress))
-    .addOption(new Option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz (0 disables)').default(':8081').env('KCP_MC_HEALTH_PROBE_BIND_ADDRESS').argParser(bindAddress))
+    .addOption(new Option('--metrics-bind-address <addr>', 'address of /metrics (0 disables)').default(':8080').env('KCP_MC_METRICS_BIND_ADDRESS').argParser(bindAddressArg))
+    .addOption(new Option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz (0 disables)').default(':8081').env('KCP_MC_HEALTH_PROBE_BIND_ADDRESS').argParser(bindAddressArg))
     .addOption(new Option('--install', "apply the module's APIs (schema, export, endpoint slice) in the kubeconfig's workspace first; idempotent").env('KCP_MC_INSTALL'))
     .addOption(new Option('--leader-elect', 'hold a Lease so that one replica works at a time').env('KCP_MC_LEADER_ELECT'))
     .addOption(new Option('--leader-election-id <name>', 'Lease name (default kcp-mc-<name>, the module\'s name: see below)').env('KCP_MC_LEADER_ELECTION_ID'))

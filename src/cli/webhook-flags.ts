@@ -3,7 +3,8 @@ import type { KubeConfig } from '@kubernetes/client-node';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ClusterClient, Transport } from '../client/index.js';
 import type { Logger } from '../log/index.js';
-import { parseBindAddress, type Manager } from '../manager/index.js';
+import type { Manager } from '../manager/index.js';
+import { bindAddressArg } from './bind-address.js';
 import { caBundleFromCertDir, defaultCertDir, installWebhookConfigurations, webhookURLProblem } from '../webhook/index.js';
 
 /** The webhook part of `kcp-mc run`'s options, after flags and environment. */
@@ -16,15 +17,6 @@ export interface WebhookFlags {
   webhookUrl?: string;
 }
 
-function bindAddress(v: string): string {
-  try {
-    parseBindAddress(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-  return v;
-}
-
 function webhookURL(v: string): string {
   const problem = webhookURLProblem(v);
   if (problem) throw new InvalidArgumentError(problem);
@@ -34,7 +26,7 @@ function webhookURL(v: string): string {
 /** Adds the webhook flags (each also `KCP_MC_<FLAG>`). */
 export function addWebhookOptions(cmd: Command): Command {
   return cmd
-    .addOption(new Option('--webhook-bind-address <addr>', 'address of the HTTPS webhook server, started when the module registers webhooks (0 disables)').default(':9443').env('KCP_MC_WEBHOOK_BIND_ADDRESS').argParser(bindAddress))
+    .addOption(new Option('--webhook-bind-address <addr>', 'address of the HTTPS webhook server, started when the module registers webhooks (0 disables)').default(':9443').env('KCP_MC_WEBHOOK_BIND_ADDRESS').argParser(bindAddressArg))
     .addOption(new Option('--webhook-cert-dir <dir>', 'folder of the serving certificate (tls.crt, tls.key), reloaded when the files change').default(defaultCertDir()).env('KCP_MC_WEBHOOK_CERT_DIR'))
     .addOption(new Option('--webhook-url <url>', 'https://host:port at which kcp calls this process\'s webhooks (kcp has no Services); with --install the webhook configurations point there').env('KCP_MC_WEBHOOK_URL').argParser(webhookURL));
 }

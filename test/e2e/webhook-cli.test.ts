@@ -7,7 +7,6 @@
 import { spawnSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
 import * as fs from 'node:fs';
-import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
@@ -15,6 +14,7 @@ import type { RunningServer } from '../../src/server/index.js';
 import { childEnv, CLI, REPO, Run, killRuns, writeKubeconfig } from '../support/cli.js';
 import type { Obj } from '../support/kcp.js';
 import { bindingTo, cowboysExport, cowboysSchema, inCluster, kubectlFor } from '../support/kubectl.js';
+import { closedPort } from '../support/runtime.js';
 import { eventually, start } from '../support/server.js';
 
 const PROVIDER = `${cowboysSchema(
@@ -38,14 +38,6 @@ export default function setup(manager) {
   });
 }
 `;
-
-async function freePort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
 
 describe('webhooks from kcp-mc (e2e)', function () {
   this.timeout(60_000);
@@ -100,7 +92,7 @@ describe('webhooks from kcp-mc (e2e)', function () {
   });
 
   it('kcp-mc run --install serves the webhook and writes its configuration; the server calls it for a consumer', async () => {
-    const port = await freePort();
+    const port = await closedPort();
     const r = new Run(
       [modulePath, '--kubeconfig', kubeconfig, '--endpointslice', 'wildwest', '--install', '--webhook-bind-address', `127.0.0.1:${port}`, '--metrics-bind-address', '0', '--health-probe-bind-address', '0'],
       { KCP_MC_WEBHOOK_URL: `https://127.0.0.1:${port}`, KCP_MC_WEBHOOK_CERT_DIR: certDir },

@@ -11,7 +11,7 @@ import { expect } from 'chai';
 import { ClusterClient, Transport, type KubernetesObject } from '../../src/client/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { installWebhookConfigurations, WebhookDenied, writeWebhookCertificates } from '../../src/webhook/index.js';
-import { bindingTo, cowboysExport, cowboysSchema, inCluster, kubectlFor } from '../support/kubectl.js';
+import { bindingTo, cowboysProvider, inCluster, kubectlFor } from '../support/kubectl.js';
 import type { Obj } from '../support/kcp.js';
 import { runManager } from '../support/runtime.js';
 import { eventually, kubeConfigFor, start } from '../support/server.js';
@@ -21,15 +21,7 @@ interface Cowboy extends KubernetesObject {
 }
 const COWBOY = { apiVersion: 'wildwest.dev/v1alpha1', kind: 'Cowboy' } as const;
 
-const PROVIDER = `${cowboysSchema(
-  `  - name: v1alpha1
-    served: true
-    storage: true
-    subresources: {status: {}}
-    schema: {type: object, properties: {spec: {type: object, required: [size], properties: {size: {type: integer}, color: {type: string}}}, status: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
-`,
-)}---
-${cowboysExport('wildwest')}`;
+const PROVIDER = cowboysProvider();
 
 const cowboy = (name: string, spec: Obj) => JSON.stringify({ apiVersion: 'wildwest.dev/v1alpha1', kind: 'Cowboy', metadata: { name, namespace: 'default' }, spec });
 
