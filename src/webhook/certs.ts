@@ -51,7 +51,7 @@ function pem(label: string, der: ArrayBuffer | Uint8Array): string {
   return `-----BEGIN ${label}-----\n${b64}\n-----END ${label}-----\n`;
 }
 
-function unpem(text: string, label: string): Uint8Array {
+function unpem(text: string, label: string): Uint8Array<ArrayBuffer> {
   const m = new RegExp(`-----BEGIN ${label}-----([^-]+)-----END ${label}-----`).exec(text);
   if (!m) throw new Error(`no ${label} PEM block`);
   return new Uint8Array(Buffer.from(m[1]!.replace(/\s+/g, ''), 'base64'));
