@@ -176,6 +176,7 @@ export class Manager {
       engaged: (name) => this.lifecycle.get(name)?.cluster ?? this.lifecycle.list().find((r) => r.cluster.informerCluster === name)?.cluster,
       register: (reg, handler) => {
         if (!this.webhookServer) {
+          if (this.running) throw new Error('register the first webhook before manager.start(): the webhook server starts with the manager');
           const o = this.opts.webhook ?? {};
           this.webhookServer = new WebhookServer({ certDir: o.certDir, certName: o.certName, keyName: o.keyName, log: this.log, metrics: this.metrics.webhook });
           if (parseBindAddress(o.bindAddress ?? ':9443')) this.health.addReadyzCheck('webhook', this.webhookServer.readyCheck());

@@ -191,6 +191,18 @@ describe('webhook server', function () {
     expect(metric(text, 'certwatcher_read_certificate_errors_total')).to.equal(0);
   });
 
+  it('refuses a first webhook registered once the manager runs, as its server starts with the manager', async () => {
+    const m = new Manager({ provider: new FakeProvider(), log: new Logger({ write: () => undefined }), metrics: { registry: new RuntimeMetrics({ defaultMetrics: false }) } });
+    const ctl = new AbortController();
+    const done = m.start({ signal: ctl.signal });
+    try {
+      expect(() => m.webhook<Widget>(WIDGET).default(() => undefined)).to.throw('register the first webhook before manager.start(): the webhook server starts with the manager');
+    } finally {
+      ctl.abort();
+      await done;
+    }
+  });
+
   it('refuses a second registration of a path', () => {
     expect(() => manager.webhook<Widget>(WIDGET).default(() => undefined)).to.throw("can't register duplicate path: /mutate-example-dev-v1alpha1-widget");
   });
