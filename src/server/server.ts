@@ -169,7 +169,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const apis = installApis(topo);
   const tenancy = installTenancy(topo);
   installVirtualWorkspaces(topo);
-  installWebhooks(topo, (cluster, group, resource) => webhookConfigurationCluster(topo, cluster, group, resource));
+  const webhooks = installWebhooks(topo, (cluster, group, resource) => webhookConfigurationCluster(topo, cluster, group, resource));
   const shardOf = (cluster: string) => topo.shardOf(cluster);
 
   const createLogicalCluster = (name = randomClusterName(), o: { path?: string; shard?: number } = {}): string => {
@@ -270,6 +270,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         await Promise.all(closing);
         tenancy.stop();
         apis.stop();
+        webhooks.stop();
         for (const sh of shards) sh.close();
         if (ownDir) fs.rmSync(rootDir, { recursive: true, force: true });
       })()),

@@ -30,6 +30,8 @@ interface Received {
 function paint(object: Obj): Obj[] {
   const ops: Obj[] = object['metadata']['labels'] ? [{ op: 'add', path: '/metadata/labels/painted', value: 'yes' }] : [{ op: 'add', path: '/metadata/labels', value: { painted: 'yes' } }];
   if (object['kind'] === 'Cowboy' && object['spec']?.['size'] === undefined) ops.push({ op: 'add', path: '/spec/size', value: 1 });
+  // Dropped by the server: writes of the main resource do not change the status.
+  if (object['kind'] === 'Cowboy') ops.push({ op: 'add', path: '/status', value: { painted: true } });
   return ops;
 }
 
@@ -60,6 +62,10 @@ function answer(p: string, request: Obj): Obj | undefined {
       return { ...allow, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(paint(object))).toString('base64'), warnings: ['painted'] };
     case '/slow':
       return undefined;
+    case '/bad-uid':
+      return { ...allow, uid: 'nope' };
+    case '/patch-without-type':
+      return { ...allow, patch: Buffer.from('[]').toString('base64') };
     default:
       return allow;
   }
@@ -127,7 +133,9 @@ describe('reference server: admission webhooks (kubectl)', function () {
           return;
         }
         res.writeHead(200, { 'Content-Type': 'application/json' });
-        res.end(JSON.stringify({ apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview', response }));
+        // controller-runtime answers a request it cannot read with a bare response over HTTP 200.
+        const envelope = p === '/no-envelope' ? {} : { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' };
+        res.end(JSON.stringify({ ...envelope, response }));
       });
     });
     await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
@@ -223,6 +231,15 @@ describe('reference server: admission webhooks (kubectl)', function () {
     const validated = reviews('/record')[0]!['object'];
     expect(validated['metadata']['labels']).to.deep.equal({ keep: 'me', painted: 'yes' });
     expect(validated['metadata']['uid']).to.equal(got['metadata']['uid']);
+
+    // generateName: mutating webhooks see no name yet; validating ones see the name and uid that are stored.
+    const generated = JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { generateName: 'gen-', namespace: 'default' }, data: { color: 'green' } });
+    const created = JSON.parse(await kubectl('root:wh-mutate', ['create', '-f', '-', '-o', 'json'], generated)) as Obj;
+    const mutating = reviews('/mutate')[1]!;
+    expect([mutating['name'], mutating['object']['metadata']['name']]).to.deep.equal(['', undefined]);
+    const validating = reviews('/record')[1]!;
+    expect([validating['name'], validating['object']['metadata']['uid']]).to.deep.equal([created['metadata']['name'], created['metadata']['uid']]);
+    expect(created['metadata']['name']).to.match(/^gen-[a-z0-9]{5}$/);
   });
 
   it('with the webhook down, failurePolicy Fail refuses with kube\'s message and Ignore admits', async () => {
@@ -239,6 +256,23 @@ describe('reference server: admission webhooks (kubectl)', function () {
     await workspace('wh-down-ignore', configuration('Validating', 'down.colors.example.com', down, configMapRules, { failurePolicy: 'Ignore' }));
     await kubectl('root:wh-down-ignore', ['create', '-f', '-'], configMap('x', 'blue'));
     expect((await getJSON('root:wh-down-ignore', ['get', 'configmap', 'x', '-n', 'default']))['data']).to.deep.equal({ color: 'blue' });
+  });
+
+  it('treats an answer kube would not accept as a failed call', async () => {
+    const cases: [string, 'Validating' | 'Mutating', string][] = [
+      ['/bad-uid', 'Validating', 'received invalid webhook response: expected response.uid="<uid>", got "nope"'],
+      ['/no-envelope', 'Validating', 'received invalid webhook response: expected webhook response of admission.k8s.io/v1, Kind=AdmissionReview, got /, Kind='],
+      ['/patch-without-type', 'Validating', 'received invalid webhook response: validating webhook may not return response.patch'],
+      ['/patch-without-type', 'Mutating', 'received invalid webhook response: webhook returned response.patch but not response.patchType'],
+    ];
+    for (const [i, [p, kind, why]] of cases.entries()) {
+      const cluster = await workspace(`wh-invalid-${i}`, configuration(kind, 'odd.colors.example.com', `${hookURL}${p}`, configMapRules));
+      const r = await raw(srv, 'POST', `/clusters/${cluster}/api/v1/namespaces/default/configmaps`, configMap('x', 'blue'));
+      const uid = reviews(p).at(-1)!['uid'] as string;
+      const expected = `failed calling webhook "odd.colors.example.com": ${why.replace('<uid>', uid)}`;
+      expect([r.status, r.json['reason'], r.json['message']], p).to.deep.equal([500, 'InternalError', `Internal error occurred: ${expected}`]);
+      expect((r.json['details'] as Obj)['causes']).to.deep.equal([{ message: expected }]);
+    }
   });
 
   it('refuses a certificate its caBundle does not trust', async () => {
@@ -293,7 +327,7 @@ describe('reference server: admission webhooks (kubectl)', function () {
 
   it('admits a bound resource with the APIExport workspace\'s webhooks only, mutating before schema validation', async () => {
     const provider = 'root:wh-provider';
-    await workspace(
+    const providerCluster = await workspace(
       'wh-provider',
       configuration('Mutating', 'paint.cowboys.example.com', `${hookURL}/mutate`, cowboyRules),
       configuration('Validating', 'deny.cowboys.example.com', `${hookURL}/deny-red`, cowboyRules),
@@ -315,6 +349,7 @@ describe('reference server: admission webhooks (kubectl)', function () {
     const got = await getJSON('root:wh-consumer', ['get', 'cowboys', 'lucky', '-n', 'default']);
     expect(got['spec']).to.deep.equal({ color: 'blue', size: 1 });
     expect(got['metadata']['labels']).to.deep.equal({ painted: 'yes' });
+    expect(got['status']).to.equal(undefined);
     expect(reviews('/mutate')[0]!['object']['metadata']['annotations']['kcp.io/cluster']).to.equal(consumer);
     expect(reviews('/deny-red')[0]!['object']['metadata']['annotations']['kcp.io/cluster']).to.equal(consumer);
 
@@ -329,7 +364,14 @@ describe('reference server: admission webhooks (kubectl)', function () {
     const status = await kubectlFails('root:wh-consumer', ['patch', 'cowboy', 'lucky', '-n', 'default', '--subresource=status', '--type=merge', '-p', '{"status":{"ok":true}}']);
     expect(status.trim()).to.equal('Error from server (Forbidden): admission webhook "status.cowboys.example.com" denied the request: status is written by the provider only');
     expect(reviews('/deny-status')[0]).to.deep.include({ subResource: 'status', requestSubResource: 'status', operation: 'UPDATE' });
+    // The provider's own writes through the APIExport virtual workspace are admitted in the consumer cluster, by its webhooks.
+    const vw = ['--server', `${srv.url}/services/apiexport/${providerCluster}/wildwest/clusters/${consumer}`];
+    const viaVW = await k.kubectlFails([...vw, 'patch', 'cowboy', 'lucky', '-n', 'default', '--subresource=status', '--type=merge', '-p', '{"status":{"ok":true}}']);
+    expect(viaVW.trim()).to.equal('Error from server (Forbidden): admission webhook "status.cowboys.example.com" denied the request: status is written by the provider only');
+    expect(reviews('/deny-status')[1]!['object']['metadata']['annotations']['kcp.io/cluster']).to.equal(consumer);
     await kubectl('root:wh-consumer', ['label', 'cowboy', 'lucky', '-n', 'default', 'spec=patched']);
-    expect(reviews('/deny-status')).to.have.length(1);
+    expect(reviews('/deny-status')).to.have.length(2);
+    const relabelled = await getJSON('root:wh-consumer', ['get', 'cowboys', 'lucky', '-n', 'default']);
+    expect([relabelled['metadata']['labels'], relabelled['status']]).to.deep.equal([{ painted: 'yes', spec: 'patched' }, undefined]);
   });
 });

@@ -1,4 +1,5 @@
 import { expect } from 'chai';
+import { admissionReview } from '../../src/server/admission/call.js';
 import { webhooksOf, type Webhook } from '../../src/server/admission/configs.js';
 import { matchWebhooks, type MatchAttributes, type Operation } from '../../src/server/admission/match.js';
 import { BUILTIN_RESOURCES } from '../../src/server/builtins.js';
@@ -98,5 +99,47 @@ describe('admission webhook matching', () => {
     expect(reaches(h, attrs(WIDGETS_V1, { labels: {} }))).to.equal(false);
     expect(reaches(h, attrs(WIDGETS_V1, { op: 'UPDATE', labels: {}, oldLabels: { app: 'x' } }))).to.equal(true);
     expect(reaches(h, attrs(WIDGETS_V1, { op: 'DELETE', oldLabels: { app: 'y' } }))).to.equal(false);
+  });
+});
+
+describe('AdmissionReview requests', () => {
+  const user = { name: 'alice', uid: 'u-1', groups: ['team'] };
+  it('names the matched version in kind and resource, and the addressed one in requestKind and requestResource', () => {
+    const object = { apiVersion: 'example.com/v2', kind: 'Widget', metadata: { name: 'w' } } as KubeObject;
+    const review = admissionReview(
+      { operation: 'UPDATE', def: WIDGETS_V2, requestDef: WIDGETS_V1, subresource: 'status', name: 'w', namespace: 'default', object, oldObject: object, user, dryRun: true, fieldManager: 'kubectl' },
+      'uid-1',
+    );
+    expect(review).to.deep.equal({
+      apiVersion: 'admission.k8s.io/v1',
+      kind: 'AdmissionReview',
+      request: {
+        uid: 'uid-1',
+        kind: { group: 'example.com', version: 'v2', kind: 'Widget' },
+        resource: { group: 'example.com', version: 'v2', resource: 'widgets' },
+        subResource: 'status',
+        requestKind: { group: 'example.com', version: 'v1', kind: 'Widget' },
+        requestResource: { group: 'example.com', version: 'v1', resource: 'widgets' },
+        requestSubResource: 'status',
+        name: 'w',
+        namespace: 'default',
+        operation: 'UPDATE',
+        userInfo: { username: 'alice', uid: 'u-1', groups: ['team'] },
+        object: object as unknown as Json,
+        oldObject: object as unknown as Json,
+        dryRun: true,
+        options: { kind: 'UpdateOptions', apiVersion: 'meta.k8s.io/v1', dryRun: ['All'], fieldManager: 'kubectl' },
+      },
+    });
+  });
+
+  it('omits the namespace of a cluster-scoped object and sends a null object on DELETE', () => {
+    const old = { apiVersion: 'example.com/v1', kind: 'Widget', metadata: { name: 'g' } } as KubeObject;
+    const { request } = admissionReview(
+      { operation: 'DELETE', def: CLUSTER_SCOPED, requestDef: CLUSTER_SCOPED, subresource: '', name: 'g', namespace: '', object: undefined, oldObject: old, user, dryRun: false, fieldManager: undefined },
+      'uid-2',
+    ) as { request: Record<string, Json> };
+    expect(Object.keys(request)).to.not.include.members(['namespace', 'subResource', 'requestSubResource']);
+    expect([request['object'], request['dryRun'], request['options']]).to.deep.equal([null, false, { kind: 'DeleteOptions', apiVersion: 'meta.k8s.io/v1' }]);
   });
 });

@@ -4,7 +4,7 @@
  * more round for `reinvocationPolicy: IfNeeded`), the result is pruned and validated against the
  * schema, then validating webhooks run in parallel. Denials and failures read as kube's.
  */
-import { ApiError } from '../errors.js';
+import { ApiError, type StatusCause } from '../errors.js';
 import { deepEqual, isObject } from '../json.js';
 import type { RequestContext } from '../objects.js';
 import { jsonPatch } from '../patch.js';
@@ -42,9 +42,16 @@ function exempt(def: ResourceDef): boolean {
   return def.group === ADMISSIONREGISTRATION_GROUP;
 }
 
+// Stored objects are replaced on every write, never changed in place: a parse per stored version.
+const parsed = new WeakMap<KubeObject, Webhook[]>();
+
 function byConfiguration(configs: readonly KubeObject[], mutating: boolean): Webhook[] {
   const sorted = [...configs].sort((a, b) => ((a.metadata.name ?? '') < (b.metadata.name ?? '') ? -1 : 1));
-  return sorted.flatMap((c) => webhooksOf(c, mutating));
+  return sorted.flatMap((c) => {
+    let hooks = parsed.get(c);
+    if (!hooks) parsed.set(c, (hooks = webhooksOf(c, mutating)));
+    return hooks;
+  });
 }
 
 function clone<T>(v: T): T {
@@ -66,9 +73,9 @@ function denial(name: string, status: JsonObject | undefined): ApiError {
   return new ApiError(code, reason, text, details);
 }
 
-/** kube's NewInternalError: 500 with the error text as the only cause. */
+/** kube's NewInternalError: 500 with the error text as the only cause (its empty reason and field omitted). */
 function internalError(text: string): ApiError {
-  return new ApiError(500, 'InternalError', `Internal error occurred: ${text}`, { causes: [{ reason: '', message: text, field: '' }] });
+  return new ApiError(500, 'InternalError', `Internal error occurred: ${text}`, { causes: [{ message: text } as StatusCause] });
 }
 
 /** Dispatches admission webhooks for one server. */

@@ -14,6 +14,13 @@ export { WebhookDispatcher, CLUSTER_ANNOTATION } from './dispatch.js';
 export type { WebhookSources, Admission } from './dispatch.js';
 export { Webhooks, validateAdmitted } from './round.js';
 
+/** What `installWebhooks` started. */
+export interface WebhookLayer {
+  readonly dispatcher: WebhookDispatcher;
+  /** Ends the commit subscription. */
+  stop(): void;
+}
+
 /** Defaults and validates webhook configurations on their way to storage (kube's 422s). */
 const configurationAdmission: AdmissionPlugin = (op, _ctx, def, obj) => {
   if (op === 'DELETE') return;
@@ -26,7 +33,7 @@ const configurationAdmission: AdmissionPlugin = (op, _ctx, def, obj) => {
  * through them; `configurationCluster` picks whose configurations apply (kcp: the APIExport's
  * workspace for a bound resource).
  */
-export function installWebhooks(topo: Topology, configurationCluster: (cluster: string, group: string, resource: string) => string): WebhookDispatcher {
+export function installWebhooks(topo: Topology, configurationCluster: (cluster: string, group: string, resource: string) => string): WebhookLayer {
   topo.addResourceSource(() => WEBHOOK_CONFIGURATION_DEFS);
   topo.addAdmission(configurationAdmission);
   const dispatcher = new WebhookDispatcher({
@@ -35,7 +42,16 @@ export function installWebhooks(topo: Topology, configurationCluster: (cluster: 
     namespace: (cluster, name) => topo.shardOf(cluster)?.store.get(NAMESPACES, cluster, '', name),
     resources: (cluster) => topo.shardOf(cluster)?.svc.registry.resourcesFor(cluster) ?? [],
   });
-  const webhooks = new Webhooks(dispatcher);
+  // Writes skip admission entirely while no configuration exists anywhere (the common case).
+  const isConfiguration = (storage: string) => storage === MUTATING_CONFIGURATIONS || storage === VALIDATING_CONFIGURATIONS;
+  let configurations = 0;
+  for (const shard of topo.shards) for (const e of shard.store.entries()) if (isConfiguration(e.storage)) configurations++;
+  const unsubscribe = topo.onCommit(({ event }) => {
+    if (!isConfiguration(event.storage)) return;
+    if (event.type === 'ADDED') configurations++;
+    else if (event.type === 'DELETED') configurations--;
+  });
+  const webhooks = new Webhooks(dispatcher, () => configurations > 0);
   for (const shard of topo.shards) shard.svc.webhooks = webhooks;
-  return dispatcher;
+  return { dispatcher, stop: unsubscribe };
 }

@@ -106,9 +106,23 @@ class Round implements DeferredAdmission {
       if (mutated || this.deferred) object = validateAdmitted(def, object);
     }
     await this.dispatcher.validate({ ...a, object });
-    const out = object ? this.toStorage(def, p.input, object) : p.input;
+    const out = object ? keepStatusRules(def, this.subresource, p.input, this.toStorage(def, p.input, object)) : p.input;
     this.admitted.set(p.key, out);
   }
+}
+
+/**
+ * kube's PrepareForCreate/PrepareForUpdate run after mutating admission: where a status subresource
+ * exists, a write of the main resource keeps the status it had before admission, and a status write
+ * keeps everything but the status (managedFields aside).
+ */
+function keepStatusRules(def: ResourceDef, subresource: string, input: KubeObject, admitted: KubeObject): KubeObject {
+  if (!def.statusSubresource) return admitted;
+  const out: KubeObject = subresource === 'status' ? { ...input, metadata: { ...input.metadata, managedFields: admitted.metadata.managedFields } } : { ...admitted };
+  const status = subresource === 'status' ? admitted['status'] : input['status'];
+  if (status === undefined) delete out['status'];
+  else out['status'] = status;
+  return out;
 }
 
 /** Copies the server-set metadata of `from` onto `to`, and the generated name when `name`. */
@@ -127,9 +141,14 @@ const MAX_RUNS = 8;
 
 /** Webhook admission for the writes of every shard. */
 export class Webhooks implements WebhookAdmission {
-  constructor(readonly dispatcher: WebhookDispatcher) {}
+  constructor(
+    readonly dispatcher: WebhookDispatcher,
+    /** Whether any configuration exists; writes go straight through while none does. */
+    private readonly configured: () => boolean,
+  ) {}
 
   async run<T>(svc: ObjectService, ctx: RequestContext, subresource: string | undefined, write: () => T): Promise<T> {
+    if (!this.configured()) return write();
     const round = new Round(this.dispatcher, svc, ctx, subresource ?? '');
     ctx.admission = round;
     try {
