@@ -20,3 +20,4 @@ export * from './manager/index.js';
 export * from './sharding/index.js';
 export * from './module/index.js';
 export * from './api/index.js';
+export * from './webhook/index.js';

@@ -15,18 +15,10 @@ import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
 import { createServingCert } from '../../src/server/tls.js';
 import type { Obj } from '../support/kcp.js';
-import { bindingTo, cowboysExport, cowboysSchema, inCluster, kubectlFor } from '../support/kubectl.js';
+import { bindingTo, cowboysProvider, inCluster, kubectlFor } from '../support/kubectl.js';
 import { raw, start } from '../support/server.js';
 
-const PROVIDER = `${cowboysSchema(
-  `  - name: v1alpha1
-    served: true
-    storage: true
-    subresources: {status: {}}
-    schema: {type: object, properties: {spec: {type: object, required: [size], properties: {size: {type: integer}, color: {type: string}}}, status: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
-`,
-)}---
-${cowboysExport('wildwest')}`;
+const PROVIDER = cowboysProvider();
 
 /** A review the webhook received: the path it was sent to and its `request`. */
 interface Received {
