@@ -80,7 +80,7 @@ function enumOf(values: unknown[], path: string): OpenAPISchema {
 /** Collapses an anyOf/oneOf into one structural node, or explains why it cannot. */
 function union(members: unknown[], rest: Node, path: string, kw: string): OpenAPISchema {
   const lits = members.map(literals);
-  if (lits.every((l) => l !== undefined)) return { ...convertNode(rest, path, true), ...enumOf(lits.flat(), path) };
+  if (lits.every((l) => l !== undefined)) return { ...enumOf(lits.flat(), path), ...convertNode(rest, path, true) };
   const nonNull = members.filter((m) => !(isNode(m) && m['type'] === 'null'));
   if (nonNull.length < members.length) {
     const inner = nonNull.length === 1 ? nonNull[0] : { [kw]: nonNull };
@@ -133,7 +133,7 @@ function convertNode(s: Node, path: string, typeFromElsewhere = false): OpenAPIS
   if (s['uniqueItems'] === true) fail(`${path}.uniqueItems`, 'uniqueItems is not supported by apiextensions (use x-kubernetes-list-type: set)');
   if (s['not'] !== undefined) fail(`${path}.not`, 'not is not supported here: write the rule as x-kubernetes-validations');
   const lits = literals(s);
-  if (lits !== undefined) return { ...out, ...enumOf(lits, path) };
+  if (lits !== undefined) return { ...enumOf(lits, path), ...out };
   const type = s['type'];
   if (Array.isArray(type)) fail(`${path}.type`, `a list of types (${type.join(', ')}) is not structural`);
   if (type === undefined) {
