@@ -126,7 +126,7 @@ function convertNode(s: Node, path: string, typeFromElsewhere = false): OpenAPIS
         out[k === 'exclusiveMinimum' ? 'minimum' : 'maximum'] = v;
         out[k] = true;
       } else out[k] = json(v, `${path}.${k}`);
-    } else if (!['type', 'const', 'enum', 'properties', 'required', 'items', 'additionalProperties', 'patternProperties', 'not', 'uniqueItems'].includes(k)) {
+    } else if (!['type', 'const', 'enum', 'properties', 'required', 'items', 'additionalProperties', 'patternProperties', 'not', 'uniqueItems', 'additionalItems', 'prefixItems'].includes(k)) {
       fail(`${path}.${k}`, `${k} is not supported by apiextensions`);
     }
   }
