@@ -4,7 +4,8 @@
  * fields; int-or-string; CEL) converted into an output directory, applied to the reference server
  * with kubectl and bound from a tenant that then creates and lists objects; unchanged
  * schemas keeping their names on a later run, changed ones renamed; bad input one line per file,
- * exit code 2.
+ * exit code 2. And `kcp-mc run <module> --install` installing the module's `apis`, then watching
+ * their export's endpoint slice.
  */
 import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -14,9 +15,9 @@ import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { load, loadAll } from 'js-yaml';
 import type { RunningServer } from '../../src/server/index.js';
-import { CLI, childEnv } from '../support/cli.js';
+import { CLI, Run, childEnv, writeKubeconfig } from '../support/cli.js';
 import { createWorkspace, type Obj } from '../support/kcp.js';
-import { eventually, start } from '../support/server.js';
+import { eventually, raw, start } from '../support/server.js';
 
 const exec = promisify(execFile);
 const CRDS = path.resolve('test/fixtures/crds');
@@ -150,5 +151,21 @@ describe('kcp-mc apigen (e2e)', function () {
     const noApis = await apigen([path.resolve('dist/src/log/index.js')]);
     expect(noApis.code).to.equal(2);
     expect(noApis.stderr).to.match(/exports no apis/);
+  });
+
+  it('kcp-mc run <module> --install installs the module\'s apis and watches their export\'s endpoint slice', async () => {
+    await createWorkspace(srv, 'root', 'run-provider');
+    const run = new Run([MODULE, '--install', '--kubeconfig', writeKubeconfig(dir, srv, 'root:run-provider'), '--metrics-bind-address', '0', '--health-probe-bind-address', '127.0.0.1:0']);
+    try {
+      const started = await run.waitLog((l) => l['msg'] === 'starting', 'starting', 30_000);
+      expect(started['endpointSlice']).to.equal('databases.example.dev');
+      const installed = run.logs().filter((l) => l['msg'] === 'installed').map((l) => l['kind']);
+      expect(installed.slice(0, 3)).to.deep.equal(['APIResourceSchema', 'APIResourceSchema', 'APIExport']);
+      const exp = (await raw(srv, 'GET', '/clusters/root:run-provider/apis/apis.kcp.io/v1alpha2/apiexports/databases.example.dev')).json as Obj;
+      expect(exp['spec'].resources.map((r: Obj) => r['name'])).to.deep.equal(['backups', 'databases']);
+      expect((await run.stop('SIGTERM')).code).to.equal(0);
+    } finally {
+      if (run.child.exitCode === null) await run.stop('SIGKILL');
+    }
   });
 });
