@@ -3,7 +3,7 @@
  * and the APIExport), the manifests and their content-hashed names, `installAPIs` for
  * `kcp-mc run --install`, and the CRD conversion behind `kcp-mc apigen --from-crd`.
  */
-export { defineAPI, pluralOf, type APIDefinition, type APIVersion, type APIObject, type DefinedAPI, type ObjectOf } from './define.js';
+export { defineAPI, pluralOf, type APIDefinition, type APIVersion, type ValidationRule, type WithSpec, type WithStatus, type WithStatusSchema, type APIObject, type DefinedAPI, type ObjectOf } from './define.js';
 export { toStructuralSchema, APIDefinitionError, type OpenAPISchema, type JsonValue } from './openapi.js';
 export { apiManifests, apiExport, apiBinding, resourceSchema, schemaHash, canonicalJSON, type NamingOptions, type ManifestOptions } from './manifests.js';
 export { installAPIs, type InstallOptions } from './install.js';
@@ -17,6 +17,9 @@ export type {
   PermissionClaim,
   PrinterColumn,
   ResourceVersion,
+  ResourceNames,
+  NamedMeta,
+  AcceptedClaim,
   ScaleSubresource,
 } from './types.js';
 /** TypeBox's type builder, to write the schemas `defineAPI` takes (`Type.Object`, `Type.Integer`…). */

@@ -15,6 +15,8 @@ describe('package exports', () => {
       'ClusterEventRecorder', 'finalizer', 'generationChanged', 'controllerOf', 'LOW_PRIORITY',
       // sharding
       'LeaseCoordinator', 'rendezvousOwner', 'defaultShardId',
+      // API authoring
+      'defineAPI', 'Type', 'apiManifests', 'apiBinding', 'installAPIs', 'schemaSpecFromCRD', 'APIDefinitionError',
     ]) {
       expect(lib, name).to.have.property(name);
     }
