@@ -15,6 +15,7 @@ import type { ClusterClient } from '../client/index.js';
 import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
 import type { ControllerModule, ProviderContext } from '../module/index.js';
+import { installModuleAPIs, moduleAPIs, soleExport } from './module-apis.js';
 import { APIExportProvider, ClusterEventRecorder, type Provider } from '../provider/index.js';
 import { defaultCertDir } from '../webhook/index.js';
 import { defaultLeaseName, moduleName } from './identity.js';
@@ -167,11 +168,13 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   const file = resolveController(spec);
   const mod = await loadController(file);
   const kc = await loadKubeConfig(o.kubeconfig, o.context);
-  if (o.install && typeof mod.install === 'function') {
+  const apis = moduleAPIs(mod, file);
+  if (o.install) {
     log.info('installing', { module: file, server: kc.getCurrentCluster()?.server });
-    await mod.install(kc, log);
+    if (apis.length) await installModuleAPIs(kc, apis, log, file);
+    if (typeof mod.install === 'function') await mod.install(kc, log);
   }
-  const endpointSlice = o.endpointslice ?? mod.endpointSlice;
+  const endpointSlice = o.endpointslice ?? mod.endpointSlice ?? soleExport(apis);
   if (!endpointSlice && !mod.provider) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
   // Typed as the contract says, but a module may export anything: identity() checks it.
   const exported: unknown = mod.name;
@@ -213,11 +216,11 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   // A module of webhooks only, without a name export, keeps its file's name.
   if (exported !== undefined || manager.getControllers().length > 0) name = identity(exported, manager.getControllers(), file);
   const hooks = { webhookBindAddress: o.webhookBindAddress ?? ':9443', webhookCertDir: o.webhookCertDir ?? defaultCertDir(), webhookUrl: o.webhookUrl };
-  if (o.install) {
-    // Known only after setup: whether the module registered webhooks to write configurations for.
-    if (typeof mod.install !== 'function' && manager.webhooks().length === 0) {
-      throw new UsageError(`controller module ${file} has nothing to install (no exported install function and no webhooks)`);
-    }
+  // Known only after setup: whether the module registered webhooks to write configurations for.
+  if (o.install && typeof mod.install !== 'function' && !apis.length && manager.webhooks().length === 0) {
+    throw new UsageError(`controller module ${file} has nothing to install (no exported apis, install function or webhooks)`);
+  }
+  if (o.install && manager.webhooks().length > 0) {
     const problem = checkWebhookInstall(hooks, manager);
     if (problem) throw new UsageError(problem);
     await installWebhooks(hooks, manager, kc, defaultLeaseName(name), log);
