@@ -15,7 +15,8 @@ import * as path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { InvalidArgumentError } from 'commander';
-import setupWidgets, { EXPORT_NAME, WIDGET, install, type Widget } from '../../controllers/widgets/index.js';
+import { EXPORT_NAME, WIDGET, apis, setupController, type Widget } from '../../controllers/widgets/index.js';
+import { installAPIs } from '../api/index.js';
 import { isAlreadyExists } from '../client/index.js';
 import { Logger } from '../log/index.js';
 import { Manager } from '../manager/index.js';
@@ -95,7 +96,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const quiet = new Logger({ level: 'error', write: () => undefined });
     const provider = await env.createWorkspace(PROVIDER_PATH);
     const providerKC = env.kubeconfig(PROVIDER_PATH);
-    await install(providerKC, quiet);
+    await installAPIs(providerKC, apis, quiet);
     out.line(`installed the APIExport ${EXPORT_NAME} in ${PROVIDER_PATH} (logical cluster ${provider.name})`);
 
     // Consumer workspaces, each Ready and bound to the export with its claims accepted.
@@ -113,9 +114,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     fs.writeFileSync(kubeconfig, workspaceContexts(srv, ['root', PROVIDER_PATH, ...tenants.map((t) => t.path)]).exportConfig(), { mode: 0o600 });
     const byName = new Map(tenants.map((t) => [t.name, t]));
 
-    // The controller, in-process, with each reconcile shown as it happens.
+    // The controller, in-process, with each reconcile shown as it happens (no webhooks: the controller refuses the bad color).
     const m = new Manager({ provider: new APIExportProvider(providerKC, { endpointSlice: EXPORT_NAME, log: quiet, eventSource: 'widgets' }), log: quiet, gracefulShutdownMs: 2_000 });
-    setupWidgets(m);
+    setupController(m);
     const counts = new Map<string, number>();
     const verbose = n <= 50;
     for (const c of m.getControllers()) {

@@ -2,11 +2,11 @@
  * controllers/widgets in-process on the reference server: install (twice), two tenants bound with
  * the claims accepted, Widgets served with their ConfigMaps, status and conditions, a spec change
  * followed, a bad color refused once without a retry storm, the finalizer deleting the ConfigMap
- * before the Widget, the schema's range and default enforced, nothing crossing workspaces.
+ * before the Widget, the schema's range, default and CEL rule enforced, nothing crossing workspaces.
  */
 import { expect } from 'chai';
-import setup, { EXPORT_NAME, FINALIZER, WIDGET, install } from '../../controllers/widgets/index.js';
-import { APIExportProvider, Logger } from '../../src/index.js';
+import { EXPORT_NAME, FINALIZER, WIDGET, apis, setupController as setup } from '../../controllers/widgets/index.js';
+import { APIExportProvider, Logger, installAPIs } from '../../src/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { bind, createWorkspace, type Claim, type Obj } from '../support/kcp.js';
 import { runWith } from '../support/runtime.js';
@@ -28,8 +28,8 @@ describe('controllers/widgets (reference server)', function () {
     await createWorkspace(srv, 'root', 'widgets-provider');
     const kc = kubeConfigFor(srv, 'root:widgets-provider');
     const quiet = new Logger({ level: 'error', write: () => undefined });
-    await install(kc, quiet);
-    await install(kc, quiet); // idempotent
+    await installAPIs(kc, apis, quiet);
+    await installAPIs(kc, apis, quiet); // idempotent
     for (const t of ['wa', 'wb']) {
       await createWorkspace(srv, 'root', t);
       await bind(srv, `root:${t}`, 'root:widgets-provider', EXPORT_NAME, { claims: CLAIMS });
@@ -86,6 +86,10 @@ describe('controllers/widgets (reference server)', function () {
         const g = (await get('wa', `${WIDGETS}/plain`)).json;
         return g['status'].observedGeneration === g['metadata'].generation && g['metadata'].generation > 1;
       }, 'observedGeneration follows');
+      // The schema's CEL rule: size may only grow.
+      const shrink = await raw(srv, 'PATCH', `/clusters/root:wa${WIDGETS}/plain`, { spec: { size: 6 } }, { 'Content-Type': 'application/merge-patch+json' });
+      expect(shrink.status, shrink.text).to.equal(422);
+      expect((shrink.json as Obj)['message']).to.equal('Widget.example.dev "plain" is invalid: spec.size: Invalid value: 6: size may only grow');
       // An edited ConfigMap is put back (owned: a change of it reconciles its Widget).
       await raw(srv, 'PATCH', `/clusters/root:wa/api/v1/namespaces/default/configmaps/plain-widget`, { data: { size: '1' } }, { 'Content-Type': 'application/merge-patch+json' });
       await eventually(async () => (await get('wa', '/api/v1/namespaces/default/configmaps/plain-widget')).json['data']?.size === '7', 'the ConfigMap restored');
