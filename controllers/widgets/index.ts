@@ -1,48 +1,26 @@
 /**
- * `widgets`: a complete service provider. The API `Widgets` (`example.dev/v1alpha1` `Widget`,
- * namespaced, `spec.size` 1–10 that may only grow, `spec.color` default `blue`) is exported as
- * `widgets.example.dev`, claiming `configmaps` and `events`. For each Widget the controller keeps
- * an owned ConfigMap `<name>-widget` (data `size`, `color`), reports `status.observedGeneration`
- * and a `Ready` condition (False with `InvalidColor` and one Warning Event for a color it cannot
- * paint, without retrying), and deletes the ConfigMap under the finalizer
- * `example.dev/widget-cleanup` before the Widget goes. Admission webhooks default `spec.size` to 1
- * and refuse a color it cannot paint before it is stored (`ENABLE_WEBHOOKS=false` leaves them out).
+ * `widgets`: a complete service provider. `Widgets` (`example.dev/v1alpha1` `Widget`, `spec.size`
+ * 1–10 that may only grow, `spec.color` default `blue`) is exported as `widgets.example.dev`,
+ * claiming `configmaps` and `events`. Each Widget gets an owned ConfigMap `<name>-widget`,
+ * `status.observedGeneration` and a `Ready` condition (False `InvalidColor` and one Warning Event
+ * for a color it cannot paint, not retried); the finalizer deletes the ConfigMap first. Webhooks
+ * default `spec.size` and refuse such a color at admission (`ENABLE_WEBHOOKS=false`: none).
  *
  *   kcp-mc certs --cert-dir certs --host 127.0.0.1
  *   kcp-mc run widgets --install --kubeconfig provider.kubeconfig --webhook-cert-dir certs --webhook-url https://127.0.0.1:9443
  */
-import {
-  CONFIG_MAP,
-  Type,
-  WebhookDenied,
-  controllerOf,
-  createOrUpdate,
-  defineAPI,
-  finalizer,
-  findStatusCondition,
-  isNotFound,
-  setControllerReference,
-  setStatusCondition,
-  type Cached,
-  type ConfigMap,
-  type Manager,
-  type ObjectOf,
-  type ReconcileContext,
-  type Request,
-} from 'kcp-multicluster-provider';
+import { CONFIG_MAP, Type, WebhookDenied, controllerOf, createOrUpdate, defineAPI, finalizer, findStatusCondition, isNotFound, setControllerReference, setStatusCondition } from 'kcp-multicluster-provider';
+import type { Cached, ConfigMap, Manager, ObjectOf, ReconcileContext, Request } from 'kcp-multicluster-provider';
 
 /** Colors the controller can paint. */
 export const COLORS = ['red', 'green', 'blue', 'yellow'] as const;
 /** The size the defaulting webhook gives a Widget without one. */
 export const DEFAULT_SIZE = 1;
 
+/** metav1.Condition, as `setStatusCondition` writes it. */
 const Condition = Type.Object({
-  type: Type.String(),
-  status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]),
-  reason: Type.String(),
-  message: Type.String(),
-  lastTransitionTime: Type.String({ format: 'date-time' }),
-  observedGeneration: Type.Optional(Type.Integer()),
+  type: Type.String(), status: Type.Union([Type.Literal('True'), Type.Literal('False'), Type.Literal('Unknown')]), reason: Type.String(),
+  message: Type.String(), lastTransitionTime: Type.String({ format: 'date-time' }), observedGeneration: Type.Optional(Type.Integer()),
 });
 
 /** The Widget API: its type, APIResourceSchema and APIExport (`kcp-mc run --install` applies them). */
@@ -50,10 +28,7 @@ export const Widgets = defineAPI({
   group: 'example.dev',
   kind: 'Widget',
   scope: 'Namespaced',
-  claims: [
-    { group: '', resource: 'configmaps', verbs: ['*'] },
-    { group: '', resource: 'events', verbs: ['*'] },
-  ],
+  claims: [{ group: '', resource: 'configmaps', verbs: ['*'] }, { group: '', resource: 'events', verbs: ['*'] }],
   versions: {
     v1alpha1: {
       spec: Type.Object({
@@ -86,14 +61,9 @@ export const FINALIZER = 'example.dev/widget-cleanup';
 export const name = 'widgets';
 
 /** The ConfigMap a Widget owns. */
-export function configMapName(widget: string): string {
-  return `${widget}-widget`;
-}
-
+export const configMapName = (widget: string): string => `${widget}-widget`;
 /** Whether the controller can paint `color`. */
-export function paintable(color: string): boolean {
-  return (COLORS as readonly string[]).includes(color);
-}
+export const paintable = (color: string): boolean => (COLORS as readonly string[]).includes(color);
 
 /** Writes observedGeneration and the Ready condition, only when either changes. */
 async function setReady(ctx: ReconcileContext, w: Cached<Widget>, status: 'True' | 'False', reason: string, message: string): Promise<void> {
@@ -111,12 +81,11 @@ async function reconcileWidget(req: Request, ctx: ReconcileContext): Promise<voi
   await finalizer(ctx.cluster.client, FINALIZER, w, async (ev) => {
     const key = { namespace: req.namespace, name: configMapName(req.name) };
     if (ev.kind === 'cleanup') {
-      try {
-        await ctx.cluster.client.delete(CONFIG_MAP, key, { signal: ctx.signal });
-        ctx.log.info('deleted configmap', { configMap: key.name });
-      } catch (e) {
+      const gone = await ctx.cluster.client.delete(CONFIG_MAP, key, { signal: ctx.signal }).then(() => true, (e: unknown) => {
         if (!isNotFound(e)) throw e;
-      }
+        return false;
+      });
+      if (gone) ctx.log.info('deleted configmap', { configMap: key.name });
       return;
     }
     // The webhooks may be down under failurePolicy Ignore, or off: the controller checks again.
@@ -157,8 +126,7 @@ export function setupWebhooks(manager: Manager): void {
     // Worded as kube words an enum violation, which is what a user knows.
     if (!paintable(color)) throw new WebhookDenied(`spec.color: Unsupported value: ${JSON.stringify(color)}: supported values: ${COLORS.map((c) => `"${c}"`).join(', ')}`);
   };
-  manager
-    .webhook(WIDGET, { resource: Widgets.plural })
+  manager.webhook(WIDGET, { resource: Widgets.plural })
     .default((w, ctx) => {
       // The schema requires a size: a mutating webhook runs before schema validation, so it may fill it.
       if (w.spec.size !== undefined) return;
