@@ -169,7 +169,7 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   const mod = await loadController(file);
   const kc = await loadKubeConfig(o.kubeconfig, o.context);
   const apis = moduleAPIs(mod, file);
-  if (o.install) {
+  if (o.install && (apis.length || typeof mod.install === 'function')) {
     log.info('installing', { module: file, server: kc.getCurrentCluster()?.server });
     if (apis.length) await installModuleAPIs(kc, apis, log, file);
     if (typeof mod.install === 'function') await mod.install(kc, log);
