@@ -5,7 +5,7 @@
  */
 export { defineAPI, pluralOf, type APIDefinition, type APIVersion, type ValidationRule, type WithSpec, type WithStatus, type WithStatusSchema, type APIObject, type DefinedAPI, type ObjectOf } from './define.js';
 export { toStructuralSchema, APIDefinitionError, type OpenAPISchema, type JsonValue } from './openapi.js';
-export { apiManifests, apiExport, apiBinding, resourceSchema, schemaHash, canonicalJSON, type NamingOptions, type ManifestOptions } from './manifests.js';
+export { apiManifests, apiExport, apiBinding, resourceSchema, schemaHash, canonicalJSON, type ApiOfExport, type NamingOptions, type ManifestOptions } from './manifests.js';
 export { installAPIs, type InstallOptions } from './install.js';
 export { schemaSpecFromCRD, isCRD } from './crd.js';
 export type {
