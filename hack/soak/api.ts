@@ -90,7 +90,7 @@ export function manifests(): KubernetesObject[] {
     {
       apiVersion: 'apis.kcp.io/v1alpha1',
       kind: 'APIResourceSchema',
-      metadata: { name: `v1.${EXPORT_NAME}` },
+      metadata: { name: `v1.items.${EXPORT_NAME}` },
       spec: {
         group: EXPORT_NAME,
         names: { plural: 'items', singular: 'item', kind: 'Item', listKind: 'ItemList' },
@@ -118,7 +118,7 @@ export function manifests(): KubernetesObject[] {
       kind: 'APIExport',
       metadata: { name: EXPORT_NAME },
       spec: {
-        resources: [{ group: EXPORT_NAME, name: 'items', schema: `v1.${EXPORT_NAME}`, storage: { crd: {} } }],
+        resources: [{ group: EXPORT_NAME, name: 'items', schema: `v1.items.${EXPORT_NAME}`, storage: { crd: {} } }],
         permissionClaims: [{ group: '', resource: 'configmaps', verbs: ['*'] }],
       },
     } as KubernetesObject,
