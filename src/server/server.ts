@@ -11,10 +11,13 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Authenticator } from './auth.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
+import { FaultInjector, normalizeFaultConfig, type FaultConfig, type ServerFaults } from './faults.js';
+import { serveDebugFaults } from './faults-http.js';
 import { Front } from './http.js';
 import { installApis } from './kcp/apis/index.js';
 import { installTenancy } from './kcp/tenancy/index.js';
 import { installVirtualWorkspaces } from './kcp/vw/index.js';
+import type { WatchSettings } from './listwatch.js';
 import { isClusterName } from './names.js';
 import { ApiError } from './errors.js';
 import { LOGICAL_CLUSTERS, NAMESPACES } from './objects.js';
@@ -48,6 +51,11 @@ export interface ServerOptions {
   maxWatchSeconds?: number;
   /** A static token file (`token,user,uid,"group1,group2"` per line), as kube-apiserver reads it. */
   tokenFile?: string;
+  /**
+   * Faults to inject from the start (tests; off when absent). When given, even `{}`, every shard
+   * port also serves `GET/PUT/DELETE /debug/faults` to admins.
+   */
+  faults?: FaultConfig;
   /** A request log sink (tokens are never passed to it). */
   log?: (line: { method: string; path: string; code: number; user?: string; ms: number }) => void;
 }
@@ -77,6 +85,8 @@ export interface RunningServer {
   resourceVersion(shard?: number): number;
   /** Number of open watch streams. */
   openWatches(): number;
+  /** Fault injection: off until set (or `faults` was given at start), cleared by `clear()`. */
+  readonly faults: ServerFaults;
   /** Stops listening, ends open watches and closes the journal. */
   stop(): Promise<void>;
 }
@@ -150,9 +160,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   } else {
     token = randomBytes(24).toString('hex');
   }
+  // Checked before anything listens or touches the data dir's journal.
+  const initialFaults = opts.faults ? normalizeFaultConfig(opts.faults) : undefined;
   const authn = new Authenticator(token, opts.tokenFile);
   const openWatches = new Set<() => void>();
-  const watch = {
+  const watch: WatchSettings = {
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     maxWatchSeconds: opts.maxWatchSeconds ?? 1800,
     maxBufferedBytes: 16 * 1024 * 1024,
@@ -168,6 +180,12 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const apis = installApis(topo);
   const tenancy = installTenancy(topo);
   installVirtualWorkspaces(topo);
+  const faults = new FaultInjector({
+    stores: () => shards.map((s) => s.store),
+    shardNames: () => shards.map((s) => s.name),
+    setEndpointWithdrawn: (name, withdrawn) => apis.setEndpointWithdrawn(name, withdrawn),
+  });
+  watch.hooks = faults.hooks;
   const shardOf = (cluster: string) => topo.shardOf(cluster);
 
   const createLogicalCluster = (name = randomClusterName(), o: { path?: string; shard?: number } = {}): string => {
@@ -218,6 +236,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       services: topo.services,
       version: VERSION,
       compact: () => shard.store.compact(),
+      faults,
+      debugFaults: initialFaults ? (req, res) => serveDebugFaults(faults, req, res) : undefined,
       log: opts.log,
     });
     const server: Server = serving
@@ -244,6 +264,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const baseURL = shards[0]!.url;
   createLogicalCluster('root');
   tenancy.bootstrap();
+  if (initialFaults) faults.set(initialFaults);
 
   const kubeconfigPath = path.join(rootDir, 'admin.kubeconfig');
   fs.writeFileSync(kubeconfigPath, kubeconfigYaml(baseURL, token, serving?.cert), { mode: 0o600 });
@@ -260,8 +281,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     createLogicalCluster,
     resourceVersion: (shard = 0) => shards[shard]!.store.resourceVersion,
     openWatches: () => shards.reduce((n, s) => n + s.store.watcherCount, 0),
+    faults,
     stop: () =>
       (stopped ??= (async () => {
+        faults.clear();
         for (const close of [...openWatches]) close();
         const closing = shards.map((sh) => new Promise<void>((resolve) => (sh.server ? sh.server.close(() => resolve()) : resolve())));
         for (const s of sockets) s.destroy();

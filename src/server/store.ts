@@ -93,6 +93,8 @@ export class Store {
   private compactedRV = 0;
   private readonly watchers = new Map<string, Set<Watcher>>();
   journal: Journal | undefined;
+  /** Told of every read refused because its resourceVersion was compacted (fault statistics). */
+  onExpired: (() => void) | undefined;
   /** Called after every commit, after watchers; used by the server's controllers (never write from here). */
   readonly listeners = new Set<(e: StoreEvent) => void>();
 
@@ -106,6 +108,14 @@ export class Store {
   /** The oldest resourceVersion a watch can still resume from. */
   get oldestResumable(): number {
     return this.compactedRV;
+  }
+
+  /** Throws `Compacted` when `rv` is older than the history window. */
+  assertResumable(rv: number): void {
+    if (rv < this.compactedRV) {
+      this.onExpired?.();
+      throw new Compacted(rv, this.compactedRV + 1);
+    }
   }
 
   /** Number of open watchers, across all buckets (tests use it to prove watches close). */
@@ -148,7 +158,7 @@ export class Store {
    */
   list(storage: string, scope: Scope, atRV?: number): KubeObject[] {
     if (atRV === undefined || atRV >= this.rv) return this.currentList(storage, scope);
-    if (atRV < this.compactedRV) throw new Compacted(atRV, this.compactedRV + 1);
+    this.assertResumable(atRV);
     // Undo the changes made after atRV: the earliest later event's `prev` is the state at atRV.
     const overrides = new Map<string, KubeObject | null>();
     const from = this.firstIndexAfter(atRV);
@@ -408,7 +418,7 @@ export class Store {
    * older than the window. Returns the function that unregisters it.
    */
   watch(storage: string, watcher: Watcher, fromRV: number): () => void {
-    if (fromRV < this.compactedRV) throw new Compacted(fromRV, this.compactedRV + 1);
+    this.assertResumable(fromRV);
     const from = this.firstIndexAfter(fromRV);
     for (let i = from; i < this.history.length; i++) {
       const e = this.history[i]!;
