@@ -52,7 +52,8 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
   const ledgerFile = path.join(dir, 'ledger.jsonl');
   fs.writeFileSync(ledgerFile, '');
   const crashes: Crash[] = [];
-  const server = new ServerProcess(dir, await freePort(), o.shards, crashes);
+  // --faults with nothing active serves /debug/faults; the faults start once the tenants are set up.
+  const server = new ServerProcess(dir, await freePort(), o.shards, crashes, ['--faults', JSON.stringify({ seed: o.seed })]);
   const replicas: ReplicaProcess[] = [];
   const violations: oracle.Violation[] = [];
   const seen = new Set<string>();
