@@ -92,6 +92,7 @@ export class FaultDriver {
   private async writer(deadline: number): Promise<void> {
     const gap = 1000 / this.o.writesPerSecond;
     const inflight = new Set<Promise<void>>();
+    const busy = new Set<string>();
     for (let next = Date.now(); next < deadline; next += gap) {
       await sleep(next - Date.now());
       // Bounded: a slow server makes the writer skip ticks, never pile requests up.
@@ -104,6 +105,10 @@ export class FaultDriver {
       const t = live[Math.floor(this.random() * live.length)]!;
       const item = `item-${Math.floor(this.random() * this.o.itemsPerWorkspace)}`;
       const key = `${t.cluster}/${item}`;
+      // One write per Item at a time: two in flight may land in either order, and "acknowledged"
+      // would no longer mean "the latest".
+      if (busy.has(key)) continue;
+      busy.add(key);
       const seq = (this.seq.get(key) ?? 0) + 1;
       this.seq.set(key, seq);
       const p = this.kcp
@@ -113,7 +118,10 @@ export class FaultDriver {
           if ((this.acked.get(key) ?? -1) < seq) this.acked.set(key, seq);
         })
         .catch(() => this.count('writes refused (faults)'))
-        .finally(() => inflight.delete(p));
+        .finally(() => {
+          inflight.delete(p);
+          busy.delete(key);
+        });
       inflight.add(p);
     }
     await Promise.all(inflight);
