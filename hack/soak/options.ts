@@ -64,7 +64,7 @@ export function defaults(minutes: number, workspaces: number): SoakOptions {
     killEverySeconds: 60,
     serverRestartEverySeconds: minutes >= 3 ? 180 : 0,
     bindingChurnEverySeconds: 10,
-    workspaceDeleteEverySeconds: 60,
+    workspaceDeleteEverySeconds: Math.min(60, minutes * 30),
     failRate: 0.02,
     timeoutRate: 0.002,
     timeoutMs: 3000,
