@@ -60,7 +60,7 @@ export function defaults(minutes: number, workspaces: number): SoakOptions {
     itemsPerWorkspace: 2,
     replicas: 3,
     shards: 2,
-    writesPerSecond: Math.min(40, Math.max(5, workspaces / 25)),
+    writesPerSecond: Math.min(10, Math.max(5, workspaces / 100)),
     killEverySeconds: 60,
     serverRestartEverySeconds: minutes >= 3 ? 180 : 0,
     bindingChurnEverySeconds: 10,
@@ -69,7 +69,7 @@ export function defaults(minutes: number, workspaces: number): SoakOptions {
     timeoutRate: 0.002,
     timeoutMs: 3000,
     concurrency: 4,
-    settleSeconds: Math.max(60, Math.ceil(workspaces / 5)),
+    settleSeconds: Math.max(90, Math.ceil(workspaces / 4)),
     serverFaults: serverFaults(seed),
     seed,
   };

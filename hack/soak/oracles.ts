@@ -93,14 +93,23 @@ export interface ScrapedErrors {
   timeouts: number;
 }
 
-/** reconcile_errors_total = injected + explained real failures, and reconcile_timeouts_total = timeouts seen, per incarnation. */
-export function errorMetric(scraped: readonly ScrapedErrors[], tallies: ReadonlyMap<string, Tally>): Violation[] {
+/**
+ * reconcile_errors_total = injected + explained real failures, and reconcile_timeouts_total =
+ * timeouts seen, per incarnation. A scrape lands between two reads of the ledger: the counters must
+ * lie between the tallies of the first (`before`) and of the second (`after`); equal when quiet.
+ */
+export function errorMetric(scraped: readonly ScrapedErrors[], before: ReadonlyMap<string, Tally>, after: ReadonlyMap<string, Tally> = before): Violation[] {
   const out: Violation[] = [];
   for (const s of scraped) {
-    const t = tallies.get(s.incarnation);
-    const want = countedErrors(t);
-    if (s.errors !== want) out.push({ oracle: 'error-metric', detail: `${s.incarnation}: controller_runtime_reconcile_errors_total ${s.errors}, ledger ${want} (${JSON.stringify(t?.outcomes ?? {})})` });
-    if (s.timeouts !== (t?.timeouts ?? 0)) out.push({ oracle: 'error-metric', detail: `${s.incarnation}: controller_runtime_reconcile_timeouts_total ${s.timeouts}, ledger ${t?.timeouts ?? 0}` });
+    const lo = before.get(s.incarnation);
+    const hi = after.get(s.incarnation);
+    const range = (a: number, b: number): string => (a === b ? String(a) : `${a}..${b}`);
+    if (s.errors < countedErrors(lo) || s.errors > countedErrors(hi)) {
+      out.push({ oracle: 'error-metric', detail: `${s.incarnation}: controller_runtime_reconcile_errors_total ${s.errors}, ledger ${range(countedErrors(lo), countedErrors(hi))} (${JSON.stringify(hi?.outcomes ?? {})})` });
+    }
+    if (s.timeouts < (lo?.timeouts ?? 0) || s.timeouts > (hi?.timeouts ?? 0)) {
+      out.push({ oracle: 'error-metric', detail: `${s.incarnation}: controller_runtime_reconcile_timeouts_total ${s.timeouts}, ledger ${range(lo?.timeouts ?? 0, hi?.timeouts ?? 0)}` });
+    }
   }
   return out;
 }

@@ -74,11 +74,20 @@ class Child {
     return this.proc.exitCode === null && this.proc.signalCode === null;
   }
 
+  /** Sends `sig` and waits for the exit; a process still running after 30 s is SIGKILLed (and `hung` says so). */
   async stop(sig: NodeJS.Signals): Promise<void> {
     this.stopping = true;
     if (this.alive) this.proc.kill(sig);
+    const timer = setTimeout(() => {
+      this.hung = true;
+      this.proc.kill('SIGKILL');
+    }, 30_000);
     await this.exited;
+    clearTimeout(timer);
   }
+
+  /** It did not exit within 30 s of a stop signal. */
+  hung = false;
 
   /** Waits until `pred` matches a line of `stream`; fails if the process exits first or after `ms`. */
   async waitLine(stream: 'out' | 'err', pred: (line: string) => boolean, ms: number): Promise<string> {
@@ -229,7 +238,7 @@ export class ReplicaProcess {
   async stop(): Promise<number | null> {
     await this.child?.stop('SIGTERM');
     this.ended(false);
-    return this.child?.proc.exitCode ?? null;
+    return this.child?.hung ? null : (this.child?.proc.exitCode ?? null);
   }
 
   /** Informer log events (`expired`, `retry`…) of the current incarnation so far. */

@@ -20,6 +20,7 @@ export function table(r: SoakResult): string {
   rows.push(['relists and list/watch retries', n(r.relists)]);
   rows.push(['hand-offs (kcp_mc_shard_handoffs_total)', n(r.handoffs)]);
   rows.push(['faults off → every Item converged', Number.isNaN(r.convergeMs) ? `not within ${o.settleSeconds} s` : `${(r.convergeMs / 1000).toFixed(1)} s`]);
+  rows.push(['slowest server answer (GET /version each second)', `${(r.maxServerMs / 1000).toFixed(1)} s`]);
   const heap = (b: number): string => (Number.isNaN(b) ? 'n/a' : `${(b / MIB).toFixed(1)} MiB`);
   rows.push(['heapUsed of the long-lived replica, minute 2 → end', `${heap(r.heap.startBytes)} → ${heap(r.heap.endBytes)}${r.heap.checked ? '' : ' (not checked: under 3 minutes of faults)'}`]);
   rows.push(['violations', String(r.violations.length)]);

@@ -38,6 +38,8 @@ export interface SoakResult {
   writes: number;
   /** Faults off → every Item converged, ms (NaN when it did not within the settle bound). */
   convergeMs: number;
+  /** Longest answer of the server to a GET /version probed once a second, ms (restarts included). */
+  maxServerMs: number;
   /** heapUsed of the never-killed replica after full collections: at minute 2 (or half-time) and at the end. */
   heap: { startBytes: number; endBytes: number; checked: boolean };
   violations: oracle.Violation[];
@@ -94,7 +96,7 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
     });
     log(`${o.workspaces} workspaces × ${o.itemsPerWorkspace} Items in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    const cfg = { kubeconfig: providerKubeconfig, ledger: ledgerFile, dir, failRate: o.failRate, timeoutRate: o.timeoutRate, timeoutMs: o.timeoutMs, concurrency: o.concurrency, peerLease: '5s', fenceLease: '5s' };
+    const cfg = { kubeconfig: providerKubeconfig, ledger: ledgerFile, dir, failRate: o.failRate, timeoutRate: o.timeoutRate, timeoutMs: o.timeoutMs, concurrency: o.concurrency, peerLease: '10s', fenceLease: '10s' };
     for (let i = 0; i < o.replicas; i++) replicas.push(new ReplicaProcess(`r${i}`, cfg, crashes));
     await Promise.all(replicas.map((r) => r.start()));
     log(`${o.replicas} replicas started`);
@@ -120,6 +122,18 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
     const faultStart = Date.now();
     const heapAt = faultStart + Math.min(120_000, (o.faultSeconds * 1000) / 2);
     let heapStart = NaN;
+    // The server's answer time to a cheap GET once a second: a stalled server explains slow convergence.
+    let probing = true;
+    let maxServerMs = 0;
+    const probe = (async () => {
+      while (probing) {
+        const t = Date.now();
+        await k.req('GET', '/version').catch(() => undefined);
+        maxServerMs = Math.max(maxServerMs, Date.now() - t);
+        if (Date.now() - t > 5000) log(`  the server took ${Date.now() - t} ms to answer GET /version`);
+        await sleep(1000);
+      }
+    })();
     const done = driver.run(faultStart + o.faultSeconds * 1000);
     let finished = false;
     void done.finally(() => (finished = true));
@@ -161,11 +175,13 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
     const onServer = new Map([...observed].map(([key, v]) => [key, v.item.spec.seq]));
     addViolations(oracle.lostWrites(new Map([...acked].filter(([key]) => live.has(key.split('/')[0]!))), onServer, 'end'));
 
-    // The error counters of the replicas alive now, read when the ledger is quiet (no reconcile between the two reads).
+    // The error counters of the replicas alive now, each scrape between two reads of the ledger
+    // (exact when no reconcile ends meanwhile, which a settled run gives after a few tries).
     const final: oracle.ScrapedErrors[] = [];
+    let before = 0;
     for (let attempt = 0; attempt < 20; attempt++) {
       ledger.read();
-      const before = ledger.marks.length;
+      before = ledger.marks.length;
       final.length = 0;
       for (const r of replicas) {
         const text = await r.metrics();
@@ -177,8 +193,10 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
     }
     await scrape();
     const tallies = oracle.tally(ledger.marks);
-    addViolations(oracle.errorMetric(final, tallies));
+    addViolations(oracle.errorMetric(final, oracle.tally(ledger.marks.slice(0, before)), tallies));
 
+    probing = false;
+    await probe;
     const heapEnd = await replicas[0]!.heap();
     const heapChecked = o.faultSeconds >= 180 && !Number.isNaN(heapStart);
     if (heapChecked) addViolations(oracle.heapGrowth(heapStart, heapEnd));
@@ -208,6 +226,7 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
       handoffs: sum((v) => v.handoffs),
       writes: driver.writes,
       convergeMs,
+      maxServerMs,
       heap: { startBytes: heapStart, endBytes: heapEnd, checked: heapChecked },
       violations,
     };

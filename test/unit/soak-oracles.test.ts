@@ -52,6 +52,10 @@ describe('soak oracles', () => {
     expect(oracle.errorMetric([{ incarnation: 'r0#1', errors: 3, timeouts: 1 }], t)).to.deep.equal([]);
     expect(oracle.errorMetric([{ incarnation: 'r0#1', errors: 2, timeouts: 1 }], t).map((x) => x.oracle)).to.deep.equal(['error-metric']);
     expect(oracle.errorMetric([{ incarnation: 'r0#1', errors: 3, timeouts: 0 }], t)).to.have.length(1);
+    // A scrape between two reads of the ledger: anything between the two tallies.
+    const first = oracle.tally(marks.slice(0, 2));
+    expect(oracle.errorMetric([{ incarnation: 'r0#1', errors: 2, timeouts: 1 }], first, t)).to.deep.equal([]);
+    expect(oracle.errorMetric([{ incarnation: 'r0#1', errors: 1, timeouts: 1 }], first, t)).to.have.length(1);
     expect(oracle.realErrors(t)).to.deep.equal([{ category: 'conflict', count: 1, explanation: oracle.realErrors(t)[0]!.explanation }]);
   });
 
