@@ -4,6 +4,7 @@
  * acknowledged write after it), bindings deleted and recreated, workspaces deleted, and the
  * server's fault API when it has one. Each loop stops by itself at the deadline.
  */
+import { seeded } from '../../src/server/faults.js';
 import type { Kcp, Tenant } from './kcp.js';
 import * as oracle from './oracles.js';
 import type { SoakOptions } from './options.js';
@@ -13,18 +14,6 @@ import type { ReplicaProcess, ServerProcess } from './processes.js';
 export type Counts = Record<string, number>;
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** A small seeded PRNG (mulberry32): the same seed picks the same victims. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Drives the writer and the faults until a deadline. */
 export class FaultDriver {
@@ -51,7 +40,7 @@ export class FaultDriver {
     private readonly violate: (v: oracle.Violation[]) => void,
     private readonly serverFaults: boolean,
   ) {
-    this.random = prng(o.seed);
+    this.random = seeded(o.seed);
   }
 
   private count(kind: string, n = 1): void {

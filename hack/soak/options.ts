@@ -27,6 +27,9 @@ export interface SoakOptions {
   timeoutRate: number;
   /** The reconcile timeout, ms. */
   timeoutMs: number;
+  /** The replicas' peer and fence Lease durations (`kcp-mc run --shard-*-lease-duration`). */
+  peerLease: string;
+  fenceLease: string;
   /** Reconciles at once per replica. */
   concurrency: number;
   /** Bound of the settle after the faults stopped, seconds. */
@@ -68,6 +71,10 @@ export function defaults(minutes: number, workspaces: number): SoakOptions {
     failRate: 0.02,
     timeoutRate: 0.002,
     timeoutMs: 3000,
+    // Short Leases hand clusters over within seconds of a kill; at a thousand clusters their
+    // renewals alone are a large share of the server's writes, so larger runs take kcp-mc's defaults.
+    peerLease: workspaces <= 100 ? '10s' : '30s',
+    fenceLease: workspaces <= 100 ? '10s' : '20s',
     concurrency: 4,
     settleSeconds: Math.max(90, Math.ceil(workspaces / 4)),
     serverFaults: serverFaults(seed),

@@ -96,7 +96,7 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
     });
     log(`${o.workspaces} workspaces × ${o.itemsPerWorkspace} Items in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
 
-    const cfg = { kubeconfig: providerKubeconfig, ledger: ledgerFile, dir, failRate: o.failRate, timeoutRate: o.timeoutRate, timeoutMs: o.timeoutMs, concurrency: o.concurrency, peerLease: '10s', fenceLease: '10s' };
+    const cfg = { kubeconfig: providerKubeconfig, ledger: ledgerFile, dir, failRate: o.failRate, timeoutRate: o.timeoutRate, timeoutMs: o.timeoutMs, concurrency: o.concurrency, peerLease: o.peerLease, fenceLease: o.fenceLease };
     for (let i = 0; i < o.replicas; i++) replicas.push(new ReplicaProcess(`r${i}`, cfg, crashes));
     await Promise.all(replicas.map((r) => r.start()));
     log(`${o.replicas} replicas started`);
@@ -143,7 +143,7 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
       addViolations(oracle.ledgerViolations(ledger.marks, killedAt(), endedAt(), Date.now()));
       addViolations(oracle.crashed(crashes.splice(0)));
       await scrape();
-      if (Number.isNaN(heapStart) && Date.now() >= heapAt && replicas[0]!.alive) heapStart = await replicas[0]!.heap();
+      if (Number.isNaN(heapStart) && Date.now() >= heapAt && replicas[0]!.alive) heapStart = await replicas[0]!.heap().catch(() => NaN);
       log(`  t+${Math.round((Date.now() - faultStart) / 1000)} s: ${ledger.marks.length / 2 | 0} reconciles, ${driver.writes} writes, faults ${JSON.stringify(driver.counts)}`);
     }
     await done;
@@ -184,8 +184,11 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
       before = ledger.marks.length;
       final.length = 0;
       for (const r of replicas) {
-        const text = await r.metrics();
-        final.push({ incarnation: r.incarnation, errors: sample(text, 'controller_runtime_reconcile_errors_total', CONTROLLER), timeouts: sample(text, 'controller_runtime_reconcile_timeouts_total', CONTROLLER) });
+        const text = await r.metrics().catch((e: Error) => {
+          addViolations([{ oracle: 'crash', detail: `${r.incarnation} did not answer /metrics: ${e.message}` }]);
+          return undefined;
+        });
+        if (text !== undefined) final.push({ incarnation: r.incarnation, errors: sample(text, 'controller_runtime_reconcile_errors_total', CONTROLLER), timeouts: sample(text, 'controller_runtime_reconcile_timeouts_total', CONTROLLER) });
       }
       await sleep(300);
       ledger.read();
@@ -197,7 +200,10 @@ export async function runSoak(o: SoakOptions, log: (line: string) => void): Prom
 
     probing = false;
     await probe;
-    const heapEnd = await replicas[0]!.heap();
+    const heapEnd = await replicas[0]!.heap().catch((e: Error) => {
+      addViolations([{ oracle: 'crash', detail: `${replicas[0]!.incarnation} did not report its heap: ${e.message}` }]);
+      return NaN;
+    });
     const heapChecked = o.faultSeconds >= 180 && !Number.isNaN(heapStart);
     if (heapChecked) addViolations(oracle.heapGrowth(heapStart, heapEnd));
 

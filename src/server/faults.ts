@@ -56,7 +56,7 @@ export interface FaultTargets {
 }
 
 /** mulberry32: a small, good enough PRNG for reproducible fault sequences. */
-function seeded(seed: number): () => number {
+export function seeded(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
