@@ -95,6 +95,7 @@ export function parse(argv: readonly string[]): SoakOptions {
       'writes-per-second': { type: 'string' },
       'settle-seconds': { type: 'string' },
       seed: { type: 'string' },
+      'server-faults': { type: 'string' },
       'no-save': { type: 'boolean', default: false },
     },
   });
@@ -118,6 +119,13 @@ export function parse(argv: readonly string[]): SoakOptions {
   if (seed !== undefined) {
     o.seed = seed;
     o.serverFaults = serverFaults(seed);
+  }
+  if (values['server-faults'] !== undefined) {
+    try {
+      o.serverFaults = { seed: o.seed, ...(JSON.parse(values['server-faults']) as object) };
+    } catch (e) {
+      throw new Error(`--server-faults must be a FaultConfig as JSON: ${(e as Error).message}`);
+    }
   }
   if (!values['no-save']) o.out = 'bench/results';
   return o;
