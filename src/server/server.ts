@@ -36,6 +36,8 @@ export interface ServerOptions {
   rootDir?: string;
   /** Keep state here across restarts; in memory when absent. */
   dataDir?: string;
+  /** Journal size in bytes past which a shard snapshots its state and starts a new journal. Default 64 MiB. */
+  journalMaxBytes?: number;
   /**
    * Serve HTTPS with a self-signed certificate (default), as kcp does; kubectl sends bearer tokens
    * only over TLS. `false` serves plain HTTP, usable by clients that send tokens anyway.
@@ -173,7 +175,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const shards: Shard[] = [];
   for (let i = 0; i < shardCount; i++) {
     const name = i === 0 ? 'root' : `shard-${i}`;
-    shards.push(new Shard(name, BUILTIN_RESOURCES, watch, { historyWindow: opts.historyWindow, dataDir: opts.dataDir ? path.join(opts.dataDir, name) : undefined }));
+    shards.push(new Shard(name, BUILTIN_RESOURCES, watch, {
+      historyWindow: opts.historyWindow,
+      dataDir: opts.dataDir ? path.join(opts.dataDir, name) : undefined,
+      journalMaxBytes: opts.journalMaxBytes,
+    }));
   }
 
   const topo = new Topology(shards);
