@@ -8,20 +8,62 @@ import { ApiError, cause } from './errors.js';
 import type { ListWatchHooks } from './listwatch.js';
 import type { Store } from './store.js';
 
+/** Watch connections cut at random. */
+export interface WatchCutFaults {
+  /** Shortest time from a watch's start (or the faults being set) to its cut, in ms. Default 1000. */
+  minIntervalMs?: number;
+  /** Longest such time, in ms. Default 5000 (or minIntervalMs when larger). */
+  maxIntervalMs?: number;
+  /** Cut inside a JSON line, so that the client's last line is truncated. Default false. */
+  midFrame?: boolean;
+}
+
+/** Requests answered with a failure instead of being served. */
+export interface ErrorFaults {
+  /** Fraction of requests that fail, in [0, 1]. Default 0.01. */
+  rate?: number;
+  /** Codes to pick from at random: 500 InternalError, 429 TooManyRequests. Default both. */
+  codes?: Array<500 | 429>;
+  /** The `Retry-After` of a 429, in seconds. Default 1. */
+  retryAfterSeconds?: number;
+}
+
+/** Windows in which virtual-workspace URLs answer 503. */
+export interface UnavailableFaults {
+  /** Period between the starts of two windows, in ms. */
+  everyMs: number;
+  /** Length of a window, in ms (shorter than everyMs). */
+  forMs: number;
+}
+
+/** Periodic compaction of every shard's watch history. */
+export interface CompactionFaults {
+  /** Period between two compactions, in ms. */
+  everyMs: number;
+}
+
+/** Latency added to list responses. */
+export interface ListLatencyFaults {
+  /** Shortest delay, in ms. */
+  minMs: number;
+  /** Longest delay, in ms (at most 60,000). */
+  maxMs: number;
+}
+
 /** What to inject; every part is optional and off when absent. */
 export interface FaultConfig {
   /** Seed of the fault randomness: the same seed gives the same sequence of decisions. */
   seed?: number;
-  /** Cuts each open watch connection once, at a random time in [min, max] ms (default 1000..5000) after it opened or the faults were set. */
-  watchCuts?: { minIntervalMs?: number; maxIntervalMs?: number; midFrame?: boolean };
-  /** Answers a fraction of requests (default 0.01) with 500 or 429 + Retry-After (default both codes, 1 s). */
-  errors?: { rate?: number; codes?: Array<500 | 429>; retryAfterSeconds?: number };
+  /** Cuts each open watch connection once, at a random time in [min, max] ms after it opened or the faults were set. */
+  watchCuts?: WatchCutFaults;
+  /** Answers a fraction of API requests with 500 or 429 + Retry-After (before any handler runs). */
+  errors?: ErrorFaults;
   /** Virtual-workspace URLs answer 503 for `forMs` every `everyMs`, as during a LogicalClusterMigration. */
-  unavailable?: { everyMs: number; forMs: number };
+  unavailable?: UnavailableFaults;
   /** Drops the watch history of every shard every `everyMs`: older resourceVersions answer 410 Expired. */
-  compaction?: { everyMs: number };
+  compaction?: CompactionFaults;
   /** Delays every list response by a random time in [minMs, maxMs]. */
-  listLatency?: { minMs: number; maxMs: number };
+  listLatency?: ListLatencyFaults;
 }
 
 /** Counts of injected faults by kind (`watchCut`, `error500`, `error429`, `unavailable503`, `compaction`, `expired410`, `listDelayed`, ...). */
