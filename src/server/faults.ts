@@ -85,6 +85,12 @@ export interface ServerFaults {
   withdrawEndpoint(shardName: string): void;
   /** Puts a withdrawn shard's URL back into the endpoint slices that should list it. */
   republishEndpoint(shardName: string): void;
+  /**
+   * Moves a logical cluster (name or workspace path) to another shard, as a finished kcp
+   * LogicalClusterMigration: same objects and uids there, new resource versions, URLs and endpoint
+   * slices following; resume points from before the move answer 410 on the target shard.
+   */
+  migrateCluster(cluster: string, shardName: string): void;
 }
 
 /** What fault injection needs from the server around it. */
@@ -95,6 +101,8 @@ export interface FaultTargets {
   shardNames(): string[];
   /** Withdraws or republishes a shard's endpoint URL in every slice. */
   setEndpointWithdrawn(shardName: string, withdrawn: boolean): void;
+  /** Moves a logical cluster to another shard. */
+  migrateCluster(cluster: string, shardName: string): void;
 }
 
 /** mulberry32: a small, good enough PRNG for reproducible fault sequences. */
@@ -264,6 +272,11 @@ export class FaultInjector implements ServerFaults {
     if (!this.withdrawn.delete(shardName)) return;
     this.count('endpointRepublished');
     this.targets.setEndpointWithdrawn(shardName, false);
+  }
+
+  migrateCluster(cluster: string, shardName: string): void {
+    this.targets.migrateCluster(cluster, shardName);
+    this.count('clusterMigrated');
   }
 
   /**

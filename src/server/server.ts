@@ -18,6 +18,7 @@ import { installApis } from './kcp/apis/index.js';
 import { installTenancy } from './kcp/tenancy/index.js';
 import { installVirtualWorkspaces } from './kcp/vw/index.js';
 import type { WatchSettings } from './listwatch.js';
+import { migrateCluster } from './migration.js';
 import { isClusterName } from './names.js';
 import { ApiError } from './errors.js';
 import { LOGICAL_CLUSTERS, NAMESPACES } from './objects.js';
@@ -190,6 +191,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     stores: () => shards.map((s) => s.store),
     shardNames: () => shards.map((s) => s.name),
     setEndpointWithdrawn: (name, withdrawn) => apis.setEndpointWithdrawn(name, withdrawn),
+    migrateCluster: (cluster, shardName) => migrateCluster(topo, cluster, shardName),
   });
   watch.hooks = faults.hooks;
   const shardOf = (cluster: string) => topo.shardOf(cluster);
