@@ -105,8 +105,8 @@ export interface FaultTargets {
   migrateCluster(cluster: string, shardName: string): void;
 }
 
-/** mulberry32: a small, good enough PRNG for reproducible fault sequences. */
-function seeded(seed: number): () => number {
+/** mulberry32: a small seeded PRNG, so that a sequence of random decisions replays. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -226,7 +226,7 @@ export class FaultInjector implements ServerFaults {
     const cfg = normalizeFaultConfig(input);
     this.stopTimers();
     this.cfg = cfg;
-    this.rand = cfg.seed !== undefined ? seeded(cfg.seed) : Math.random;
+    this.rand = cfg.seed !== undefined ? seededRandom(cfg.seed) : Math.random;
     if (cfg.watchCuts) for (const cut of this.watches.keys()) this.watches.set(cut, this.scheduleCut(cut));
     if (cfg.unavailable) {
       const { everyMs, forMs } = cfg.unavailable;

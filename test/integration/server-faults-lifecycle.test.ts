@@ -5,7 +5,8 @@
  */
 import { expect } from 'chai';
 import { APIExportProvider, Logger, Manager } from '../../src/index.js';
-import { startTestEnvironment, type TestEnvironment } from '../../src/testing/index.js';
+import { startTestEnvironment, type TestEnvironment, type TestWorkspace } from '../../src/testing/index.js';
+import { exportWithTenants } from '../support/shard-tenants.js';
 import { eventually, raw } from '../support/server.js';
 
 const quiet = (): Logger => new Logger({ level: 'error' });
@@ -26,16 +27,8 @@ describe('reference server: bindings and workspaces come and go under faults', f
         if (r.status !== 429) return r;
       }
     };
-    await env.createWorkspace('root:provider');
-    await env.apply('root:provider', { apiVersion: 'apis.kcp.io/v1alpha2', kind: 'APIExport', metadata: { name: 'things' }, spec: { permissionClaims: [{ group: '', resource: 'configmaps', verbs: ['*'] }] } });
-    const tenants = [];
-    for (const [name, shard] of [['t1', 'root'], ['t2', 'shard-1']]) {
-      await env.apply('root', { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { location: { selector: { matchLabels: { name: shard } } } } });
-      const ws = await env.createWorkspace(`root:${name}`);
-      await env.bind(ws.path, { path: 'root:provider', name: 'things' });
-      tenants.push(ws);
-    }
-    const [t1, t2] = tenants as [(typeof tenants)[0], (typeof tenants)[0]];
+    const tenants = await exportWithTenants(env, [['t1', 'root'], ['t2', 'shard-1']]);
+    const [t1, t2] = tenants as [TestWorkspace, TestWorkspace];
     await env.virtualWorkspace('root:provider', 'things', { endpoints: 2 });
 
     const seen = new Set<string>();

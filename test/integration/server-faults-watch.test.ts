@@ -12,6 +12,7 @@ import { InformerFactory, type KubeObject, type LogEntry, type SharedInformer } 
 import type { RunningServer } from '../../src/server/index.js';
 import { startTestEnvironment, type TestEnvironment } from '../../src/testing/index.js';
 import { eventually, raw, request, start } from '../support/server.js';
+import { exportWithTenants } from '../support/shard-tenants.js';
 
 const CM = '/clusters/root/api/v1/namespaces/default/configmaps';
 
@@ -168,13 +169,7 @@ describe('reference server: endpoints withdrawn from APIExportEndpointSlices', f
 
   it("withdrawEndpoint removes a shard's URL from every slice, republishEndpoint puts it back", async () => {
     const srv = env.server;
-    await env.createWorkspace('root:provider');
-    await env.apply('root:provider', { apiVersion: 'apis.kcp.io/v1alpha2', kind: 'APIExport', metadata: { name: 'things' }, spec: {} });
-    for (const [name, shard] of [['near', 'root'], ['far', 'shard-1']]) {
-      await env.apply('root', { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { location: { selector: { matchLabels: { name: shard } } } } });
-      await env.createWorkspace(`root:${name}`);
-      await env.bind(`root:${name}`, { path: 'root:provider', name: 'things' });
-    }
+    await exportWithTenants(env, [['near', 'root'], ['far', 'shard-1']]);
     const vw = await env.virtualWorkspace('root:provider', 'things', { endpoints: 2 });
     const onShard = (i: number) => vw.urls.find((u) => u.startsWith(srv.shardURLs[i]!))!;
     expect(onShard(1)).to.be.a('string');

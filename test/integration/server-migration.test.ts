@@ -7,7 +7,8 @@
 import type { IncomingMessage } from 'node:http';
 import { expect } from 'chai';
 import { APIExportProvider, Logger, Manager } from '../../src/index.js';
-import { startTestEnvironment, type TestEnvironment } from '../../src/testing/index.js';
+import { startTestEnvironment, type TestEnvironment, type TestWorkspace } from '../../src/testing/index.js';
+import { exportWithTenants } from '../support/shard-tenants.js';
 import { eventually, raw, request } from '../support/server.js';
 
 type Obj = { metadata: { uid: string; resourceVersion: string; annotations?: Record<string, string> }; spec?: { URL?: string }; status?: { URL?: string; endpoints?: { url: string }[] } };
@@ -31,11 +32,7 @@ describe('reference server: a workspace migrating to the other shard', function 
 
   it('moves its objects, URLs and slice endpoint to the target shard; the controller carries on there', async () => {
     const srv = env.server;
-    await env.createWorkspace('root:provider');
-    await env.apply('root:provider', { apiVersion: 'apis.kcp.io/v1alpha2', kind: 'APIExport', metadata: { name: 'things' }, spec: { permissionClaims: [{ group: '', resource: 'configmaps', verbs: ['*'] }] } });
-    await env.apply('root', { apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name: 'mover' }, spec: { location: { selector: { matchLabels: { name: 'root' } } } } });
-    const mover = await env.createWorkspace('root:mover');
-    await env.bind(mover.path, { path: 'root:provider', name: 'things' });
+    const [mover] = (await exportWithTenants(env, [['mover', 'root']])) as [TestWorkspace];
     const vw = await env.virtualWorkspace('root:provider', 'things');
     expect(vw.urls).to.deep.equal([`${srv.shardURLs[0]}/services/apiexport/${(await env.createWorkspace('root:provider')).name}/things`]);
 
