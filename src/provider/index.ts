@@ -42,3 +42,4 @@ export {
 } from './hooks.js';
 export { CompositeProvider, LocalClusterProvider, CLUSTER_SEPARATOR, type LocalClusterOptions } from './composite.js';
 export * from './aggregate.js';
+export * from './recorder.js';

@@ -9,12 +9,13 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { installWebhooks } from './admission/index.js';
 import { Authenticator } from './auth.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
 import { FaultInjector, normalizeFaultConfig, type FaultConfig, type ServerFaults } from './faults.js';
 import { serveDebugFaults } from './faults-http.js';
 import { Front } from './http.js';
-import { installApis } from './kcp/apis/index.js';
+import { installApis, webhookConfigurationCluster } from './kcp/apis/index.js';
 import { installTenancy } from './kcp/tenancy/index.js';
 import { installVirtualWorkspaces } from './kcp/vw/index.js';
 import type { WatchSettings } from './listwatch.js';
@@ -187,6 +188,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const apis = installApis(topo);
   const tenancy = installTenancy(topo);
   installVirtualWorkspaces(topo);
+  const webhooks = installWebhooks(topo, (cluster, group, resource) => webhookConfigurationCluster(topo, cluster, group, resource));
   const faults = new FaultInjector({
     stores: () => shards.map((s) => s.store),
     shardNames: () => shards.map((s) => s.name),
@@ -299,6 +301,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         await Promise.all(closing);
         tenancy.stop();
         apis.stop();
+        webhooks.stop();
         for (const sh of shards) sh.close();
         if (ownDir) fs.rmSync(rootDir, { recursive: true, force: true });
       })()),
