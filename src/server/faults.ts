@@ -199,7 +199,6 @@ export class FaultInjector implements ServerFaults {
   /** Delayed lists: cleared faults release them at once. */
   private readonly delays = new Map<NodeJS.Timeout, () => void>();
   private unavailableUntil = 0;
-  private unavailableTimer: NodeJS.Timeout | undefined;
   private readonly withdrawn = new Set<string>();
 
   constructor(private readonly targets: FaultTargets) {
@@ -230,12 +229,8 @@ export class FaultInjector implements ServerFaults {
     if (cfg.watchCuts) for (const cut of this.watches.keys()) this.watches.set(cut, this.scheduleCut(cut));
     if (cfg.unavailable) {
       const { everyMs, forMs } = cfg.unavailable;
-      this.every(everyMs, () => {
-        this.unavailableUntil = Date.now() + forMs;
-        // The window ends by the clock; this timer only lets a test see its end without polling.
-        clearTimeout(this.unavailableTimer);
-        this.unavailableTimer = setTimeout(() => (this.unavailableUntil = 0), forMs);
-      });
+      // A window ends by the clock, checked per request: no timer of its own.
+      this.every(everyMs, () => (this.unavailableUntil = Date.now() + forMs));
     }
     if (cfg.compaction) {
       this.every(cfg.compaction.everyMs, () => {
@@ -308,8 +303,6 @@ export class FaultInjector implements ServerFaults {
   private stopTimers(): void {
     for (const t of this.intervals) clearInterval(t);
     this.intervals.clear();
-    clearTimeout(this.unavailableTimer);
-    this.unavailableTimer = undefined;
     this.unavailableUntil = 0;
     for (const [cut, t] of this.watches) {
       clearTimeout(t);
