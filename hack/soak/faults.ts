@@ -4,7 +4,7 @@
  * acknowledged write after it), bindings deleted and recreated, workspaces deleted, and the
  * server's fault API when it has one. Each loop stops by itself at the deadline.
  */
-import { seeded } from '../../src/server/faults.js';
+import { seededRandom } from '../../src/server/faults.js';
 import type { Kcp, Tenant } from './kcp.js';
 import * as oracle from './oracles.js';
 import type { SoakOptions } from './options.js';
@@ -40,7 +40,7 @@ export class FaultDriver {
     private readonly violate: (v: oracle.Violation[]) => void,
     private readonly serverFaults: boolean,
   ) {
-    this.random = seeded(o.seed);
+    this.random = seededRandom(o.seed);
   }
 
   private count(kind: string, n = 1): void {

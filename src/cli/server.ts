@@ -10,6 +10,7 @@ export interface ServerCommandOptions {
   bind: string;
   rootDir: string;
   dataDir?: string;
+  journalMaxBytes?: string;
   historyWindow: string;
   tokenFile?: string;
   shards: string;
@@ -54,6 +55,12 @@ function shardCount(s: string): number {
   return n;
 }
 
+function journalBytes(s: string): number {
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`invalid journal size "${s}" (a positive number of bytes)`);
+  return n;
+}
+
 /** Runs the server until SIGINT/SIGTERM; resolves when it has stopped. */
 export async function runServer(o: ServerCommandOptions): Promise<void> {
   const srv = await startServer({
@@ -61,6 +68,7 @@ export async function runServer(o: ServerCommandOptions): Promise<void> {
     bind: o.bind,
     rootDir: path.resolve(o.rootDir),
     dataDir: o.dataDir ? path.resolve(o.dataDir) : undefined,
+    journalMaxBytes: o.journalMaxBytes !== undefined ? journalBytes(o.journalMaxBytes) : undefined,
     historyWindow: Number(o.historyWindow),
     tokenFile: o.tokenFile ? path.resolve(o.tokenFile) : undefined,
     shards: shardCount(o.shards),
@@ -95,6 +103,7 @@ export function registerServer(program: Command): void {
     .option('--bind <address>', 'address to bind', '127.0.0.1')
     .option('--root-dir <dir>', 'where admin.kubeconfig is written', '.kcp')
     .option('--data-dir <dir>', 'keep state here across restarts (in memory when absent)')
+    .option('--journal-max-bytes <bytes>', 'with --data-dir: journal size past which a shard snapshots its state (default 64 MiB)')
     .option('--history-window <events>', 'watch history kept for resume', '20000')
     .option('--token-file <file>', 'extra bearer tokens: token,user,uid,"group1,group2" per line')
     .option('--shards <n>', 'number of shards, each with its own port, store and resourceVersion counter', '1')

@@ -8,20 +8,62 @@ import { ApiError, cause } from './errors.js';
 import type { ListWatchHooks } from './listwatch.js';
 import type { Store } from './store.js';
 
+/** Watch connections cut at random. */
+export interface WatchCutFaults {
+  /** Shortest time from a watch's start (or the faults being set) to its cut, in ms. Default 1000. */
+  minIntervalMs?: number;
+  /** Longest such time, in ms. Default 5000 (or minIntervalMs when larger). */
+  maxIntervalMs?: number;
+  /** Cut inside a JSON line, so that the client's last line is truncated. Default false. */
+  midFrame?: boolean;
+}
+
+/** Requests answered with a failure instead of being served. */
+export interface ErrorFaults {
+  /** Fraction of requests that fail, in [0, 1]. Default 0.01. */
+  rate?: number;
+  /** Codes to pick from at random: 500 InternalError, 429 TooManyRequests. Default both. */
+  codes?: Array<500 | 429>;
+  /** The `Retry-After` of a 429, in seconds. Default 1. */
+  retryAfterSeconds?: number;
+}
+
+/** Windows in which virtual-workspace URLs answer 503. */
+export interface UnavailableFaults {
+  /** Period between the starts of two windows, in ms. */
+  everyMs: number;
+  /** Length of a window, in ms (shorter than everyMs). */
+  forMs: number;
+}
+
+/** Periodic compaction of every shard's watch history. */
+export interface CompactionFaults {
+  /** Period between two compactions, in ms. */
+  everyMs: number;
+}
+
+/** Latency added to list responses. */
+export interface ListLatencyFaults {
+  /** Shortest delay, in ms. */
+  minMs: number;
+  /** Longest delay, in ms (at most 60,000). */
+  maxMs: number;
+}
+
 /** What to inject; every part is optional and off when absent. */
 export interface FaultConfig {
   /** Seed of the fault randomness: the same seed gives the same sequence of decisions. */
   seed?: number;
-  /** Cuts each open watch connection once, at a random time in [min, max] ms (default 1000..5000) after it opened or the faults were set. */
-  watchCuts?: { minIntervalMs?: number; maxIntervalMs?: number; midFrame?: boolean };
-  /** Answers a fraction of requests (default 0.01) with 500 or 429 + Retry-After (default both codes, 1 s). */
-  errors?: { rate?: number; codes?: Array<500 | 429>; retryAfterSeconds?: number };
+  /** Cuts each open watch connection once, at a random time in [min, max] ms after it opened or the faults were set. */
+  watchCuts?: WatchCutFaults;
+  /** Answers a fraction of API requests with 500 or 429 + Retry-After (before any handler runs). */
+  errors?: ErrorFaults;
   /** Virtual-workspace URLs answer 503 for `forMs` every `everyMs`, as during a LogicalClusterMigration. */
-  unavailable?: { everyMs: number; forMs: number };
+  unavailable?: UnavailableFaults;
   /** Drops the watch history of every shard every `everyMs`: older resourceVersions answer 410 Expired. */
-  compaction?: { everyMs: number };
+  compaction?: CompactionFaults;
   /** Delays every list response by a random time in [minMs, maxMs]. */
-  listLatency?: { minMs: number; maxMs: number };
+  listLatency?: ListLatencyFaults;
 }
 
 /** Counts of injected faults by kind (`watchCut`, `error500`, `error429`, `unavailable503`, `compaction`, `expired410`, `listDelayed`, ...). */
@@ -43,6 +85,12 @@ export interface ServerFaults {
   withdrawEndpoint(shardName: string): void;
   /** Puts a withdrawn shard's URL back into the endpoint slices that should list it. */
   republishEndpoint(shardName: string): void;
+  /**
+   * Moves a logical cluster (name or workspace path) to another shard, as a finished kcp
+   * LogicalClusterMigration: same objects and uids there, new resource versions, URLs and endpoint
+   * slices following; resume points from before the move answer 410 on the target shard.
+   */
+  migrateCluster(cluster: string, shardName: string): void;
 }
 
 /** What fault injection needs from the server around it. */
@@ -53,10 +101,12 @@ export interface FaultTargets {
   shardNames(): string[];
   /** Withdraws or republishes a shard's endpoint URL in every slice. */
   setEndpointWithdrawn(shardName: string, withdrawn: boolean): void;
+  /** Moves a logical cluster to another shard. */
+  migrateCluster(cluster: string, shardName: string): void;
 }
 
-/** mulberry32: a small, good enough PRNG for reproducible fault sequences. */
-export function seeded(seed: number): () => number {
+/** mulberry32: a small seeded PRNG, so that a sequence of random decisions replays. */
+export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -149,7 +199,6 @@ export class FaultInjector implements ServerFaults {
   /** Delayed lists: cleared faults release them at once. */
   private readonly delays = new Map<NodeJS.Timeout, () => void>();
   private unavailableUntil = 0;
-  private unavailableTimer: NodeJS.Timeout | undefined;
   private readonly withdrawn = new Set<string>();
 
   constructor(private readonly targets: FaultTargets) {
@@ -176,16 +225,12 @@ export class FaultInjector implements ServerFaults {
     const cfg = normalizeFaultConfig(input);
     this.stopTimers();
     this.cfg = cfg;
-    this.rand = cfg.seed !== undefined ? seeded(cfg.seed) : Math.random;
+    this.rand = cfg.seed !== undefined ? seededRandom(cfg.seed) : Math.random;
     if (cfg.watchCuts) for (const cut of this.watches.keys()) this.watches.set(cut, this.scheduleCut(cut));
     if (cfg.unavailable) {
       const { everyMs, forMs } = cfg.unavailable;
-      this.every(everyMs, () => {
-        this.unavailableUntil = Date.now() + forMs;
-        // The window ends by the clock; this timer only lets a test see its end without polling.
-        clearTimeout(this.unavailableTimer);
-        this.unavailableTimer = setTimeout(() => (this.unavailableUntil = 0), forMs);
-      });
+      // A window ends by the clock, checked per request: no timer of its own.
+      this.every(everyMs, () => (this.unavailableUntil = Date.now() + forMs));
     }
     if (cfg.compaction) {
       this.every(cfg.compaction.everyMs, () => {
@@ -224,6 +269,11 @@ export class FaultInjector implements ServerFaults {
     this.targets.setEndpointWithdrawn(shardName, false);
   }
 
+  migrateCluster(cluster: string, shardName: string): void {
+    this.targets.migrateCluster(cluster, shardName);
+    this.count('clusterMigrated');
+  }
+
   /**
    * The failure to answer instead of running the request, if any. Only paths that reach an API
    * (after authentication) are asked; a virtual workspace's 503 window comes first.
@@ -253,8 +303,6 @@ export class FaultInjector implements ServerFaults {
   private stopTimers(): void {
     for (const t of this.intervals) clearInterval(t);
     this.intervals.clear();
-    clearTimeout(this.unavailableTimer);
-    this.unavailableTimer = undefined;
     this.unavailableUntil = 0;
     for (const [cut, t] of this.watches) {
       clearTimeout(t);

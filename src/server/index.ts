@@ -3,4 +3,14 @@
  * Start it in-process with `startServer({ port: 0 })`; it speaks kcp's wire protocol on loopback.
  */
 export { startServer, randomClusterName, type RunningServer, type ServerOptions } from './server.js';
-export { normalizeFaultConfig, type FaultConfig, type FaultStats, type ServerFaults } from './faults.js';
+export {
+  normalizeFaultConfig,
+  type FaultConfig,
+  type FaultStats,
+  type ServerFaults,
+  type WatchCutFaults,
+  type ErrorFaults,
+  type UnavailableFaults,
+  type CompactionFaults,
+  type ListLatencyFaults,
+} from './faults.js';

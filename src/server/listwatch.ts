@@ -366,7 +366,7 @@ export function serveWatch(
     from = requested || svc.store.resourceVersion;
   }
   try {
-    unregister = svc.store.watch(def.storage, { scope, matches: filter, deliver }, from);
+    unregister = svc.store.watch(def.storage, { scope, matches: filter, deliver, end: close }, from);
   } catch (e) {
     if (!(e instanceof Compacted)) throw e;
     const status = expired(e.message).toStatus();

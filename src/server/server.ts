@@ -9,15 +9,17 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { installWebhooks } from './admission/index.js';
 import { Authenticator } from './auth.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
 import { FaultInjector, normalizeFaultConfig, type FaultConfig, type ServerFaults } from './faults.js';
 import { serveDebugFaults } from './faults-http.js';
 import { Front } from './http.js';
-import { installApis } from './kcp/apis/index.js';
+import { installApis, webhookConfigurationCluster } from './kcp/apis/index.js';
 import { installTenancy } from './kcp/tenancy/index.js';
 import { installVirtualWorkspaces } from './kcp/vw/index.js';
 import type { WatchSettings } from './listwatch.js';
+import { migrateCluster } from './migration.js';
 import { isClusterName } from './names.js';
 import { ApiError } from './errors.js';
 import { LOGICAL_CLUSTERS, NAMESPACES } from './objects.js';
@@ -36,6 +38,8 @@ export interface ServerOptions {
   rootDir?: string;
   /** Keep state here across restarts; in memory when absent. */
   dataDir?: string;
+  /** Journal size in bytes past which a shard snapshots its state and starts a new journal. Default 64 MiB. */
+  journalMaxBytes?: number;
   /**
    * Serve HTTPS with a self-signed certificate (default), as kcp does; kubectl sends bearer tokens
    * only over TLS. `false` serves plain HTTP, usable by clients that send tokens anyway.
@@ -173,17 +177,23 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const shards: Shard[] = [];
   for (let i = 0; i < shardCount; i++) {
     const name = i === 0 ? 'root' : `shard-${i}`;
-    shards.push(new Shard(name, BUILTIN_RESOURCES, watch, { historyWindow: opts.historyWindow, dataDir: opts.dataDir ? path.join(opts.dataDir, name) : undefined }));
+    shards.push(new Shard(name, BUILTIN_RESOURCES, watch, {
+      historyWindow: opts.historyWindow,
+      dataDir: opts.dataDir ? path.join(opts.dataDir, name) : undefined,
+      journalMaxBytes: opts.journalMaxBytes,
+    }));
   }
 
   const topo = new Topology(shards);
   const apis = installApis(topo);
   const tenancy = installTenancy(topo);
   installVirtualWorkspaces(topo);
+  const webhooks = installWebhooks(topo, (cluster, group, resource) => webhookConfigurationCluster(topo, cluster, group, resource));
   const faults = new FaultInjector({
     stores: () => shards.map((s) => s.store),
     shardNames: () => shards.map((s) => s.name),
     setEndpointWithdrawn: (name, withdrawn) => apis.setEndpointWithdrawn(name, withdrawn),
+    migrateCluster: (cluster, shardName) => migrateCluster(topo, cluster, shardName),
   });
   watch.hooks = faults.hooks;
   const shardOf = (cluster: string) => topo.shardOf(cluster);
@@ -291,6 +301,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
         await Promise.all(closing);
         tenancy.stop();
         apis.stop();
+        webhooks.stop();
         for (const sh of shards) sh.close();
         if (ownDir) fs.rmSync(rootDir, { recursive: true, force: true });
       })()),

@@ -46,6 +46,8 @@ export interface Watcher {
   /** Extra filter (label/field selectors, view filters). */
   matches: (obj: KubeObject) => boolean;
   deliver: (d: WatchDelivery) => void;
+  /** Ends the watch (its stream closes cleanly and the client resumes elsewhere). */
+  end?: () => void;
 }
 
 /** A durable log of commits, written before the commit is visible. */
@@ -391,6 +393,20 @@ export class Store {
         this.historyStart = 0;
       }
     }
+  }
+
+  /**
+   * Moves the counter forward to `rv` without a commit: the next commit gets a higher one. Used
+   * before taking over objects from another shard's counter, so that no resource version a client
+   * saw there reads as an older point here.
+   */
+  advanceTo(rv: number): void {
+    if (rv > this.rv) this.rv = rv;
+  }
+
+  /** Ends every watch scoped to one logical cluster (wildcard watches go on). */
+  endWatchers(cluster: string): void {
+    for (const set of this.watchers.values()) for (const w of [...set]) if (w.scope.cluster === cluster) w.end?.();
   }
 
   /** Drops the whole history window: every resume point before now answers 410 (test hook). */

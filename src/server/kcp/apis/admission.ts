@@ -6,6 +6,7 @@
  * APIBinding is being deleted.
  */
 import { rbacAllows } from '../../auth.js';
+import { compileSchema } from '../../cel/index.js';
 import { ApiError, cause, forbidden, invalid, type StatusCause } from '../../errors.js';
 import { deepEqual } from '../../json.js';
 import type { AdmissionPlugin, RequestContext } from '../../objects.js';
@@ -88,6 +89,9 @@ function schemaErrors(s: KubeObject): StatusCause[] {
         errs.push(fieldError(`spec.versions[${i}].schema.openAPIV3Schema.type`, `Invalid value: ${JSON.stringify(type)}: must be object at the root`));
       } else if (untyped && root['x-kubernetes-preserve-unknown-fields'] !== true && root['x-kubernetes-int-or-string'] !== true) {
         errs.push(cause('FieldValueRequired', `spec.versions[${i}].schema.openAPIV3Schema.type`, 'Required value: must not be empty at the root'));
+      } else {
+        // The CRD validator kcp runs here refuses rules that do not compile or cost too much.
+        errs.push(...compileSchema(v['schema'], `spec.versions[${i}].schema.openAPIV3Schema`).errors);
       }
     }
   });

@@ -24,7 +24,7 @@ export { allExports, bindingRef, bindingsFor, claimedResourceDef, claimedResourc
 export type { ExportRef } from './lookup.js';
 export { acceptedClaimsOf, claimCovers, claimKeyOf, claimLabelsFor, effectiveClaims, exportOfBinding, intersectVerbs, sameClaim, selectorSelects } from './claims.js';
 export type { EffectiveClaim } from './claims.js';
-export { boundResourcesOf } from './served.js';
+export { boundResourcesOf, webhookConfigurationCluster } from './served.js';
 export type { BoundResource } from './served.js';
 export { endpointURL } from './slices.js';
 export { APIS_DEFS, BINDING_DEF, BINDING_V1_DEF, EXPORT_DEF, EXPORT_V1_DEF, SCHEMA_DEF, SLICE_DEF } from './resources.js';

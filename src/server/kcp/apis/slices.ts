@@ -94,7 +94,8 @@ export class SliceController {
       delete status['shardSelector'];
       // Each shard maintains only its own URL, and only while every condition is True.
       if (conditions.every((c) => c.status === 'True')) {
-        // A shard restarted on a data directory listens on a new port: URLs of no current shard are dead.
+        // A URL no current shard serves for this export is left over from a previous run (shard
+        // ports change across restarts) or from another export: no shard would ever remove it.
         const current = new Set(this.topo.shards.map((s) => endpointURL(s.url, exportCluster, exportName)));
         const endpoints = objs(status['endpoints']).filter((e) => current.has(str(e['url']))).map((e) => ({ ...e }));
         for (const s of this.topo.shards) {

@@ -1,0 +1,8 @@
+/**
+ * CEL validation rules (`x-kubernetes-validations`) of custom resource schemas: compiled and
+ * checked when a schema is registered, evaluated when an object is written.
+ */
+export { compileSchema, type CompileResult, type CompiledRule, type RuleSet } from './compile.js';
+export { evaluateRules, type RuleResult } from './validate.js';
+export { Quantity } from './quantity.js';
+export { KubeURL, kubernetesEnvironment } from './library.js';
