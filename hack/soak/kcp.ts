@@ -6,6 +6,7 @@
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { ApiError, isAlreadyExists, isNotFound, Transport, type KubernetesObject } from '../../src/index.js';
+import { waitFor } from '../../src/testing/index.js';
 import { EXPORT_NAME, ITEM, manifests, NAMESPACE, outName, PROVIDER_PATH, type Item } from './api.js';
 import type { ObservedItem } from './oracles.js';
 
@@ -29,21 +30,6 @@ export async function pool<T, R>(xs: readonly T[], n: number, fn: (x: T) => Prom
     }),
   );
   return out;
-}
-
-async function until<T>(what: string, ms: number, fn: () => Promise<T | undefined>): Promise<T> {
-  const deadline = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v !== undefined) return v;
-    } catch (e) {
-      last = e;
-    }
-    if (Date.now() > deadline) throw new Error(`${what} not within ${ms} ms${last ? `: ${(last as Error).message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 /** A tenant workspace of the soak. */
@@ -98,11 +84,11 @@ export class Kcp {
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
     }
-    return until(`workspace ${name} Ready`, 60_000, async () => {
+    return waitFor(async () => {
       const w = await this.req<Obj>('GET', `/clusters/root${WS}/${name}`);
       const ws = w as { spec?: { cluster?: string }; status?: { phase?: string } };
       return ws.status?.phase === 'Ready' ? ws.spec?.cluster : undefined;
-    });
+    }, { what: `workspace ${name} Ready`, timeoutMs: 60_000, intervalMs: 200 });
   }
 
   /** The provider workspace with the Item API and its endpoint slice. */
@@ -135,10 +121,10 @@ export class Kcp {
     } catch (e) {
       if (!isAlreadyExists(e)) throw e;
     }
-    await until(`binding in ${path} Ready`, 60_000, async () => {
+    await waitFor(async () => {
       const b = await this.req<{ status?: { conditions?: { type: string; status: string }[] } }>('GET', `/clusters/${path}${BINDINGS}/${EXPORT_NAME}`);
       return b.status?.conditions?.some((c) => c.type === 'Ready' && c.status === 'True') ? true : undefined;
-    });
+    }, { what: `binding in ${path} Ready`, timeoutMs: 60_000, intervalMs: 200 });
   }
 
   /** Deletes the binding of `path` and waits until it is gone. */
@@ -148,7 +134,7 @@ export class Kcp {
     } catch (e) {
       if (!isNotFound(e)) throw e;
     }
-    await until(`binding in ${path} gone`, 60_000, async () => {
+    await waitFor(async () => {
       try {
         await this.req('GET', `/clusters/${path}${BINDINGS}/${EXPORT_NAME}`);
         return undefined;
@@ -156,7 +142,7 @@ export class Kcp {
         if (isNotFound(e)) return true;
         throw e;
       }
-    });
+    }, { what: `binding in ${path} gone`, timeoutMs: 60_000, intervalMs: 200 });
   }
 
   /** Deletes workspace `root:<name>`. */
