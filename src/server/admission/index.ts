@@ -22,10 +22,10 @@ export interface WebhookLayer {
 }
 
 /** Defaults and validates webhook configurations on their way to storage (kube's 422s). */
-const configurationAdmission: AdmissionPlugin = (op, _ctx, def, obj) => {
+const configurationAdmission: AdmissionPlugin = (op, _ctx, def, obj, old) => {
   if (op === 'DELETE') return;
-  if (def.storage === MUTATING_CONFIGURATIONS) admitWebhookConfiguration(obj, true);
-  else if (def.storage === VALIDATING_CONFIGURATIONS) admitWebhookConfiguration(obj, false);
+  if (def.storage === MUTATING_CONFIGURATIONS) admitWebhookConfiguration(obj, true, old);
+  else if (def.storage === VALIDATING_CONFIGURATIONS) admitWebhookConfiguration(obj, false, old);
 };
 
 /**
