@@ -65,6 +65,21 @@ const BROKEN = `  - name: v1alpha1
             size: {type: integer}
 `;
 
+const TWICE_BROKEN = `  - name: v1alpha1
+    served: true
+    storage: true
+    schema:
+      type: object
+      properties:
+        spec:
+          type: object
+          x-kubernetes-validations:
+          - {rule: "self.nope > 1"}
+          - {rule: "self.size"}
+          properties:
+            size: {type: integer}
+`;
+
 function cowboy(name: string, spec: string): string {
   return `apiVersion: wildwest.dev/v1alpha1
 kind: Cowboy
@@ -162,5 +177,14 @@ describe('reference server: CEL validation rules through kubectl', function () {
         "compilation failed: ERROR: <input>:1:5: undefined field 'nope'",
     );
     expect(await kubectl('root:cel-broken', ['get', 'apiresourceschemas', '-o', 'name'])).to.equal('');
+  });
+
+  it('lists several refusals of an APIResourceSchema as kcp prints a Go slice: space-separated', async () => {
+    srv.createLogicalCluster(undefined, { path: 'root:cel-broken-twice' });
+    const err = (await kubectlFails('root:cel-broken-twice', ['create', '-f', '-'], cowboysSchema(TWICE_BROKEN))).trim();
+    const at = 'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations';
+    expect(err).to.include(`is forbidden: [${at}[0].rule: Invalid value: `);
+    expect(err).to.include(` | ....^ ${at}[1].rule: Invalid value: {"Rule":"self.size",`);
+    expect(err).to.match(/: cel expression must evaluate to a bool\]$/);
   });
 });
