@@ -2,7 +2,8 @@
  * The order of admission in the reference server, through kubectl on a bound resource: mutating
  * webhooks, then the APIResourceSchema's schema and CEL rules (a 422 stops there), then validating
  * webhooks, which see the mutated object. The webhooks are the APIExport workspace's, and their
- * matchConditions (CEL) pick the objects they are called for, with failurePolicy on a condition error.
+ * matchConditions (CEL, `authorizer` included) pick the objects they are called for, with
+ * failurePolicy on a condition error.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
@@ -84,6 +85,11 @@ describe('reference server: mutating webhooks, then schema and CEL rules, then v
       // `nick` is unset on every object here: these conditions fail to evaluate for their names.
       config('Validating', 'strict.order.example.com', '/deny', when("object.metadata.name.startsWith('strict-') && object.spec.nick == 'x'")),
       config('Validating', 'lenient.order.example.com', '/deny', { ...when("object.metadata.name.startsWith('lenient-') && object.spec.nick == 'x'"), failurePolicy: 'Ignore' }),
+      // The caller (the server's admin) may create cowboys; a service account without bindings may not.
+      config('Validating', 'authz.order.example.com', '/deny', when(
+        "object.metadata.name.startsWith('authz-') && authorizer.requestResource.check('create').allowed() && " +
+          "!authorizer.serviceAccount('default', 'nobody').group('wildwest.dev').resource('cowboys').namespace('default').check('create').allowed()",
+      )),
     ];
     for (const m of manifests) await kubectl('root:order-provider', ['create', '-f', '-'], m);
     await kubectl('root:order-team', ['apply', '-f', '-'], bindingTo('root:order-provider', 'wildwest'));
@@ -131,13 +137,18 @@ describe('reference server: mutating webhooks, then schema and CEL rules, then v
     expect(names('/record')).to.deep.equal(['lenient-one']);
   });
 
+  it('evaluates `authorizer` checks against the logical cluster\'s authorization, for the caller or a service account', async () => {
+    const err = await kubectlFails('root:order-team', ['create', '-f', '-'], cowboy('authz-one', '{size: 2}'));
+    expect(err.trim()).to.equal('Error from server (Forbidden): error when creating "STDIN": admission webhook "authz.order.example.com" denied the request: not this one');
+  });
+
   it('refuses a configuration whose condition does not compile, with kube\'s field error', async () => {
     const bad = webhookConfiguration('Validating', 'bad.order.example.com', `${hook.url}/record`, hook.caBundle, [], {
-      matchConditions: [{ name: 'uses-authz', expression: "authorizer.group('').resource('pods').check('get').allowed()" }],
+      matchConditions: [{ name: 'typo', expression: "object.metadata.name == 'x' && reqest.dryRun" }],
     });
     const err = await kubectlFails('root:order-provider', ['create', '-f', '-'], bad);
     expect(err).to.contain(
-      `The ValidatingWebhookConfiguration "bad" is invalid: webhooks[0].matchConditions[0].expression: Invalid value: "authorizer.group('').resource('pods').check('get').allowed()": compilation failed: ERROR: <input>:1:1: undeclared reference to 'authorizer'`,
+      `The ValidatingWebhookConfiguration "bad" is invalid: webhooks[0].matchConditions[0].expression: Invalid value: "object.metadata.name == 'x' && reqest.dryRun": compilation failed: ERROR: <input>:1:32: undeclared reference to 'reqest'`,
     );
   });
 });

@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { decide, matchConditionCauses, parseMatchConditions } from '../../src/server/admission/conditions.js';
 import { webhookConfigurationCauses } from '../../src/server/admission/configs.js';
+import type { AuthorizeFn } from '../../src/server/cel/index.js';
 import type { Json, JsonObject, KubeObject } from '../../src/server/types.js';
 
 const messages = (raw: Json) => matchConditionCauses(raw, 'webhooks[0].matchConditions').map((c) => `${c.field}: ${c.message}`);
@@ -16,7 +17,12 @@ const request: JsonObject = {
   options: { kind: 'CreateOptions', apiVersion: 'meta.k8s.io/v1' },
 };
 const object: JsonObject = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'paint', labels: { tier: 'gold' } }, data: { color: 'red' } };
-const vars = { object, oldObject: null, request };
+/** An authorizer that allows `get` of configmaps (and of the request's own resource) in `default` only. */
+const authorize: AuthorizeFn = (subject, a) => ({
+  allowed: !subject && 'resource' in a && a.verb === 'get' && a.resource === 'configmaps' && a.namespace === 'default',
+  reason: 'test policy',
+});
+const vars = { object, oldObject: null, request, authorize };
 
 function conditions(...exprs: string[]) {
   return parseMatchConditions(exprs.map((expression, i) => ({ name: `c${i}`, expression })));
@@ -48,9 +54,6 @@ describe('webhook matchConditions', () => {
     ]);
     const [undeclared] = messages([{ name: 'n', expression: "  nope == 'x'  " }]);
     expect(undeclared).to.match(/^webhooks\[0\]\.matchConditions\[0\]\.expression: Invalid value: "nope == 'x'": compilation failed: ERROR: <input>:1:1: undeclared reference to 'nope'/);
-    // kube declares `authorizer`; this server does not implement it and refuses it the same way.
-    const [authz] = messages([{ name: 'n', expression: "authorizer.group('').resource('pods').check('get').allowed()" }]);
-    expect(authz).to.include("compilation failed: ERROR: <input>:1:1: undeclared reference to 'authorizer'");
     expect(messages([{ name: 'n', expression: 'request.nope == 1' }])[0]).to.include("undefined field 'nope'");
     const many = Array.from({ length: 65 }, (_, i) => ({ name: `c${i}`, expression: 'true' }));
     expect(messages(many)).to.deep.equal(['webhooks[0].matchConditions: Too many: 65: must have at most 64 items']);
@@ -72,6 +75,17 @@ describe('webhook matchConditions', () => {
     expect(decide(conditions("'system:serviceaccounts' in request.userInfo.groups"), vars, 'Fail')).to.deep.equal({ call: true });
     expect(decide(conditions('request.dryRun'), vars, 'Fail')).to.deep.equal({ call: false });
     expect(decide(conditions("oldObject == null && request.kind.kind == 'ConfigMap'"), vars, 'Fail')).to.deep.equal({ call: true });
+  });
+
+  it('asks the server\'s authorizer through `authorizer`, as the request\'s user or a service account', () => {
+    expect(messages([{ name: 'n', expression: "authorizer.group('').resource('pods').check('get').allowed()" }])).to.deep.equal([]);
+    expect(decide(conditions("authorizer.group('').resource('configmaps').namespace('default').check('get').allowed()"), vars, 'Fail')).to.deep.equal({ call: true });
+    expect(decide(conditions("authorizer.group('').resource('configmaps').namespace('other').check('get').allowed()"), vars, 'Fail')).to.deep.equal({ call: false });
+    expect(decide(conditions("authorizer.group('').resource('configmaps').namespace('default').check('delete').allowed()"), vars, 'Fail')).to.deep.equal({ call: false });
+    expect(decide(conditions("authorizer.serviceAccount('default', 'sa').group('').resource('configmaps').namespace('default').check('get').allowed()"), vars, 'Fail')).to.deep.equal({ call: false });
+    expect(decide(conditions("authorizer.path('/healthz').check('get').allowed()"), vars, 'Fail')).to.deep.equal({ call: false });
+    expect(decide(conditions("authorizer.requestResource.check('get').reason() == 'test policy'"), vars, 'Fail')).to.deep.equal({ call: true });
+    expect(decide(conditions("authorizer.requestResource.check('get').allowed() && !authorizer.requestResource.check('get').errored()"), vars, 'Fail')).to.deep.equal({ call: true });
   });
 
   it('follows failurePolicy on an evaluation error, but a false condition always skips', () => {

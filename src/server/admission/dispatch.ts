@@ -4,9 +4,11 @@
  * more round for `reinvocationPolicy: IfNeeded`), the result is pruned and validated against the
  * schema, then validating webhooks run in parallel. Denials and failures read as kube's.
  */
+import type { ClusterAuthorizer } from '../auth.js';
+import type { AuthorizeFn } from '../cel/index.js';
 import { ApiError, forbidden, type StatusCause } from '../errors.js';
 import { deepEqual, isObject } from '../json.js';
-import type { RequestContext } from '../objects.js';
+import type { RequestContext, UserInfo } from '../objects.js';
 import { jsonPatch } from '../patch.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from '../types.js';
 import { admissionReview, callWebhook, WebhookCallError, type ReviewInput, type WebhookAnswer } from './call.js';
@@ -30,6 +32,8 @@ export interface WebhookSources {
   namespace(cluster: string, name: string): KubeObject | undefined;
   /** Every resource `cluster` serves (for matchPolicy Equivalent). */
   resources(cluster: string): readonly ResourceDef[];
+  /** The authorizer of `cluster`, for matchConditions that use `authorizer`. */
+  authorizer(cluster: string): ClusterAuthorizer | undefined;
 }
 
 /** One write under admission: the request's attributes and its object in the served form. */
@@ -142,10 +146,24 @@ export class WebhookDispatcher {
     const r = this.review(a, m, object);
     const request = { ...(admissionReview(r, '')['request'] as JsonObject) };
     for (const k of ['uid', 'object', 'oldObject']) delete request[k];
-    const vars = { object: (r.object ?? null) as Json, oldObject: (r.oldObject ?? null) as Json, request };
+    const vars = { object: (r.object ?? null) as Json, oldObject: (r.oldObject ?? null) as Json, request, authorize: this.authorizeAs(a.ctx) };
     const d = decide(m.hook.matchConditions, vars, m.hook.failurePolicy);
     if (d.error !== undefined) throw forbidden(a.def.resource, a.def.group, a.name, d.error);
     return d.call;
+  }
+
+  /** `authorizer` checks in the request's logical cluster, as its user or as a named service account. */
+  private authorizeAs(ctx: RequestContext): AuthorizeFn {
+    return (subject, attrs) => {
+      const authz = this.sources.authorizer(ctx.cluster);
+      if (!authz) return { allowed: false, reason: '' };
+      let user: UserInfo = ctx.user;
+      if (subject) {
+        const { namespace, name } = subject.serviceAccount;
+        user = { name: `system:serviceaccount:${namespace}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'] };
+      }
+      return authz.authorize(user, attrs);
+    };
   }
 
   /** One call with failurePolicy applied: undefined when a failure is ignored. */

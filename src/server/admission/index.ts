@@ -41,6 +41,7 @@ export function installWebhooks(topo: Topology, configurationCluster: (cluster: 
     list: (cluster, storage) => topo.shardOf(cluster)?.store.list(storage, { cluster, namespace: '' }) ?? [],
     namespace: (cluster, name) => topo.shardOf(cluster)?.store.get(NAMESPACES, cluster, '', name),
     resources: (cluster) => topo.shardOf(cluster)?.svc.registry.resourcesFor(cluster) ?? [],
+    authorizer: (cluster) => topo.shardOf(cluster)?.authorizer(cluster),
   });
   // Writes skip admission entirely while no configuration exists anywhere (the common case).
   const isConfiguration = (storage: string) => storage === MUTATING_CONFIGURATIONS || storage === VALIDATING_CONFIGURATIONS;

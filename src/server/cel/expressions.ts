@@ -1,10 +1,11 @@
 /**
  * CEL expressions of admission (webhook `matchConditions`), in kube's admission environment: the
- * Kubernetes libraries plus `object`, `oldObject` (dyn), a typed `request` and `namespaceObject`.
- * `authorizer` is not declared, so an expression using it is refused when it compiles.
+ * Kubernetes libraries plus `object`, `oldObject` (dyn), a typed `request`, `namespaceObject` and
+ * `authorizer` (with `authorizer.requestResource`).
  */
 import type { Environment, ParseResult } from '@marcbachmann/cel-js';
 import type { Json, JsonObject } from '../types.js';
+import { authorizerFor, registerAuthorizer, type AuthorizeFn } from './authz.js';
 import { compileExpr } from './compile.js';
 import { PER_CALL_LIMIT, actualSize, estimate } from './cost.js';
 import { kubernetesEnvironment } from './library.js';
@@ -67,6 +68,7 @@ function admissionEnvironment(): { env: Environment; request: SchemaNode } {
     const model = new SchemaModel(e);
     const request = model.node(REQUEST_SCHEMA);
     const namespace = model.node(NAMESPACE_SCHEMA);
+    registerAuthorizer(e);
     e.registerVariable('object', 'dyn').registerVariable('oldObject', 'dyn').registerVariable('request', request.celType).registerVariable('namespaceObject', namespace.celType);
     env = { env: e, request };
   }
@@ -89,12 +91,21 @@ export function compileAdmissionExpression(expression: string): CompiledExpressi
   return { program: compiled.program! };
 }
 
-/** The variables an admission expression sees; `request` is the AdmissionRequest without its objects. */
+/**
+ * The variables an admission expression sees; `request` is the AdmissionRequest without its
+ * objects, and `authorize` answers `authorizer` checks for the request's user.
+ */
 export interface AdmissionVariables {
   object: Json | null;
   oldObject: Json | null;
   request: JsonObject;
+  authorize: AuthorizeFn;
 }
+
+const field = (o: Json | undefined, k: string): string => {
+  const v = typeof o === 'object' && o !== null && !Array.isArray(o) ? o[k] : undefined;
+  return typeof v === 'string' ? v : '';
+};
 
 /** The result of one expression: its boolean, or the error kube reports for it. */
 export type ExpressionResult = { value: boolean; error?: undefined } | { value?: undefined; error: string };
@@ -115,6 +126,13 @@ export function evaluateAdmissionExpression(expression: string, program: ParseRe
       oldObject: vars.oldObject === null ? null : toDyn(vars.oldObject),
       request: toCel(vars.request, request),
       namespaceObject: null,
+      authorizer: authorizerFor(vars.authorize, {
+        group: field(vars.request['resource'], 'group'),
+        resource: field(vars.request['resource'], 'resource'),
+        subresource: field(vars.request, 'subResource'),
+        namespace: field(vars.request, 'namespace'),
+        name: field(vars.request, 'name'),
+      }),
     });
     if (typeof value !== 'boolean') return { error: `expression '${expression}' resulted in error: no such overload` };
     return { value };

@@ -13,3 +13,4 @@ export {
   type CompiledExpression,
   type ExpressionResult,
 } from './expressions.js';
+export type { AuthorizeFn, AuthzAttributes, AuthzSubject } from './authz.js';
