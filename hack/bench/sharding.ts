@@ -17,6 +17,9 @@
  * 4. two replicas with 5 s peer and fence Leases: kill -9 one and time until each of its clusters
  *    is reconciled by the other.
  *
+ * Fence durations grow beyond 20 s and 5 s with W so the group's fence renewals stay within
+ * FENCE_WRITES_PER_S (30 s for both at 10,000 workspaces); the row names give the durations used.
+ *
  * Heap is `heapUsed` after two full collections in the replica; the ratio rows divide the largest
  * replica's heap by the single replica's of the same run (the largest is what a memory limit must
  * fit). The figures are whatever the code does: while every replica caches every cluster's objects
@@ -50,16 +53,24 @@ interface Limits {
 /** Overrides W (e.g. a smaller full run on a busy machine); the row names carry the W measured. */
 const WORKSPACES_ENV = 'KCP_BENCH_SHARDING_WORKSPACES';
 
+/**
+ * Fence renewals the group may send per second: every owned cluster's fence is written about three
+ * times per fence duration, so W clusters cost 3·W/duration writes/s. Beyond this budget the fence
+ * durations grow with W (the defaults at 10,000 workspaces would be 1,500 writes/s, and 5 s Leases
+ * 6,000/s: more than the reference server sustains next to the replicas on two cores).
+ */
+const FENCE_WRITES_PER_S = 1000;
+
 function limits(ctx: BenchContext): Limits {
-  const base = { peerMs: 30_000, fenceMs: 20_000, shortMs: 5_000 };
-  const lim = ctx.quick ? { ...base, workspaces: 60, maxMs: 90_000 } : { ...base, workspaces: 10_000, maxMs: 900_000 };
+  const lim = ctx.quick ? { workspaces: 60, maxMs: 90_000 } : { workspaces: 10_000, maxMs: 900_000 };
   const env = process.env[WORKSPACES_ENV];
   if (env !== undefined) {
     const w = Number(env);
     if (!Number.isInteger(w) || w < 2) throw new Error(`${WORKSPACES_ENV} must be an integer ≥ 2, got "${env}"`);
     lim.workspaces = w;
   }
-  return lim;
+  const floor = Math.ceil((3 * lim.workspaces) / FENCE_WRITES_PER_S) * 1000;
+  return { ...lim, peerMs: 30_000, fenceMs: Math.max(20_000, floor), shortMs: Math.max(5_000, floor) };
 }
 
 /** What one counted run measured; NaN where a phase failed (its problem says why). */

@@ -1,8 +1,31 @@
 /**
- * Authoring kcp APIs: `defineAPI` (one TypeBox definition → the objects' type, the APIResourceSchema
- * and the APIExport), the manifests and their content-hashed names, `installAPIs` for
- * `kcp-mc run --install`, and the CRD conversion behind `kcp-mc apigen --from-crd`.
+ * Authoring: `defineAPI` (one TypeBox definition → the objects' type, the APIResourceSchema and the
+ * APIExport), the manifests and their content-hashed names, `installAPIs` for `kcp-mc run
+ * --install`, the CRD conversion behind `kcp-mc apigen --from-crd`; and the helpers of
+ * apimachinery's `meta` and controller-runtime's `controllerutil` (conditions,
+ * createOrUpdate/createOrPatch, typed built-in kinds).
  */
+export {
+  setStatusCondition,
+  removeStatusCondition,
+  findStatusCondition,
+  isStatusConditionTrue,
+  isStatusConditionFalse,
+  isStatusConditionPresentAndEqual,
+  type Condition,
+  type ConditionInput,
+  type ConditionStatus,
+  type ConditionsInput,
+} from './conditions.js';
+export {
+  createOrUpdate,
+  createOrPatch,
+  type OperationResult,
+  type ObjectAccess,
+  type MutateFn,
+  type CreateOrUpdateOptions,
+} from './create-or-update.js';
+export * from './core.js';
 export { defineAPI, pluralOf, type APIDefinition, type APIVersion, type ValidationRule, type WithSpec, type WithStatus, type WithStatusSchema, type APIObject, type DefinedAPI, type ObjectOf } from './define.js';
 export { toStructuralSchema, APIDefinitionError, type OpenAPISchema, type JsonValue } from './openapi.js';
 export { apiManifests, apiExport, apiBinding, resourceSchema, schemaHash, canonicalJSON, type ApiOfExport, type NamingOptions, type ManifestOptions } from './manifests.js';

@@ -2,6 +2,7 @@
 /** `kcp-mc`: the command-line entry point. */
 import { Command } from 'commander';
 import { registerApigen } from './apigen.js';
+import { registerCerts } from './certs.js';
 import { registerDemo } from './demo.js';
 import { registerRun } from './run.js';
 import { registerServer } from './server.js';
@@ -27,6 +28,7 @@ Examples:
   kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice cms
   kcp-mc watch configmaps --kubeconfig .kcp/admin.kubeconfig
   kcp-mc apigen --from-crd config/crd/bases --output-dir manifests
+  kcp-mc certs --cert-dir ./certs                    # a development CA and webhook serving certificate
 
 Run "kcp-mc <command> --help" for a command's flags.`,
 );
@@ -35,6 +37,7 @@ registerDemo(program);
 registerWatch(program);
 registerRun(program);
 registerApigen(program);
+registerCerts(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`kcp-mc: ${(e as Error).message}\n`);

@@ -12,17 +12,19 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import type { ClusterClient } from '../client/index.js';
-import { ClusterEventRecorder } from '../controller/index.js';
 import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
 import type { ControllerModule, ProviderContext } from '../module/index.js';
+import { APIExportProvider, ClusterEventRecorder, type Provider } from '../provider/index.js';
+import { defaultCertDir } from '../webhook/index.js';
 import { installModuleAPIs, moduleAPIs, soleExport } from './module-apis.js';
-import { APIExportProvider, type Provider } from '../provider/index.js';
 import { defaultLeaseName, moduleName } from './identity.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 import { moduleLoadFailure } from './module-errors.js';
 import { parseDuration } from './duration.js';
+import { bindAddressArg } from './bind-address.js';
 import { addShardingOptions, SHARDING_HELP, shardingFrom, type ShardingFlags } from './sharding-flags.js';
+import { addWebhookOptions, checkWebhookInstall, installWebhooks, WEBHOOK_HELP, type WebhookFlags } from './webhook-flags.js';
 
 export { parseDuration } from './duration.js';
 
@@ -35,7 +37,7 @@ export class UsageError extends Error {
 }
 
 /** Options of `kcp-mc run`, after flags and environment. */
-export interface RunOptions extends ShardingFlags {
+export interface RunOptions extends ShardingFlags, Partial<WebhookFlags> {
   kubeconfig?: string;
   context?: string;
   endpointslice?: string;
@@ -141,15 +143,6 @@ function checkLeaseTimings(o: RunOptions): void {
   if (!(renew > 1.2 * retry)) throw new UsageError(`--leader-election-renew-deadline (${renew} ms) must be greater than 1.2 × --leader-election-retry-period (${retry} ms)`);
 }
 
-function bindAddress(v: string): string {
-  try {
-    parseBindAddress(v);
-  } catch (e) {
-    throw new InvalidArgumentError((e as Error).message);
-  }
-  return v;
-}
-
 /** The module's own provider, or an APIExportProvider on the endpoint slice. */
 async function moduleProvider(mod: ControllerModule, file: string, kc: KubeConfig, ctx: ProviderContext): Promise<Provider> {
   if (!mod.provider) {
@@ -176,10 +169,7 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   const mod = await loadController(file);
   const kc = await loadKubeConfig(o.kubeconfig, o.context);
   const apis = moduleAPIs(mod, file);
-  if (o.install) {
-    if (typeof mod.install !== 'function' && !apis.length) {
-      throw new UsageError(`controller module ${file} has nothing to install (no exported apis or install function)`);
-    }
+  if (o.install && (apis.length > 0 || typeof mod.install === 'function')) {
     log.info('installing', { module: file, server: kc.getCurrentCluster()?.server });
     if (apis.length) await installModuleAPIs(kc, apis, log, file);
     if (typeof mod.install === 'function') await mod.install(kc, log);
@@ -212,15 +202,29 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
     gracefulShutdownMs: o.gracefulShutdown,
     leaderElection,
     sharding,
+    webhook: { bindAddress: o.webhookBindAddress, certDir: o.webhookCertDir },
   });
   try {
     await mod.default(manager);
   } catch (e) {
     throw new UsageError(`setup of ${file} failed: ${(e as Error).message}`);
   }
-  // A controller process that reconciles nothing is a mistake, not a state to run in.
-  if (manager.getControllers().length === 0) throw new UsageError(`controller module ${file} registered no controllers: its setup(manager) must call manager.controller(name)...reconcile(fn)`);
-  name = identity(exported, manager.getControllers(), file);
+  // A process that neither reconciles nor admits anything is a mistake, not a state to run in.
+  if (manager.getControllers().length === 0 && manager.webhooks().length === 0) {
+    throw new UsageError(`controller module ${file} registered no controllers or webhooks: its setup(manager) must call manager.controller(name)...reconcile(fn) or manager.webhook(type)...`);
+  }
+  // A module of webhooks only, without a name export, keeps its file's name.
+  if (exported !== undefined || manager.getControllers().length > 0) name = identity(exported, manager.getControllers(), file);
+  const hooks = { webhookBindAddress: o.webhookBindAddress ?? ':9443', webhookCertDir: o.webhookCertDir ?? defaultCertDir(), webhookUrl: o.webhookUrl };
+  if (o.install) {
+    // Known only after setup: whether the module registered webhooks to write configurations for.
+    if (typeof mod.install !== 'function' && apis.length === 0 && manager.webhooks().length === 0) {
+      throw new UsageError(`controller module ${file} has nothing to install (no exported apis, install function or webhooks)`);
+    }
+    const problem = checkWebhookInstall(hooks, manager);
+    if (problem) throw new UsageError(problem);
+    await installWebhooks(hooks, manager, kc, defaultLeaseName(name), log);
+  }
   // The manager reads the Lease settings when it starts, which is after this.
   if (leaderElection && !o.leaderElectionId) leaderElection.id = defaultLeaseName(name);
   // The replica group is named as the leader-election Lease would be.
@@ -257,8 +261,8 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--kubeconfig <file>', 'kubeconfig of the provider workspace (holding the APIExportEndpointSlice)').env('KCP_MC_KUBECONFIG'))
     .addOption(new Option('--context <name>', 'kubeconfig context').env('KCP_MC_CONTEXT'))
     .addOption(new Option('--endpointslice <name>', 'APIExportEndpointSlice name').env('KCP_MC_ENDPOINTSLICE'))
-    .addOption(new Option('--metrics-bind-address <addr>', 'address of /metrics (0 disables)').default(':8080').env('KCP_MC_METRICS_BIND_ADDRESS').argParser(bindAddress))
-    .addOption(new Option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz (0 disables)').default(':8081').env('KCP_MC_HEALTH_PROBE_BIND_ADDRESS').argParser(bindAddress))
+    .addOption(new Option('--metrics-bind-address <addr>', 'address of /metrics (0 disables)').default(':8080').env('KCP_MC_METRICS_BIND_ADDRESS').argParser(bindAddressArg))
+    .addOption(new Option('--health-probe-bind-address <addr>', 'address of /healthz and /readyz (0 disables)').default(':8081').env('KCP_MC_HEALTH_PROBE_BIND_ADDRESS').argParser(bindAddressArg))
     .addOption(new Option('--install', "apply the module's APIs (schema, export, endpoint slice) in the kubeconfig's workspace first; idempotent").env('KCP_MC_INSTALL'))
     .addOption(new Option('--leader-elect', 'hold a Lease so that one replica works at a time').env('KCP_MC_LEADER_ELECT'))
     .addOption(new Option('--leader-election-id <name>', 'Lease name (default kcp-mc-<name>, the module\'s name: see below)').env('KCP_MC_LEADER_ELECTION_ID'))
@@ -270,14 +274,15 @@ export function registerRun(program: Command): void {
     .addOption(new Option('--log-format <format>', 'log format').choices(['json', 'text']).default('json').env('KCP_MC_LOG_FORMAT'))
     .addOption(new Option('--log-level <level>', 'lowest level logged').choices(['debug', 'info', 'warn', 'error']).default('info').env('KCP_MC_LOG_LEVEL'))
     .addOption(new Option('--graceful-shutdown <duration>', 'how long reconciles in flight may finish after SIGINT/SIGTERM (default 30s)').env('KCP_MC_GRACEFUL_SHUTDOWN').argParser(parseDuration));
-  addShardingOptions(run)
+  addShardingOptions(addWebhookOptions(run))
     .addHelpText('after', `
 The module's name is its \`export const name\`, else the name of the first controller its setup registers
 (not its file name): it is the reportingController of the Events it records and the default Lease name,
 kcp-mc-<name>. A module that exports its own provider() gets it as eventSource; without a name export
 that is the file's name, as the provider is built before setup runs. A module that registers no
-controllers is a configuration mistake.
+controllers and no webhooks is a configuration mistake.
 ${SHARDING_HELP}
+${WEBHOOK_HELP}
 
 Durations are like 500ms, 15s or 1m (a bare number is milliseconds). Exit codes: 0 after SIGINT/SIGTERM, 1 on a runtime failure or lost leadership, 2 on a usage or configuration mistake.
 

@@ -17,4 +17,3 @@ export type { MapFunc, WatchOptions, OwnsOptions } from './watch.js';
 export * from './predicates.js';
 export * from './owners.js';
 export * from './finalizer.js';
-export * from './recorder.js';

@@ -58,13 +58,8 @@ export function isOwnedBy(obj: ObjectOrCached, owner: ObjectOrCached): boolean {
   return refs.some((r) => sameObject(r, probe));
 }
 
-/**
- * The owner references `obj` should have with `owner` as its controller: an existing reference to
- * the owner is replaced, others are kept. Throws `AlreadyOwnedError` when another controller owns
- * it, and an Error for an owner that cannot own it (no uid, other namespace, other logical cluster).
- * The caller writes the result (update, or a patch of `/metadata/ownerReferences`).
- */
-export function setControllerReference(owner: ObjectOrCached, obj: ObjectOrCached): OwnerReference[] {
+// The reference to `owner` that `obj` may carry; throws when `owner` cannot own `obj`.
+function referenceTo(owner: ObjectOrCached, obj: ObjectOrCached): OwnerReference {
   const om = owner.metadata;
   if (!owner.apiVersion || !owner.kind || !om?.name || !om.uid) {
     throw new Error('the owner needs apiVersion, kind, metadata.name and metadata.uid (read it from the server first)');
@@ -78,12 +73,50 @@ export function setControllerReference(owner: ObjectOrCached, obj: ObjectOrCache
   const oc = om.annotations?.[CLUSTER_ANNOTATION];
   const dc = obj.metadata?.annotations?.[CLUSTER_ANNOTATION];
   if (oc && dc && oc !== dc) throw new Error(`owner references cannot cross logical clusters: owner in ${oc}, object in ${dc}`);
-  const ref: OwnerReference = { apiVersion: owner.apiVersion, kind: owner.kind, name: om.name, uid: om.uid, controller: true, blockOwnerDeletion: true };
-  const existing = controllerOf(obj);
-  if (existing && !sameObject(existing, ref)) throw new AlreadyOwnedError(obj, existing);
+  return { apiVersion: owner.apiVersion, kind: owner.kind, name: om.name, uid: om.uid };
+}
+
+// `obj`'s references with `ref` in place of one to the same object, or appended.
+function upsert(obj: ObjectOrCached, ref: OwnerReference): OwnerReference[] {
   const refs = ownersOf(obj);
   const i = refs.findIndex((r) => sameObject(r, ref));
   if (i >= 0) refs[i] = ref;
   else refs.push(ref);
   return refs;
+}
+
+/**
+ * The owner references `obj` should have with `owner` as its controller: an existing reference to
+ * the owner is replaced, others are kept. Throws `AlreadyOwnedError` when another controller owns
+ * it, and an Error for an owner that cannot own it (no uid, other namespace, other logical cluster).
+ * The caller writes the result (in `createOrUpdate`'s mutate, an update, or a patch of
+ * `/metadata/ownerReferences`).
+ */
+export function setControllerReference(owner: ObjectOrCached, obj: ObjectOrCached): OwnerReference[] {
+  const ref: OwnerReference = { ...referenceTo(owner, obj), controller: true, blockOwnerDeletion: true };
+  const existing = controllerOf(obj);
+  if (existing && !sameObject(existing, ref)) throw new AlreadyOwnedError(obj, existing);
+  return upsert(obj, ref);
+}
+
+/**
+ * The owner references `obj` should have with `owner` as one more owner, as controller-runtime's
+ * `SetOwnerReference`: an existing reference to the owner is replaced (keeping its `controller`
+ * and `blockOwnerDeletion`, so the controller is never demoted), others are kept. Throws for an
+ * owner that cannot own `obj`, as `setControllerReference` does.
+ */
+export function setOwnerReference(owner: ObjectOrCached, obj: ObjectOrCached): OwnerReference[] {
+  const ref = referenceTo(owner, obj);
+  const existing = ownersOf(obj).find((r) => sameObject(r, ref));
+  if (existing?.controller !== undefined) ref.controller = existing.controller;
+  if (existing?.blockOwnerDeletion !== undefined) ref.blockOwnerDeletion = existing.blockOwnerDeletion;
+  return upsert(obj, ref);
+}
+
+/** The owner references of `obj` without those to `owner` (group, kind and name; any version or uid). */
+export function removeOwnerReference(owner: ObjectOrCached, obj: ObjectOrCached): OwnerReference[] {
+  const m = owner.metadata;
+  if (!owner.apiVersion || !owner.kind || !m?.name) throw new Error('the owner needs apiVersion, kind and metadata.name');
+  const probe = { apiVersion: owner.apiVersion, kind: owner.kind, name: m.name, uid: '' };
+  return ownersOf(obj).filter((r) => !sameObject(r, probe));
 }

@@ -47,10 +47,15 @@ export interface ReconcileContext {
 /** A user's reconcile function. */
 export type Reconciler = (req: Request, ctx: ReconcileContext) => Promise<Result | void | undefined> | Result | void | undefined;
 
-/** An error after which the request is not retried (counted in the terminal error metric). */
+/**
+ * An error after which the request is not retried (counted in the terminal error metric). Made
+ * from a message (with an optional cause), or from the Error that makes retrying pointless, which
+ * becomes its cause: `throw new TerminalError(err)`.
+ */
 export class TerminalError extends Error {
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(`terminal error: ${message}`, options);
+  constructor(reason: string | Error, options?: { cause?: unknown }) {
+    const cause = typeof reason === 'string' ? options?.cause : reason;
+    super(`terminal error: ${typeof reason === 'string' ? reason : reason.message}`, cause === undefined ? undefined : { cause });
     this.name = 'TerminalError';
   }
 }

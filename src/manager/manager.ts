@@ -6,11 +6,13 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterClient, Transport } from '../client/index.js';
 import { Builder } from '../controller/builder.js';
+import type { KubernetesObject, ObjectType } from '../client/index.js';
 import type { Controller, ControllerOptions } from '../controller/controller.js';
 import { Logger } from '../log/index.js';
 import { RuntimeMetrics } from '../metrics/index.js';
 import { ClusterNotFoundError, type Cluster, type Provider } from '../provider/types.js';
 import { ClusterNotOwnedError, LeaseCoordinator, type Coordinator, type ShardingOptions } from '../sharding/index.js';
+import { WebhookBuilder, WebhookServer, type WebhookOptions, type WebhookRegistration } from '../webhook/index.js';
 import { HealthChecks } from './health.js';
 import { metricsHandler, parseBindAddress, startHttpServer } from './http.js';
 import { LeaderElector } from './leader.js';
@@ -69,6 +71,17 @@ export interface ManagerOptions {
   };
   /** Label of this manager's provider in metrics; default `kcp`. */
   providerName?: string;
+  /** The webhook server, started when a webhook is registered. */
+  webhook?: {
+    /** Address (`:9443`, `127.0.0.1:0`, `0` off); default `:9443`. */
+    bindAddress?: string;
+    /** Folder of `tls.crt`/`tls.key`, reloaded when they change; default `<os tmp>/k8s-webhook-server/serving-certs`. */
+    certDir?: string;
+    /** Certificate file name; default `tls.crt`. */
+    certName?: string;
+    /** Key file name; default `tls.key`. */
+    keyName?: string;
+  };
 }
 
 /** Thrown by `start` when the lease was lost: the process should exit. */
@@ -95,7 +108,7 @@ export class Manager {
   private running: { signal: AbortSignal } | undefined;
   /** Controllers whose workers run (all of them once leading; before that those that need no leadership). */
   private readonly started = new Set<Controller>();
-  private urls: { metrics?: string; health?: string } = {};
+  private urls: { metrics?: string; health?: string; webhook?: string } = {};
   private elector: LeaderElector | undefined;
   private leader = false;
   private providerStopped: Promise<void> | undefined;
@@ -105,6 +118,8 @@ export class Manager {
   private coordinator: Coordinator | undefined;
   private router: ShardRouter | undefined;
   private coordinatorRun: { ctl: AbortController; done: Promise<void> } | undefined;
+  private webhookServer: WebhookServer | undefined;
+  private readonly webhookRegs: WebhookRegistration[] = [];
 
   constructor(opts: ManagerOptions) {
     this.opts = opts;
@@ -151,6 +166,32 @@ export class Manager {
     });
   }
 
+  /**
+   * Starts building the admission webhooks of `type`: `.default(fn)` and `.validate({ create,
+   * update, delete })` each register a path on the manager's HTTPS webhook server.
+   */
+  webhook<T extends KubernetesObject>(type: ObjectType<T>, opts: WebhookOptions = {}): WebhookBuilder<T> {
+    return new WebhookBuilder(type, {
+      log: this.log,
+      engaged: (name) => this.lifecycle.get(name)?.cluster ?? this.lifecycle.list().find((r) => r.cluster.informerCluster === name)?.cluster,
+      register: (reg, handler) => {
+        if (!this.webhookServer) {
+          if (this.running) throw new Error('register the first webhook before manager.start(): the webhook server starts with the manager');
+          const o = this.opts.webhook ?? {};
+          this.webhookServer = new WebhookServer({ certDir: o.certDir, certName: o.certName, keyName: o.keyName, log: this.log, metrics: this.metrics.webhook });
+          if (parseBindAddress(o.bindAddress ?? ':9443')) this.health.addReadyzCheck('webhook', this.webhookServer.readyCheck());
+        }
+        this.webhookServer.register(reg.path, handler);
+        this.webhookRegs.push(reg);
+      },
+    });
+  }
+
+  /** The registered webhooks (what `kcp-mc run --install` writes configurations for). */
+  webhooks(): readonly WebhookRegistration[] {
+    return [...this.webhookRegs];
+  }
+
   /** The controllers, by name. */
   getControllers(): Controller[] {
     return [...this.controllers.values()];
@@ -190,6 +231,8 @@ export class Manager {
     metrics?: string;
     /** Base URL of the probe server (serves `/healthz` and `/readyz`). */
     health?: string;
+    /** Base URL of the webhook server, e.g. `https://127.0.0.1:9443`. */
+    webhook?: string;
   } {
     return { ...this.urls };
   }
@@ -224,6 +267,14 @@ export class Manager {
         servers.push(s);
         this.urls.health = s.url;
         this.log.info('serving health probes', { url: s.url });
+      }
+      const ws = this.webhookServer;
+      const w = ws && parseBindAddress(this.opts.webhook?.bindAddress ?? ':9443');
+      if (ws && w) {
+        // Webhooks serve on standbys too: the API server calls any replica.
+        await ws.start(w);
+        servers.push(ws);
+        this.urls.webhook = ws.url;
       }
       if (this.opts.leaderElection) {
         const le = this.opts.leaderElection;

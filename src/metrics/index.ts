@@ -11,3 +11,4 @@ export {
   type EngagementOutcome,
   type RuntimeMetricsOptions,
 } from './registry.js';
+export { registerWebhookMetrics, type WebhookMetrics } from './webhook.js';

@@ -6,6 +6,7 @@
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { QueueMetrics } from '../queue/types.js';
 import type { ControllerMetrics, HandoffDirection, QueueProbe, ReconcileResultLabel, ShardMetrics } from './types.js';
+import { registerWebhookMetrics, type WebhookMetrics } from './webhook.js';
 
 /** The label value that stands in for every value beyond a cardinality cap (CR's spelling). */
 export const EXCEEDED_CARDINALITY_LIMIT = 'exceeded_cardinality_limit';
@@ -238,6 +239,7 @@ export class RuntimeMetrics {
   private readonly clusterCap: CardinalityCap | undefined;
   private readonly leaderStatus: Gauge<string>;
   private shardHooks: ShardMetrics | undefined;
+  private webhookHooks: WebhookMetrics | undefined;
 
   constructor(opts: RuntimeMetricsOptions = {}) {
     const registry = opts.registry ?? new Registry();
@@ -347,6 +349,12 @@ export class RuntimeMetrics {
       notOwnedDropped: () => dropped.inc(),
     };
     return this.shardHooks;
+  }
+
+  /** The webhook server's hooks; its families are registered on first use, as a manager without webhooks does not expose them. */
+  get webhook(): WebhookMetrics {
+    this.webhookHooks ??= registerWebhookMetrics(this.registry);
+    return this.webhookHooks;
   }
 
   /** Sets `leader_election_master_status{name}` to 1 (leader) or 0 (standby). */

@@ -9,8 +9,7 @@
  */
 import { ClusterClient, Discovery, StaticDiscovery, clusterURL, type KubernetesObject, type ObjectKey, type ObjectType, type StaticResource, type Transport } from '../client/index.js';
 import { InformerFactory, type Cached, type Log, type SharedInformer } from '../informer/index.js';
-import type { Endpoint, FieldIndexes } from './endpoint.js';
-import { fieldIndexName, typeKey } from './endpoint.js';
+import { fieldIndexName, typeKey, type FieldIndexes } from './indexes.js';
 import { NotWatchedError, type CacheListOptions, type Cluster, type ClusterCache, type EventRecorder } from './types.js';
 
 /**
@@ -84,7 +83,7 @@ export class OwnAPIs {
   private closed = false;
 
   /** The APIs of `<endpoint>/clusters/<name>` (clusterURL validates the name: a hostile one never reaches a URL). */
-  static behind(endpoint: Endpoint, name: string, resources: readonly StaticResource[] | undefined, indexes: FieldIndexes): OwnAPIs {
+  static behind(endpoint: ClusterEndpoint, name: string, resources: readonly StaticResource[] | undefined, indexes: FieldIndexes): OwnAPIs {
     const transport = endpoint.transport.withServer(clusterURL(endpoint.url, name));
     const discovery = resources ? new StaticDiscovery(transport.server, resources) : new Discovery(transport, transport.server);
     return new OwnAPIs(transport, discovery, indexes, endpoint.log);
@@ -141,6 +140,31 @@ export class OwnAPIs {
   }
 }
 
+/**
+ * What a cluster handle uses of its endpoint. `Endpoint` implements it; an interface of its own so
+ * that endpoint.ts (which builds handles) and this module do not import each other.
+ */
+export interface ClusterEndpoint {
+  /** The endpoint's base URL, without `/clusters/...`. */
+  readonly url: string;
+  /** Transport to `<url>/clusters/*`. */
+  readonly transport: Transport;
+  /** Kind → resource mapping of the endpoint. */
+  readonly discovery: Discovery;
+  /** The endpoint's log sink. */
+  readonly log: Log | undefined;
+  /** The shared informer of `type`, started on first use. */
+  informer<T extends KubernetesObject>(type: ObjectType<T>, signal?: AbortSignal): Promise<SharedInformer<T>>;
+  /** An informer a provider placed on the endpoint for `type`, if any. */
+  providedInformer<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> | undefined;
+  /** The informer of `type` if one is watched already. */
+  watched<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> | undefined;
+  /** Keeps `cluster`'s objects in the shared caches. */
+  admit(cluster: string): void;
+  /** Drops `cluster`'s objects from the shared caches. */
+  evict(cluster: string): void;
+}
+
 /** A cluster behind an endpoint. */
 export class EndpointCluster implements Cluster {
   /** The cache view. */
@@ -154,7 +178,7 @@ export class EndpointCluster implements Cluster {
 
   constructor(
     /** The endpoint the cluster is reached through. */
-    readonly endpoint: Endpoint,
+    readonly endpoint: ClusterEndpoint,
     readonly name: string,
     path: string | undefined,
     private readonly makeRecorder: (client: ClusterClient) => EventRecorder,

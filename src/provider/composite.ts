@@ -8,7 +8,7 @@
  */
 import type { KubeConfig } from '@kubernetes/client-node';
 import { ClusterClient, Transport, clusterOfURL, isNotFound, type KubernetesObject, type ObjectType } from '../client/index.js';
-import { ClusterEventRecorder } from '../controller/recorder.js';
+import { ClusterEventRecorder } from './recorder.js';
 import { CLUSTER_ANNOTATION, type SharedInformer } from '../informer/index.js';
 import { Logger } from '../log/index.js';
 import { OwnAPIs, ScopedCache } from './cluster.js';

@@ -6,57 +6,12 @@
  */
 import { Discovery, type ClusterClient, type KubernetesObject, type ObjectType, type Transport } from '../client/index.js';
 import { EndpointCluster, type ClusterAPIs } from './cluster.js';
-import { InformerFactory, type IndexFunc, type Log, type SharedInformer } from '../informer/index.js';
-import type { EventRecorder, FieldIndexer } from './types.js';
+import { InformerFactory, type Log, type SharedInformer } from '../informer/index.js';
+import { typeKey, type FieldIndexes } from './indexes.js';
+import type { EventRecorder } from './types.js';
 
 export { EndpointCluster, type ClusterAPIs } from './cluster.js';
-
-/** The key of a type in the endpoint's tables. */
-export function typeKey(type: ObjectType<KubernetesObject>): string {
-  return `${type.apiVersion}/${type.kind}`;
-}
-
-/**
- * Drops `metadata.managedFields` (controller-runtime's `TransformStripManagedFields`): most of a
- * cached APIBinding's bytes, read by nobody.
- */
-export function stripManagedFields<T extends KubernetesObject>(obj: T): T {
-  if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata['managedFields'];
-  return obj;
-}
-
-/** The name of the store index behind a field index. */
-export function fieldIndexName(field: string): string {
-  return `field:${field}`;
-}
-
-/** Field indexes registered on a provider, replayed onto every informer of their type. */
-export class FieldIndexes {
-  private readonly byType = new Map<string, Map<string, IndexFunc>>();
-  private readonly listeners = new Set<(type: string, name: string, fn: IndexFunc) => void>();
-
-  /** Registers an index; idempotent per (type, field). */
-  add<T extends KubernetesObject>(type: ObjectType<T>, field: string, fn: FieldIndexer<T>): void {
-    const key = typeKey(type);
-    let m = this.byType.get(key);
-    if (!m) this.byType.set(key, (m = new Map()));
-    const name = fieldIndexName(field);
-    if (m.has(name)) return;
-    m.set(name, fn as IndexFunc);
-    for (const l of this.listeners) l(key, name, fn as IndexFunc);
-  }
-
-  /** Indexes of one type, as store indexers. */
-  of(key: string): Record<string, IndexFunc> {
-    return Object.fromEntries(this.byType.get(key) ?? []);
-  }
-
-  /** Told of indexes added later; returns the unsubscribe function. */
-  onAdd(fn: (type: string, name: string, index: IndexFunc) => void): () => void {
-    this.listeners.add(fn);
-    return () => this.listeners.delete(fn);
-  }
-}
+export { FieldIndexes, fieldIndexName, stripManagedFields, typeKey } from './indexes.js';
 
 /** Options of an `Endpoint`. */
 export interface EndpointOptions {

@@ -7,7 +7,6 @@
  * workspaces accept.
  */
 import { isConflict, isInvalid, isNotFound, type ClusterClient, type KubernetesObject, type ObjectType } from '../client/index.js';
-import type { Predicate } from '../controller/predicates.js';
 import { CLUSTER_ANNOTATION, type Cached, type ObjectOrCached } from '../informer/index.js';
 
 /** `core.kcp.io/v1alpha1` LogicalCluster, as far as the hooks read it. */
@@ -99,9 +98,10 @@ export function hasTerminator(lc: Cached<LogicalCluster> | LogicalCluster | unde
 
 /**
  * A predicate for LogicalCluster controllers on the terminating VW: the cluster is being deleted
- * and still lists `terminator` (skips the MODIFIED that follows our own removal).
+ * and still lists `terminator` (skips the MODIFIED that follows our own removal). Usable wherever a
+ * controller takes a `Predicate` (typed structurally: providers do not import controllers).
  */
-export function terminating(terminator: string): Predicate {
+export function terminating(terminator: string): (ev: { readonly object: ObjectOrCached<KubernetesObject> }) => boolean {
   return (ev) => Boolean(ev.object.metadata?.deletionTimestamp) && hasTerminator(ev.object as Cached<LogicalCluster>, terminator);
 }
 

@@ -14,6 +14,7 @@ export {
   type FieldIndexer,
 } from './types.js';
 export { Endpoint, EndpointCluster, FieldIndexes, typeKey, fieldIndexName, stripManagedFields, type EndpointOptions, type ClusterAPIs } from './endpoint.js';
+export type { ClusterEndpoint } from './cluster.js';
 export { EndpointSet, type EndpointChange } from './endpoint-set.js';
 export { serverTarget, type ServerTarget, type ReportBackoff } from './source-report.js';
 export { VirtualWorkspaceProvider, PATH_ANNOTATION, cleanURLs, type KcpProviderOptions, type VirtualWorkspaceKind, type ProviderHooks } from './machine.js';
@@ -42,3 +43,4 @@ export {
 } from './hooks.js';
 export { CompositeProvider, LocalClusterProvider, CLUSTER_SEPARATOR, type LocalClusterOptions } from './composite.js';
 export * from './aggregate.js';
+export * from './recorder.js';

@@ -18,7 +18,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { Subscription } from 'rxjs';
 import { Transport, type KubernetesObject, type ObjectType } from '../client/index.js';
-import { ClusterEventRecorder } from '../controller/recorder.js';
+import { ClusterEventRecorder } from './recorder.js';
 import { InformerFactory, type Cached, type SharedInformer } from '../informer/index.js';
 import { Logger } from '../log/index.js';
 import { AggregateInformer, AggregateLister } from './aggregate.js';

@@ -170,6 +170,8 @@ async function serveResource(
     }
     case 'list': {
       const list = await listObjects(svc, ctx, def, namespace, listOptions(q), filter);
+      // Slowness after the snapshot: the list arrives already behind the writes made meanwhile.
+      await view.watch.hooks?.listDelay();
       return send(res, 200, table ? toTable(def, list['items'] as unknown as KubeObject[], list['metadata'] as JsonObject, include) : list);
     }
     case 'watch': {
@@ -177,11 +179,13 @@ async function serveResource(
       return serveWatch(svc, ctx, def, namespace, listOptions(q), res, view.watch, filter, render);
     }
     case 'create': {
-      const obj = svc.create(ctx, def, namespace, objectBody(req, def, body));
+      const input = objectBody(req, def, body);
+      const obj = await svc.admitted(ctx, subresource, () => svc.create(ctx, def, namespace, input));
       return send(res, 201, obj as unknown as Json, headers());
     }
     case 'update': {
-      const obj = svc.update(ctx, def, namespace, name!, objectBody(req, def, body), subresource);
+      const input = objectBody(req, def, body);
+      const obj = await svc.admitted(ctx, subresource, () => svc.update(ctx, def, namespace, name!, input, subresource));
       return send(res, 200, obj as unknown as Json, headers());
     }
     case 'patch': {
@@ -192,7 +196,8 @@ async function serveResource(
       if (force !== undefined && type !== 'application/apply-patch+yaml') {
         throw invalid('PatchOptions', 'meta.k8s.io', '', [cause('FieldValueForbidden', 'force', 'Forbidden: may not be specified for non-apply patch')]);
       }
-      const obj = svc.patch(ctx, def, namespace, name!, type, parseBody(body, type), { subresource, force: force ?? false });
+      const patch = parseBody(body, type);
+      const obj = await svc.admitted(ctx, subresource, () => svc.patch(ctx, def, namespace, name!, type, patch, { subresource, force: force ?? false }));
       return send(res, existed || ctx.dryRun ? 200 : 201, obj as unknown as Json, headers());
     }
     case 'delete': {
@@ -201,7 +206,7 @@ async function serveResource(
         const cur = svc.store.get(def.storage, ctx.cluster, def.namespaced ? namespace : '', name!);
         if (cur?.metadata.uid) view.orphan(ctx.cluster, cur.metadata.uid);
       }
-      return send(res, 200, svc.delete(ctx, def, namespace, name!, opts) as unknown as Json);
+      return send(res, 200, (await svc.admitted(ctx, subresource, () => svc.delete(ctx, def, namespace, name!, opts))) as unknown as Json);
     }
     case 'deletecollection':
       return send(res, 200, await deleteCollection(svc, ctx, def, namespace, q, deleteOptions(req, body, q, ctx)));
@@ -215,7 +220,7 @@ async function deleteCollection(svc: ObjectService, ctx: RequestContext, def: Re
   const deleted: Json[] = [];
   for (const it of items) {
     try {
-      const r = svc.delete(ctx, def, it.metadata.namespace ?? '', it.metadata.name, { propagationPolicy: opts.propagationPolicy });
+      const r = await svc.admitted(ctx, undefined, () => svc.delete(ctx, def, it.metadata.namespace ?? '', it.metadata.name, { propagationPolicy: opts.propagationPolicy }));
       deleted.push(r['kind'] === 'Status' ? (it as unknown as Json) : (r as unknown as Json));
     } catch (e) {
       if (!(e instanceof ApiError) || e.code !== 404) throw e;

@@ -23,7 +23,7 @@ import { jsonPatch, mergePatch, setOwn, strategicMergePatch } from './patch.js';
 import type { Registry } from './registry.js';
 import type { Store } from './store.js';
 import type { Json, JsonObject, KubeObject, ObjectMeta, ResourceDef } from './types.js';
-import { normalizeObject, validateName } from './validation.js';
+import { normalizeObject, validateName, validateRules } from './validation.js';
 
 /** The authenticated caller. */
 export interface UserInfo {
@@ -43,6 +43,28 @@ export interface RequestContext {
   fieldValidation?: 'Strict' | 'Warn' | 'Ignore';
   /** Warnings to send back as `Warning` headers. */
   warnings?: string[];
+  /** Admission that needs I/O (webhooks), set while `ObjectService.admitted` runs the write. */
+  admission?: DeferredAdmission;
+  /** Schema errors of the decoded body, reported together with the CEL rules' errors. */
+  schemaCauses?: StatusCause[];
+}
+
+/**
+ * Admission run around the synchronous write path (webhooks, in `admission/`): the write reaches
+ * `admit` at its admission point, which answers with the admitted object or throws (a refusal, or
+ * a signal for its driver to call webhooks and run the write again).
+ */
+export interface DeferredAdmission {
+  /** Whether decoding leaves schema validation to admission, because a mutating webhook may complete the object first. */
+  defersValidation(def: ResourceDef): boolean;
+  /** The object after admission; `generatedName` when the server made the name from generateName. */
+  admit(op: 'CREATE' | 'UPDATE' | 'DELETE', def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, info?: { generatedName?: boolean }): KubeObject;
+}
+
+/** Runs client writes under webhook admission. */
+export interface WebhookAdmission {
+  /** Runs `write` (a create, update, patch or delete of `svc`) under admission; `subresource` as addressed. */
+  run<T>(svc: ObjectService, ctx: RequestContext, subresource: string | undefined, write: () => T): Promise<T>;
 }
 
 /** Admission: may replace the object about to be stored, or refuse with an ApiError. */
@@ -157,6 +179,11 @@ function strategyOf(def: ResourceDef): Strategy {
 }
 
 /** The fields that define generation: everything but metadata and status. */
+/** Adds `Warning` header texts to the request's answer. */
+function warn(ctx: RequestContext, warnings: string[]): void {
+  if (warnings.length > 0) (ctx.warnings ??= []).push(...warnings);
+}
+
 function specPart(obj: KubeObject): Record<string, unknown> {
   const { metadata: _m, status: _s, apiVersion: _a, kind: _k, ...rest } = obj;
   return rest;
@@ -174,6 +201,8 @@ function managedWithoutTime(obj: KubeObject): unknown {
 /** Create/read/update/delete of objects of any resource, over one shard's store. */
 export class ObjectService {
   readonly admission: AdmissionPlugin[] = [];
+  /** Webhook admission of client writes (set by the server). */
+  webhooks: WebhookAdmission | undefined;
 
   constructor(
     readonly store: Store,
@@ -209,13 +238,16 @@ export class ObjectService {
     if (body['kind'] !== undefined && body['kind'] !== def.kind) {
       throw badRequest(`the kind in the data (${String(body['kind'])}) does not match the expected kind (${def.kind})`);
     }
-    const { object, warnings } = normalizeObject(body, def.schema, {
+    const { object, warnings, invalid: schemaInvalid } = normalizeObject(body, def.schema, {
       fieldValidation: ctx.fieldValidation ?? 'Ignore',
       kind: def.kind,
       group: def.group,
       name,
+      deferInvalid: ctx.admission?.defersValidation(def),
+      celRules: def.rules !== undefined,
     });
     if (warnings.length) (ctx.warnings ??= []).push(...warnings);
+    if (schemaInvalid) ctx.schemaCauses = schemaInvalid;
     object.apiVersion = apiVersion;
     object.kind = def.kind;
     strategyOf(def).normalize?.(object);
@@ -248,10 +280,15 @@ export class ObjectService {
     }
   }
 
-  private admit(op: 'CREATE' | 'UPDATE' | 'DELETE', ctx: RequestContext, def: ResourceDef, obj: KubeObject, old?: KubeObject): KubeObject {
+  private admit(op: 'CREATE' | 'UPDATE' | 'DELETE', ctx: RequestContext, def: ResourceDef, obj: KubeObject, old?: KubeObject, generatedName = false): KubeObject {
     let cur = obj;
     for (const a of this.admission) cur = a(op, ctx, def, cur, old) ?? cur;
-    return cur;
+    return ctx.admission ? ctx.admission.admit(op, def, cur, old, { generatedName }) : cur;
+  }
+
+  /** Runs a client's write under webhook admission, when the server has it. */
+  admitted<T>(ctx: RequestContext, subresource: string | undefined, write: () => T): Promise<T> | T {
+    return this.webhooks ? this.webhooks.run(this, ctx, subresource, write) : write();
   }
 
   private stamp(ctx: RequestContext, obj: KubeObject): void {
@@ -265,7 +302,8 @@ export class ObjectService {
     const obj = opts.applied ?? this.decode(def, ctx, body, isObject(body) && isObject(body['metadata']) ? String(body['metadata']['name'] ?? '') : '');
     const meta = obj.metadata;
     const namespace = this.namespaceFor(def, meta, urlNamespace);
-    if (!meta.name && meta.generateName) meta.name = `${meta.generateName}${randomSuffix()}`;
+    const generatedName = !meta.name && !!meta.generateName;
+    if (generatedName) meta.name = `${meta.generateName}${randomSuffix()}`;
     if (!meta.name) {
       throw invalid(def.kind, def.group, '', [cause('FieldValueRequired', 'metadata.name', 'Required value: name or generateName is required')]);
     }
@@ -284,7 +322,9 @@ export class ObjectService {
     strategy.prepareForCreate?.(obj);
     const errs = strategy.validate?.(def, obj, undefined);
     if (errs?.length) throw invalid(def.kind, def.group, meta.name, errs);
-    let final = this.admit('CREATE', ctx, def, obj);
+    // Where a mutating webhook may still change the object, admission runs the rules after it.
+    if (!ctx.admission?.defersValidation(def)) warn(ctx, validateRules(def, this.present(def, obj), undefined, ctx.schemaCauses));
+    let final = this.admit('CREATE', ctx, def, obj, undefined, generatedName);
     if (!opts.applied) {
       final = recordUpdate({ before: undefined, after: final, manager: ctx.fieldManager ?? '', schema: def.schema, apiVersion: apiVersionOf(def), now: now() });
     }
@@ -441,6 +481,7 @@ export class ObjectService {
     merged.kind = def.kind;
     const errs = strategyOf(def).validate?.(def, merged, old);
     if (errs?.length) throw invalid(def.kind, def.group, o.name ?? '', errs);
+    if (!ctx.admission?.defersValidation(def)) warn(ctx, validateRules(def, this.present(def, merged), this.present(def, old), ctx.schemaCauses));
     merged = this.admit('UPDATE', ctx, def, merged, old);
     if (!deepEqual(specPart(old), specPart(merged))) merged.metadata.generation = (o.generation ?? 1) + 1;
     if (!managedDone) {

@@ -1,5 +1,7 @@
 /** Shapes shared by the reference server's modules. */
 
+import type { RuleSet } from './cel/index.js';
+
 /** A JSON value as it travels on the wire. */
 export type Json = null | boolean | number | string | Json[] | JsonObject;
 /** A JSON object. */
@@ -132,6 +134,8 @@ export interface ResourceDef {
   builtin: boolean;
   /** Schema of the whole object (apiVersion, kind, metadata included). */
   schema: Schema;
+  /** The compiled `x-kubernetes-validations` of a custom resource's schema, when it has any. */
+  rules?: RuleSet;
   /**
    * Key of the storage bucket. Versions of one resource share it (v1alpha1 and v1alpha2 of an
    * export); distinct identities of the same group/resource do not.

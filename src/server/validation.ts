@@ -3,11 +3,12 @@
  * of unknown fields, type/enum/pattern/required checks and the ObjectMeta rules kube applies to
  * every kind. Messages follow kube's wording so clients and tests can match them.
  */
+import { evaluateRules } from './cel/index.js';
 import { ApiError, badRequest, cause, invalid } from './errors.js';
 import type { StatusCause } from './errors.js';
 import { jsonShapeExcess, MAX_JSON_DEPTH } from './json.js';
 import { setOwn } from './patch.js';
-import type { Json, JsonObject, KubeObject, Schema } from './types.js';
+import type { Json, JsonObject, KubeObject, ResourceDef, Schema } from './types.js';
 
 /** How unknown fields are treated, as in kube's `fieldValidation` query parameter. */
 export type FieldValidation = 'Strict' | 'Warn' | 'Ignore';
@@ -18,12 +19,28 @@ export interface NormalizeOptions {
   kind: string;
   group: string;
   name: string;
+  /** Leave the 422 checks to a later step (admission validates after mutating webhooks); pruning and Strict still apply. */
+  deferInvalid?: boolean;
+  /**
+   * The kind has CEL rules: schema errors that do not block them are returned in `invalid`
+   * instead of thrown, to be reported together with the rules' errors as apiextensions does.
+   */
+  celRules?: boolean;
 }
 
 /** The pruned object and the `Warning` header texts (without the `299 - ` framing). */
 export interface NormalizeResult {
   object: KubeObject;
   warnings: string[];
+  /** Schema errors deferred to the CEL rules check (only with `celRules`). */
+  invalid?: StatusCause[];
+}
+
+/** Schema error kinds after which apiextensions does not run CEL rules. */
+const RULE_BLOCKING_REASONS = new Set(['FieldValueNotSupported', 'FieldValueRequired', 'FieldValueTooLong', 'FieldValueTooMany', 'FieldValueTypeInvalid']);
+
+function blocksRules(c: StatusCause): boolean {
+  return RULE_BLOCKING_REASONS.has(c.reason) || / in body must be of type /.test(c.message);
 }
 
 /** Name rules kube applies to object names, per kind. */
@@ -363,10 +380,34 @@ export function normalizeObject(obj: Json, schema: Schema, opts: NormalizeOption
     throw badRequest(`strict decoding error: ${w.unknown.map((p) => `unknown field ${JSON.stringify(p)}`).join(', ')}`);
   }
   if (isObject(out) && isObject(out.metadata)) validateMetadata(w, out.metadata);
-  if (w.causes.length > 0) throw invalid(opts.kind, opts.group, opts.name, w.causes);
+  let deferred: StatusCause[] | undefined;
+  if (w.causes.length > 0 && !opts.deferInvalid) {
+    if (!opts.celRules) throw invalid(opts.kind, opts.group, opts.name, w.causes);
+    if (w.causes.some(blocksRules)) {
+      throw invalid(opts.kind, opts.group, opts.name, [
+        ...w.causes,
+        cause('FieldValueInvalid', '<nil>', 'Invalid value: null: some validation rules were not checked because the object was invalid; correct the existing errors to complete validation'),
+      ]);
+    }
+    deferred = w.causes;
+  }
 
   const warnings = opts.fieldValidation === 'Warn' ? w.unknown.map((p) => `unknown field ${JSON.stringify(p)}`) : [];
   const object = (isObject(out) ? out : {}) as unknown as KubeObject;
   if (!isObject(object.metadata as unknown as Json)) object.metadata = {};
-  return { object, warnings };
+  return deferred ? { object, warnings, invalid: deferred } : { object, warnings };
+}
+
+/**
+ * Runs a custom resource's `x-kubernetes-validations` on an object about to be written, after the
+ * structural checks and before validating admission, as apiextensions does on create, update and
+ * status update (`old` undefined on create). Failures throw kube's 422, after the schema errors
+ * `normalizeObject` deferred to here; failures ratcheted on unchanged values come back as warnings.
+ */
+export function validateRules(def: ResourceDef, obj: KubeObject, old: KubeObject | undefined, schemaCauses: StatusCause[] = []): string[] {
+  if (!def.rules) return [];
+  const { causes, warnings } = evaluateRules(def.rules, obj as unknown as Json, old as unknown as Json | undefined);
+  const all = [...schemaCauses, ...causes];
+  if (all.length > 0) throw invalid(def.kind, def.group, obj.metadata.name ?? '', all);
+  return warnings;
 }

@@ -10,10 +10,11 @@
  * holder), a missing one and our own are taken at once. Every write carries the resourceVersion it
  * read, so of two racers exactly one wins.
  *
- * The holder renews every third of the duration and retries failures; it measures the lease from
- * the start of its last successful write (no later than the moment others can see that write), and
- * aborts `lost` a margin of max(2 s, duration/4) (at most half the duration) before that runs out,
- * so its work stops before anyone else may take over. Seeing another holder (at a renewal, at most\n * a third of the duration after it wrote) aborts `lost` at once.
+ * The holder renews about every third of the duration (jittered) and retries failures; it
+ * measures the lease from the start of its last successful write (no later than the moment others
+ * can see that write), and aborts `lost` a margin of max(2 s, duration/4) (at most half the
+ * duration) before that runs out, so its work stops before anyone else may take over. Seeing
+ * another holder (at a renewal, at most a third of the duration after it wrote) aborts `lost` at once.
  */
 import { isAlreadyExists, isConflict, isNotFound, sleep, type ClusterClient } from '../client/index.js';
 import type { Logger } from '../log/index.js';
@@ -261,11 +262,13 @@ class LeaseFence implements Fence {
   private async renewLoop(): Promise<void> {
     const stop = this.stopCtrl.signal;
     const d = this.o.durationMs;
-    const every = d / 3;
+    // Fences acquired together would otherwise renew together forever: a burst of writes every
+    // third of the duration instead of a steady rate. Each interval is jittered by ±10 %.
+    const every = (): number => (d / 3) * (0.9 + 0.2 * Math.random());
     const retry = Math.min(1000, Math.max(50, d / 20));
     const margin = lossMargin(d);
     for (;;) {
-      if (!(await sleep(Math.max(0, this.renewedAt + every - performance.now()), stop).then(() => true, () => false))) return;
+      if (!(await sleep(Math.max(0, this.renewedAt + every() - performance.now()), stop).then(() => true, () => false))) return;
       for (;;) {
         const start = performance.now();
         const deadline = this.renewedAt + d - margin;

@@ -122,7 +122,7 @@ describe('kcp-mc run: errors and names (e2e)', function () {
     it('a module that registers no controllers', async () => {
       const empty = write('empty.mjs', 'export default function setup() {}\n');
       const err = await mistake([empty, '--kubeconfig', kubeconfig, '--endpointslice', 'cms']);
-      expect(err).to.equal(`kcp-mc run: controller module ${empty} registered no controllers: its setup(manager) must call manager.controller(name)...reconcile(fn)`);
+      expect(err).to.equal(`kcp-mc run: controller module ${empty} registered no controllers or webhooks: its setup(manager) must call manager.controller(name)...reconcile(fn) or manager.webhook(type)...`);
     });
 
     it('a kubeconfig without a current context names the file and its contexts', async () => {

@@ -9,6 +9,7 @@ import { expect } from 'chai';
 import { KubeConfig } from '@kubernetes/client-node';
 import {
   CompositeProvider,
+  Endpoint,
   EndpointCluster,
   InitializingWorkspacesProvider,
   InvalidClusterNameError,
@@ -130,7 +131,7 @@ describe('providers: path-aware, initializing and composite (reference server, t
         expect((await raw(srv, 'GET', '/clusters/root:pa-b/api/v1/namespaces/default/configmaps/written-by-a')).status).to.equal(404);
         // Hostile names: no lookup, no handle, no request.
         for (const hostile of ['../root', `${a}/../${b}`, '*', 'root:pa-a/../x', '%2e%2e']) notFoundName(() => rt.provider.get(hostile));
-        const endpoint = (ha as EndpointCluster).endpoint;
+        const endpoint = (ha as EndpointCluster).endpoint as Endpoint;
         expect(() => endpoint.cluster('../root', undefined, { mode: 'own' })).to.throw(InvalidClusterNameError);
         // Each recorder wrote into its own workspace only.
         for (const [ws, mine, other] of [['pa-a', 'only-in-a', 'only-in-b'], ['pa-b', 'only-in-b', 'only-in-a']] as const) {

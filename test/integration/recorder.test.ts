@@ -7,7 +7,7 @@
 import { expect } from 'chai';
 import { ApiError, ClusterClient, Discovery, Transport, type JSONRequester, type KubernetesObject, type ObjectType, type RequestOptions } from '../../src/client/index.js';
 import { microTime } from '../../src/client/index.js';
-import { ClusterEventRecorder } from '../../src/controller/recorder.js';
+import { ClusterEventRecorder } from '../../src/provider/recorder.js';
 import { Logger } from '../../src/log/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { eventually, kubeConfigFor, raw, start } from '../support/server.js';

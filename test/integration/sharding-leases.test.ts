@@ -284,6 +284,21 @@ describe('sharding: Lease coordinator', function () {
       expect(fa.lost.aborted).to.equal(false);
     });
 
+    it('fences taken together renew at jittered intervals, not in one burst forever', async () => {
+      const a = replica(group(), 'a', {}, false);
+      const clusters = Array.from({ length: 30 }, (_, i) => `burst-${i}`);
+      await Promise.all(clusters.map((c) => take(a, c)));
+      // Three renewals of each (about a third of FENCE_MS apart) give 60 intervals.
+      await eventually(() => a.client.updates.length >= clusters.length * 3, 'three renewals of every fence', 10_000);
+      const byName = new Map<string, number[]>();
+      for (const u of a.client.updates) byName.set(u.name, [...(byName.get(u.name) ?? []), u.at]);
+      const intervals = [...byName.values()].flatMap((at) => at.slice(1).map((t, i) => t - at[i]!));
+      const third = FENCE_MS / 3;
+      // Unjittered, every interval is a third of the duration plus the write's latency, never less.
+      expect(intervals.filter((ms) => ms < third * 0.96), 'intervals shorter than a third').to.not.be.empty;
+      expect(Math.min(...intervals)).to.be.greaterThan(third * 0.85);
+    });
+
     it('a replica whose clock runs far ahead still waits while the holder renews', async () => {
       const g = group();
       const a = replica(g, 'a', {}, false);

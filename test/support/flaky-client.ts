@@ -10,6 +10,8 @@ export class FlakyClient extends ClusterClient {
   allFail = false;
   /** Calls refused so far. */
   refused = 0;
+  /** Each update sent (refused ones included): the object's name and when (performance.now()). */
+  readonly updates: Array<{ name: string; at: number }> = [];
 
   private check(write: boolean): void {
     if (this.allFail || (write && this.writesFail)) {
@@ -34,6 +36,7 @@ export class FlakyClient extends ClusterClient {
   }
 
   override async update<T extends KubernetesObject>(obj: T, opts?: WriteOptions): Promise<T> {
+    this.updates.push({ name: obj.metadata?.name ?? '', at: performance.now() });
     this.check(true);
     return super.update(obj, opts);
   }

@@ -111,3 +111,19 @@ spec:
   reference: {export: {path: '${exportPath}', name: ${exportName}}}
 ${claimsBlock(permissionClaims)}`;
 }
+
+/**
+ * The provider's manifests of the webhook tests: the cowboys schema (v1alpha1 with a status
+ * subresource; `spec.size` an integer, required, and `spec.color` a string) and export `wildwest`.
+ */
+export function cowboysProvider(): string {
+  return `${cowboysSchema(
+    `  - name: v1alpha1
+    served: true
+    storage: true
+    subresources: {status: {}}
+    schema: {type: object, properties: {spec: {type: object, required: [size], properties: {size: {type: integer}, color: {type: string}}}, status: {type: object, x-kubernetes-preserve-unknown-fields: true}}}
+`,
+  )}---
+${cowboysExport('wildwest')}`;
+}

@@ -3,7 +3,7 @@ import { expect } from 'chai';
 import { ApiError, type ClusterClient, type JSONPatchOperation, type KubernetesObject } from '../../src/client/index.js';
 import { addFinalizerPatch, finalizer, hasFinalizer, removeFinalizerPatch, type FinalizerEvent } from '../../src/controller/finalizer.js';
 import { microTime } from '../../src/client/index.js';
-import { cutNote } from '../../src/controller/recorder.js';
+import { cutNote } from '../../src/provider/recorder.js';
 
 const F = 'example.com/cleanup';
 const cm = (meta: KubernetesObject['metadata'] = {}): KubernetesObject => ({

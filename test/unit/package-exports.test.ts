@@ -2,7 +2,7 @@
 import { expect } from 'chai';
 
 describe('package exports', () => {
-  it('exposes the client, the informer engine and the controller runtime from the main entry, and the server and the provider conformance suite from ./testing', async () => {
+  it('exposes the client, the informer engine, the controller runtime and the authoring helpers from the main entry, and the server and the provider conformance suite from ./testing', async () => {
     // Through the package's own name, as users import it (a variable keeps tsc from resolving the
     // self-reference before dist/ exists).
     const main = 'kcp-multicluster-provider';
@@ -17,6 +17,9 @@ describe('package exports', () => {
       'LeaseCoordinator', 'rendezvousOwner', 'defaultShardId',
       // API authoring
       'defineAPI', 'Type', 'apiManifests', 'apiBinding', 'installAPIs', 'schemaSpecFromCRD', 'APIDefinitionError',
+      // authoring helpers
+      'setStatusCondition', 'findStatusCondition', 'isStatusConditionTrue', 'isStatusConditionFalse', 'removeStatusCondition',
+      'createOrUpdate', 'createOrPatch', 'CONFIG_MAP', 'SECRET', 'NAMESPACE', 'EVENT', 'SERVICE_ACCOUNT', 'ROLE', 'ROLE_BINDING',
     ]) {
       expect(lib, name).to.have.property(name);
     }

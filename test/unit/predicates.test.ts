@@ -14,7 +14,7 @@ import {
   resourceVersionChanged,
   type ObjectEvent,
 } from '../../src/controller/predicates.js';
-import { AlreadyOwnedError, controllerOf, isOwnedBy, ownersOf, setControllerReference } from '../../src/controller/owners.js';
+import { AlreadyOwnedError, controllerOf, isOwnedBy, ownersOf, removeOwnerReference, setControllerReference, setOwnerReference } from '../../src/controller/owners.js';
 
 const obj = (meta: KubernetesObject['metadata'] = {}): KubernetesObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'x', namespace: 'default', ...meta } });
 const create = (o: KubernetesObject): ObjectEvent => ({ type: 'create', object: o, initial: false });
@@ -141,6 +141,28 @@ describe('controller: owner references', () => {
     expect(setControllerReference(owner, o)).to.deep.equal([{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u-web', controller: true, blockOwnerDeletion: true }]);
     const plain = obj({ ownerReferences: [{ apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u-web' }] });
     expect(setControllerReference(owner, plain)).to.have.length(1);
+  });
+
+  it('setOwnerReference adds a plain owner next to the controller, replaces one to the same owner, and never demotes the controller', () => {
+    const controlled = obj({ ownerReferences: setControllerReference(owner, obj()) });
+    const refs = setOwnerReference(other, controlled);
+    expect(refs).to.deep.equal([
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'web', uid: 'u-web', controller: true, blockOwnerDeletion: true },
+      { apiVersion: 'apps/v1', kind: 'Deployment', name: 'api', uid: 'u-api' },
+    ]);
+    // Again, with a new uid of the same owner: replaced, not added.
+    const recreated = { ...other, metadata: { ...other.metadata, uid: 'u-api-2' } };
+    expect(setOwnerReference(recreated, obj({ ownerReferences: refs })).map((r) => r.uid)).to.deep.equal(['u-web', 'u-api-2']);
+    // The controller stays the controller.
+    expect(setOwnerReference(owner, controlled)).to.deep.equal(controlled.metadata!.ownerReferences);
+    expect(() => setOwnerReference(owner, obj({ namespace: 'other' }))).to.throw(/cross-namespace/);
+  });
+
+  it('removeOwnerReference drops the references to one owner (any version or uid) and keeps the rest', () => {
+    const o = obj({ ownerReferences: [plainRef, ...setControllerReference(owner, obj())] });
+    expect(removeOwnerReference({ apiVersion: 'apps/v2', kind: 'Deployment', metadata: { name: 'web' } }, o)).to.deep.equal([plainRef]);
+    expect(removeOwnerReference(other, o)).to.have.length(2);
+    expect(removeOwnerReference(owner, obj())).to.deep.equal([]);
   });
 
   it('setControllerReference throws AlreadyOwnedError when another controller owns the object', () => {

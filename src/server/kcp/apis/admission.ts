@@ -6,6 +6,7 @@
  * APIBinding is being deleted.
  */
 import { rbacAllows } from '../../auth.js';
+import { compileSchema } from '../../cel/index.js';
 import { ApiError, cause, forbidden, invalid, type StatusCause } from '../../errors.js';
 import { deepEqual } from '../../json.js';
 import type { AdmissionPlugin, RequestContext } from '../../objects.js';
@@ -39,9 +40,12 @@ function fieldError(field: string, message: string): StatusCause {
   return cause('FieldValueInvalid', field, message);
 }
 
-/** kcp's `admission.NewForbidden(a, fmt.Errorf("%v", errs))`: 403 with the error list in brackets. */
+/**
+ * kcp's `admission.NewForbidden(a, fmt.Errorf("%v", errs))`: 403 with the error list printed as a
+ * Go slice, in brackets and separated by spaces (not the `, ` of an error aggregate).
+ */
 function forbiddenList(def: ResourceDef, name: string, errs: StatusCause[]): ApiError {
-  const e = forbidden(def.resource, def.group, name, `[${errs.map((c) => `${c.field}: ${c.message}`).join(', ')}]`);
+  const e = forbidden(def.resource, def.group, name, `[${errs.map((c) => `${c.field}: ${c.message}`).join(' ')}]`);
   e.details.causes = errs;
   return e;
 }
@@ -89,6 +93,9 @@ function schemaErrors(s: KubeObject): StatusCause[] {
         errs.push(fieldError(`spec.versions[${i}].schema.openAPIV3Schema.type`, `Invalid value: ${JSON.stringify(type)}: must be object at the root`));
       } else if (untyped && root['x-kubernetes-preserve-unknown-fields'] !== true && root['x-kubernetes-int-or-string'] !== true) {
         errs.push(cause('FieldValueRequired', `spec.versions[${i}].schema.openAPIV3Schema.type`, 'Required value: must not be empty at the root'));
+      } else {
+        // The CRD validator kcp runs here refuses rules that do not compile or cost too much.
+        errs.push(...compileSchema(v['schema'], `spec.versions[${i}].schema.openAPIV3Schema`).errors);
       }
       for (const e of structuralSchemaErrors(root, `spec.versions[${i}].schema.openAPIV3Schema`)) errs.push(cause(e.reason, e.field, e.message));
     }

@@ -4,6 +4,7 @@
  * (storage keyed by the export's identity). Controllers here and the virtual workspaces share them.
  */
 import { resourceSchemaFromOpenAPI } from '../../builtins.js';
+import { compileSchema } from '../../cel/index.js';
 import { selectableFieldLabels } from '../../fieldlabels.js';
 import { isObject } from '../../json.js';
 import type { Topology } from '../../topology.js';
@@ -126,6 +127,9 @@ export function defsFromSchema(schema: KubeObject, storage: string): ResourceDef
       schema: resourceSchemaFromOpenAPI(v['schema'] ?? { type: 'object', 'x-kubernetes-preserve-unknown-fields': true }),
       storage,
     };
+    // Rules that fail to compile were refused when the schema was created; a stored one keeps the rest.
+    const { ruleSet } = compileSchema(v['schema'], '');
+    if (ruleSet.rules.size > 0) d.rules = ruleSet;
     const shortNames = strs(names['shortNames']);
     const categories = strs(names['categories']);
     if (shortNames.length) d.shortNames = shortNames;

@@ -134,3 +134,18 @@ export class BoundServing {
     return Object.freeze([...out.values()]);
   }
 }
+
+/**
+ * The logical cluster whose webhook configurations admit `group/resource` requests in `cluster`, as
+ * kcp's webhook plugins choose it: the APIExport's workspace (`status.apiExportClusterName`) of the
+ * first APIBinding that binds the resource, else `cluster` itself (local and claimed resources).
+ */
+export function webhookConfigurationCluster(topo: Topology, cluster: string, group: string, resource: string): string {
+  for (const b of bindingsFor(topo, cluster)) {
+    if (boundResourcesOf(b).some((r) => r.group === group && r.resource === resource)) {
+      const exportCluster = str(statusOf(b)['apiExportClusterName']);
+      if (exportCluster) return exportCluster;
+    }
+  }
+  return cluster;
+}

@@ -29,7 +29,7 @@ import type { ClusterClient, KubernetesObject } from '../client/index.js';
 import { ApiError, microTime, rfc3339, isAlreadyExists, isForbidden, isNetworkError, isNotFound, isServerTimeout, isTooManyRequests, PatchType } from '../client/index.js';
 import type { Cached } from '../informer/index.js';
 import { Logger } from '../log/index.js';
-import type { EventInput, EventRecorder } from '../provider/types.js';
+import type { EventInput, EventRecorder } from './types.js';
 
 /** Options of `ClusterEventRecorder`. */
 export interface ClusterEventRecorderOptions {
