@@ -6,7 +6,8 @@
 import type { Static, TSchema } from 'typebox';
 import type { KubernetesObject, ObjectType } from '../client/index.js';
 import { APIDefinitionError, toStructuralSchema, type OpenAPISchema } from './openapi.js';
-import type { APIResourceSchemaSpec, PermissionClaim, PrinterColumn, ResourceVersion, ScaleSubresource } from './types.js';
+import { apiManifests, type ManifestOptions } from './manifests.js';
+import type { APIExport, APIResourceSchema, APIResourceSchemaSpec, PermissionClaim, PrinterColumn, ResourceVersion, ScaleSubresource } from './types.js';
 
 /** One version of an API: its spec and status schemas and how it is served. */
 export interface APIVersion {
@@ -116,6 +117,8 @@ export interface DefinedAPI<V extends Record<string, APIVersion> = Record<string
   readonly versions: { readonly [K in keyof V]: ObjectType<APIObject<V[K]>> };
   /** The APIResourceSchema's spec (the structural OpenAPI schema of each version included). */
   readonly schemaSpec: APIResourceSchemaSpec;
+  /** This API's APIResourceSchema and APIExport, in apply order (see {@link apiManifests} for several APIs). */
+  manifests(opts?: ManifestOptions): (APIResourceSchema | APIExport)[];
 }
 
 /** The object type of a defined API's storage version: `type Widget = ObjectOf<typeof Widgets>`. */
@@ -194,7 +197,7 @@ export function defineAPI<const V extends Record<string, APIVersion>, const S ex
     ...(names.length > 1 ? { conversion: { strategy: 'None' } } : {}),
   };
   const versions = Object.fromEntries(names.map((n) => [n, { apiVersion: apiVersion(n), kind: def.kind }])) as DefinedAPI<V, S>['versions'];
-  return {
+  const api: DefinedAPI<V, S> = {
     group: def.group,
     kind: def.kind,
     plural,
@@ -205,5 +208,7 @@ export function defineAPI<const V extends Record<string, APIVersion>, const S ex
     type: { apiVersion: apiVersion(storage!), kind: def.kind },
     versions,
     schemaSpec,
+    manifests: (opts) => apiManifests([api], opts),
   };
+  return api;
 }

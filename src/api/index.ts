@@ -1,4 +1,10 @@
-/** Authoring helpers: conditions (apimachinery's `meta`), createOrUpdate/createOrPatch (`controllerutil`), typed built-in kinds. */
+/**
+ * Authoring: `defineAPI` (one TypeBox definition → the objects' type, the APIResourceSchema and the
+ * APIExport), the manifests and their content-hashed names, `installAPIs` for `kcp-mc run
+ * --install`, the CRD conversion behind `kcp-mc apigen --from-crd`; and the helpers of
+ * apimachinery's `meta` and controller-runtime's `controllerutil` (conditions,
+ * createOrUpdate/createOrPatch, typed built-in kinds).
+ */
 export {
   setStatusCondition,
   removeStatusCondition,
@@ -20,14 +26,9 @@ export {
   type CreateOrUpdateOptions,
 } from './create-or-update.js';
 export * from './core.js';
-/**
- * Authoring kcp APIs: `defineAPI` (one TypeBox definition → the objects' type, the APIResourceSchema
- * and the APIExport), the manifests and their content-hashed names, `installAPIs` for
- * `kcp-mc run --install`, and the CRD conversion behind `kcp-mc apigen --from-crd`.
- */
 export { defineAPI, pluralOf, type APIDefinition, type APIVersion, type ValidationRule, type WithSpec, type WithStatus, type WithStatusSchema, type APIObject, type DefinedAPI, type ObjectOf } from './define.js';
 export { toStructuralSchema, APIDefinitionError, type OpenAPISchema, type JsonValue } from './openapi.js';
-export { apiManifests, apiExport, apiBinding, resourceSchema, schemaHash, canonicalJSON, type NamingOptions, type ManifestOptions } from './manifests.js';
+export { apiManifests, apiExport, apiBinding, resourceSchema, schemaHash, canonicalJSON, type ApiOfExport, type NamingOptions, type ManifestOptions } from './manifests.js';
 export { installAPIs, type InstallOptions } from './install.js';
 export { schemaSpecFromCRD, isCRD } from './crd.js';
 export type {

@@ -1,8 +1,8 @@
 #!/usr/bin/env node
 /** `kcp-mc`: the command-line entry point. */
 import { Command } from 'commander';
-import { registerCerts } from './certs.js';
 import { registerApigen } from './apigen.js';
+import { registerCerts } from './certs.js';
 import { registerDemo } from './demo.js';
 import { registerRun } from './run.js';
 import { registerServer } from './server.js';
@@ -27,8 +27,8 @@ Examples:
   kcp-mc server --port 0                             # the reference kcp server alone
   kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice cms
   kcp-mc watch configmaps --kubeconfig .kcp/admin.kubeconfig
-  kcp-mc certs --cert-dir ./certs                    # a development CA and webhook serving certificate
   kcp-mc apigen --from-crd config/crd/bases --output-dir manifests
+  kcp-mc certs --cert-dir ./certs                    # a development CA and webhook serving certificate
 
 Run "kcp-mc <command> --help" for a command's flags.`,
 );
@@ -36,8 +36,8 @@ registerServer(program);
 registerDemo(program);
 registerWatch(program);
 registerRun(program);
-registerCerts(program);
 registerApigen(program);
+registerCerts(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`kcp-mc: ${(e as Error).message}\n`);

@@ -15,9 +15,9 @@ import type { ClusterClient } from '../client/index.js';
 import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
 import type { ControllerModule, ProviderContext } from '../module/index.js';
-import { installModuleAPIs, moduleAPIs, soleExport } from './module-apis.js';
 import { APIExportProvider, ClusterEventRecorder, type Provider } from '../provider/index.js';
 import { defaultCertDir } from '../webhook/index.js';
+import { installModuleAPIs, moduleAPIs, soleExport } from './module-apis.js';
 import { defaultLeaseName, moduleName } from './identity.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 import { moduleLoadFailure } from './module-errors.js';
@@ -169,7 +169,7 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   const mod = await loadController(file);
   const kc = await loadKubeConfig(o.kubeconfig, o.context);
   const apis = moduleAPIs(mod, file);
-  if (o.install && (apis.length || typeof mod.install === 'function')) {
+  if (o.install && (apis.length > 0 || typeof mod.install === 'function')) {
     log.info('installing', { module: file, server: kc.getCurrentCluster()?.server });
     if (apis.length) await installModuleAPIs(kc, apis, log, file);
     if (typeof mod.install === 'function') await mod.install(kc, log);
@@ -216,11 +216,11 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   // A module of webhooks only, without a name export, keeps its file's name.
   if (exported !== undefined || manager.getControllers().length > 0) name = identity(exported, manager.getControllers(), file);
   const hooks = { webhookBindAddress: o.webhookBindAddress ?? ':9443', webhookCertDir: o.webhookCertDir ?? defaultCertDir(), webhookUrl: o.webhookUrl };
-  // Known only after setup: whether the module registered webhooks to write configurations for.
-  if (o.install && typeof mod.install !== 'function' && !apis.length && manager.webhooks().length === 0) {
-    throw new UsageError(`controller module ${file} has nothing to install (no exported apis, install function or webhooks)`);
-  }
-  if (o.install && manager.webhooks().length > 0) {
+  if (o.install) {
+    // Known only after setup: whether the module registered webhooks to write configurations for.
+    if (typeof mod.install !== 'function' && apis.length === 0 && manager.webhooks().length === 0) {
+      throw new UsageError(`controller module ${file} has nothing to install (no exported apis, install function or webhooks)`);
+    }
     const problem = checkWebhookInstall(hooks, manager);
     if (problem) throw new UsageError(problem);
     await installWebhooks(hooks, manager, kc, defaultLeaseName(name), log);

@@ -1,7 +1,8 @@
 /** `kcp-mc server`: the reference kcp server as a process. */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { Command } from 'commander';
-import { startServer } from '../server/index.js';
+import { normalizeFaultConfig, startServer, type FaultConfig } from '../server/index.js';
 
 /** Options of `kcp-mc server`. */
 export interface ServerCommandOptions {
@@ -9,10 +10,36 @@ export interface ServerCommandOptions {
   bind: string;
   rootDir: string;
   dataDir?: string;
+  journalMaxBytes?: string;
   historyWindow: string;
   tokenFile?: string;
   shards: string;
+  faults?: string;
   verbose?: boolean;
+}
+
+/** `--faults`: inline JSON, or `@file` holding it. */
+export function faultsFlag(value: string): FaultConfig {
+  const text = value.startsWith('@') ? readFaultsFile(value.slice(1)) : value;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--faults: not JSON: ${(e as Error).message}`);
+  }
+  try {
+    return normalizeFaultConfig(parsed);
+  } catch (e) {
+    throw new Error(`--faults: ${(e as Error).message}`);
+  }
+}
+
+function readFaultsFile(file: string): string {
+  try {
+    return fs.readFileSync(path.resolve(file), 'utf8');
+  } catch (e) {
+    throw new Error(`--faults: cannot read ${file}: ${(e as Error).message}`);
+  }
 }
 
 function portNumber(s: string): number {
@@ -28,6 +55,12 @@ function shardCount(s: string): number {
   return n;
 }
 
+function journalBytes(s: string): number {
+  const n = Number(s);
+  if (!Number.isSafeInteger(n) || n < 1) throw new Error(`invalid journal size "${s}" (a positive number of bytes)`);
+  return n;
+}
+
 /** Runs the server until SIGINT/SIGTERM; resolves when it has stopped. */
 export async function runServer(o: ServerCommandOptions): Promise<void> {
   const srv = await startServer({
@@ -35,9 +68,11 @@ export async function runServer(o: ServerCommandOptions): Promise<void> {
     bind: o.bind,
     rootDir: path.resolve(o.rootDir),
     dataDir: o.dataDir ? path.resolve(o.dataDir) : undefined,
+    journalMaxBytes: o.journalMaxBytes !== undefined ? journalBytes(o.journalMaxBytes) : undefined,
     historyWindow: Number(o.historyWindow),
     tokenFile: o.tokenFile ? path.resolve(o.tokenFile) : undefined,
     shards: shardCount(o.shards),
+    faults: o.faults !== undefined ? faultsFlag(o.faults) : undefined,
     log: o.verbose
       ? (l) => process.stderr.write(JSON.stringify({ msg: 'request', ...l }) + '\n')
       : undefined,
@@ -68,9 +103,11 @@ export function registerServer(program: Command): void {
     .option('--bind <address>', 'address to bind', '127.0.0.1')
     .option('--root-dir <dir>', 'where admin.kubeconfig is written', '.kcp')
     .option('--data-dir <dir>', 'keep state here across restarts (in memory when absent)')
+    .option('--journal-max-bytes <bytes>', 'with --data-dir: journal size past which a shard snapshots its state (default 64 MiB)')
     .option('--history-window <events>', 'watch history kept for resume', '20000')
     .option('--token-file <file>', 'extra bearer tokens: token,user,uid,"group1,group2" per line')
     .option('--shards <n>', 'number of shards, each with its own port, store and resourceVersion counter', '1')
+    .option('--faults <json|@file>', 'inject faults (tests): a FaultConfig as JSON; also serves GET/PUT/DELETE /debug/faults to admins')
     .option('-v, --verbose', 'log every request as a JSON line on stderr')
     .addHelpText(
       'after',
@@ -80,6 +117,7 @@ Examples:
   kcp-mc server --port 0 --root-dir /tmp/kcp      # a free port; the address is printed
   kcp-mc server --data-dir .kcp/data              # state survives restarts
   kcp-mc server --shards 2                        # two shards, one endpoint per shard in each APIExportEndpointSlice
+  kcp-mc server --faults '{"watchCuts":{},"errors":{"rate":0.01}}'   # cut watches every 1-5 s, fail 1 % of requests
   kcp-mc server --token-file tokens.csv           # more users, for RBAC and kubectl auth can-i
   kubectl --kubeconfig .kcp/admin.kubeconfig get workspaces`,
     )

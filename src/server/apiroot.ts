@@ -170,6 +170,8 @@ async function serveResource(
     }
     case 'list': {
       const list = await listObjects(svc, ctx, def, namespace, listOptions(q), filter);
+      // Slowness after the snapshot: the list arrives already behind the writes made meanwhile.
+      await view.watch.hooks?.listDelay();
       return send(res, 200, table ? toTable(def, list['items'] as unknown as KubeObject[], list['metadata'] as JsonObject, include) : list);
     }
     case 'watch': {

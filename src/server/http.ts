@@ -6,6 +6,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { serveAPIRoot, type ApiView } from './apiroot.js';
 import { ApiError, forbiddenPath, methodNotAllowed, noSuchPath } from './errors.js';
+import type { FaultRequest } from './faults.js';
+import { DEBUG_FAULTS_PATH } from './faults-http.js';
 import { impersonate, impersonationOf } from './impersonation.js';
 import { checkClusterSegment, splitPath } from './names.js';
 import type { RequestContext, UserInfo } from './objects.js';
@@ -30,6 +32,10 @@ export interface FrontOptions {
   version: JsonObject;
   /** Test hook behind `POST /_reference/compact`. */
   compact(): void;
+  /** Fault injection (tests): asked, after authentication, whether to fail a request instead of serving it. */
+  faults?: { intercept(req: FaultRequest): ApiError | undefined };
+  /** Serves `/debug/faults` to admins; that path is an ordinary unknown path without it. */
+  debugFaults?(req: IncomingMessage, res: ServerResponse): Promise<void>;
   /** Notified of every request with its outcome (logging without tokens). */
   log?(line: { method: string; path: string; code: number; user?: string; ms: number }): void;
 }
@@ -102,6 +108,14 @@ export class Front {
       throw new ApiError(406, 'NotAcceptable', 'only the following media types are accepted: application/json');
     }
     const imp = impersonationOf(req);
+    if (this.opts.debugFaults && rawPath === DEBUG_FAULTS_PATH) {
+      // Decided on the caller's own identity: controlling faults is not something to impersonate into.
+      if (!who.groups.includes('system:masters')) throw forbiddenPath(who, (req.method ?? 'GET').toLowerCase(), rawPath, '');
+      return this.opts.debugFaults(req, res);
+    }
+    // The fault endpoint and the test hooks stay reachable whatever is injected.
+    const injected = segs[0] === '_reference' ? undefined : this.opts.faults?.intercept({ path: rawPath });
+    if (injected) throw injected;
     if (segs[0] === '_reference' && clusterSeg === 'root' && !rawPath.startsWith('/clusters/')) {
       return this.testHook(req, res, segs, imp ? impersonate(who, imp, undefined) : who);
     }

@@ -4,3 +4,14 @@
  */
 export { startServer, randomClusterName, type RunningServer, type ServerOptions } from './server.js';
 export { structuralSchemaErrors, type StructuralError } from './kcp/apis/index.js';
+export {
+  normalizeFaultConfig,
+  type FaultConfig,
+  type FaultStats,
+  type ServerFaults,
+  type WatchCutFaults,
+  type ErrorFaults,
+  type UnavailableFaults,
+  type CompactionFaults,
+  type ListLatencyFaults,
+} from './faults.js';

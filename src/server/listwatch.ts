@@ -141,7 +141,12 @@ export async function listObjects(
     const t = decodeContinue(opts.continue);
     atRV = t.rv;
     start = t.start;
-    if (atRV < svc.store.oldestResumable) throw expired(CONTINUE_EXPIRED);
+    try {
+      svc.store.assertResumable(atRV);
+    } catch (e) {
+      if (e instanceof Compacted) throw expired(CONTINUE_EXPIRED);
+      throw e;
+    }
   } else {
     const rv = parseRV(opts.resourceVersion, 'resourceVersion');
     if (opts.resourceVersionMatch === 'Exact' && rv !== undefined) {
@@ -184,6 +189,19 @@ export interface WatchSettings {
   maxBufferedBytes: number;
   /** Close functions of the open watch streams, so that the server can end them on shutdown. */
   open: Set<() => void>;
+  /** Fault injection (tests): slow lists and cut watch connections. */
+  hooks?: ListWatchHooks;
+}
+
+/** What fault injection may do to lists and watches. */
+export interface ListWatchHooks {
+  /** A delay to wait before a list response is sent, or undefined for none. */
+  listDelay(): Promise<void> | undefined;
+  /**
+   * Registers an open watch with the function that cuts its connection (inside a JSON line when
+   * `midFrame`); returns the function that unregisters it once the watch ends.
+   */
+  watchOpened(cut: (midFrame: boolean) => void): () => void;
 }
 
 const serialized = new WeakMap<KubeObject, string>();
@@ -264,18 +282,37 @@ export function serveWatch(
   let unregister: (() => void) | undefined;
   let timeout: NodeJS.Timeout | undefined;
   let ticker: NodeJS.Timeout | undefined;
-  const close = () => {
-    if (closed) return;
+  let unhook: (() => void) | undefined;
+  const release = () => {
     closed = true;
     unregister?.();
+    unhook?.();
     clearTimeout(timeout);
     clearInterval(ticker);
     settings.open.delete(close);
+  };
+  const close = () => {
+    if (closed) return;
+    release();
     flush();
     res.end();
   };
+  // A connection lost without the terminating chunk, as a network or proxy failure would leave it;
+  // mid-frame, the client's last line stops inside its JSON.
+  const cut = (midFrame: boolean) => {
+    if (closed) return;
+    const partial = midFrame ? pending.pop() ?? Buffer.from(JSON.stringify({ type: 'BOOKMARK', object: { kind: def.kind, apiVersion, metadata: { resourceVersion: String(svc.store.resourceVersion) } } })) : undefined;
+    release();
+    flush();
+    const socket = res.socket;
+    if (partial && socket) res.write(partial.subarray(0, Math.max(1, partial.length >> 1)));
+    // destroySoon ends the socket once what was written has gone out, without the final chunk.
+    if (socket) socket.destroySoon();
+    else res.destroy();
+  };
   settings.open.add(close);
   res.on('close', close);
+  unhook = settings.hooks?.watchOpened(cut);
 
   // The lines of one turn of the event loop leave as one chunk in one socket write, in the check
   // phase after every commit of this turn has been delivered (or at once when the watch closes).
@@ -329,7 +366,7 @@ export function serveWatch(
     from = requested || svc.store.resourceVersion;
   }
   try {
-    unregister = svc.store.watch(def.storage, { scope, matches: filter, deliver }, from);
+    unregister = svc.store.watch(def.storage, { scope, matches: filter, deliver, end: close }, from);
   } catch (e) {
     if (!(e instanceof Compacted)) throw e;
     const status = expired(e.message).toStatus();

@@ -72,11 +72,15 @@ export class FileJournal implements Journal {
     return j;
   }
 
-  /** Appends one record; synchronous so the write precedes the commit being visible. */
+  /**
+   * Appends one record; synchronous so the write precedes the commit being visible. The record is
+   * not applied to the store yet, so a due snapshot is taken before it is written: a snapshot taken
+   * after it would miss the record and truncate the journal line that holds it.
+   */
   append(record: JournalRecord): void {
+    if (this.bytes > this.maxBytes) this.snapshot();
     const line = JSON.stringify(record) + '\n';
     this.bytes += fs.writeSync(this.fd, line);
-    if (this.bytes > this.maxBytes) this.snapshot();
   }
 
   /**

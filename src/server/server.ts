@@ -12,10 +12,14 @@ import * as path from 'node:path';
 import { installWebhooks } from './admission/index.js';
 import { Authenticator } from './auth.js';
 import { BUILTIN_RESOURCES } from './builtins.js';
+import { FaultInjector, normalizeFaultConfig, type FaultConfig, type ServerFaults } from './faults.js';
+import { serveDebugFaults } from './faults-http.js';
 import { Front } from './http.js';
 import { installApis, webhookConfigurationCluster } from './kcp/apis/index.js';
 import { installTenancy } from './kcp/tenancy/index.js';
 import { installVirtualWorkspaces } from './kcp/vw/index.js';
+import type { WatchSettings } from './listwatch.js';
+import { migrateCluster } from './migration.js';
 import { isClusterName } from './names.js';
 import { ApiError } from './errors.js';
 import { LOGICAL_CLUSTERS, NAMESPACES } from './objects.js';
@@ -34,6 +38,8 @@ export interface ServerOptions {
   rootDir?: string;
   /** Keep state here across restarts; in memory when absent. */
   dataDir?: string;
+  /** Journal size in bytes past which a shard snapshots its state and starts a new journal. Default 64 MiB. */
+  journalMaxBytes?: number;
   /**
    * Serve HTTPS with a self-signed certificate (default), as kcp does; kubectl sends bearer tokens
    * only over TLS. `false` serves plain HTTP, usable by clients that send tokens anyway.
@@ -49,6 +55,11 @@ export interface ServerOptions {
   maxWatchSeconds?: number;
   /** A static token file (`token,user,uid,"group1,group2"` per line), as kube-apiserver reads it. */
   tokenFile?: string;
+  /**
+   * Faults to inject from the start (tests; off when absent). When given, even `{}`, every shard
+   * port also serves `GET/PUT/DELETE /debug/faults` to admins.
+   */
+  faults?: FaultConfig;
   /** A request log sink (tokens are never passed to it). */
   log?: (line: { method: string; path: string; code: number; user?: string; ms: number }) => void;
 }
@@ -78,6 +89,8 @@ export interface RunningServer {
   resourceVersion(shard?: number): number;
   /** Number of open watch streams. */
   openWatches(): number;
+  /** Fault injection: off until set (or `faults` was given at start), cleared by `clear()`. */
+  readonly faults: ServerFaults;
   /** Stops listening, ends open watches and closes the journal. */
   stop(): Promise<void>;
 }
@@ -151,9 +164,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   } else {
     token = randomBytes(24).toString('hex');
   }
+  // Checked before anything listens or touches the data dir's journal.
+  const initialFaults = opts.faults ? normalizeFaultConfig(opts.faults) : undefined;
   const authn = new Authenticator(token, opts.tokenFile);
   const openWatches = new Set<() => void>();
-  const watch = {
+  const watch: WatchSettings = {
     bookmarkIntervalMs: opts.bookmarkIntervalMs ?? 60_000,
     maxWatchSeconds: opts.maxWatchSeconds ?? 1800,
     maxBufferedBytes: 16 * 1024 * 1024,
@@ -162,7 +177,11 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const shards: Shard[] = [];
   for (let i = 0; i < shardCount; i++) {
     const name = i === 0 ? 'root' : `shard-${i}`;
-    shards.push(new Shard(name, BUILTIN_RESOURCES, watch, { historyWindow: opts.historyWindow, dataDir: opts.dataDir ? path.join(opts.dataDir, name) : undefined }));
+    shards.push(new Shard(name, BUILTIN_RESOURCES, watch, {
+      historyWindow: opts.historyWindow,
+      dataDir: opts.dataDir ? path.join(opts.dataDir, name) : undefined,
+      journalMaxBytes: opts.journalMaxBytes,
+    }));
   }
 
   const topo = new Topology(shards);
@@ -170,6 +189,13 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const tenancy = installTenancy(topo);
   installVirtualWorkspaces(topo);
   const webhooks = installWebhooks(topo, (cluster, group, resource) => webhookConfigurationCluster(topo, cluster, group, resource));
+  const faults = new FaultInjector({
+    stores: () => shards.map((s) => s.store),
+    shardNames: () => shards.map((s) => s.name),
+    setEndpointWithdrawn: (name, withdrawn) => apis.setEndpointWithdrawn(name, withdrawn),
+    migrateCluster: (cluster, shardName) => migrateCluster(topo, cluster, shardName),
+  });
+  watch.hooks = faults.hooks;
   const shardOf = (cluster: string) => topo.shardOf(cluster);
 
   const createLogicalCluster = (name = randomClusterName(), o: { path?: string; shard?: number } = {}): string => {
@@ -220,6 +246,8 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
       services: topo.services,
       version: VERSION,
       compact: () => shard.store.compact(),
+      faults,
+      debugFaults: initialFaults ? (req, res) => serveDebugFaults(faults, req, res) : undefined,
       log: opts.log,
     });
     const server: Server = serving
@@ -246,6 +274,7 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
   const baseURL = shards[0]!.url;
   createLogicalCluster('root');
   tenancy.bootstrap();
+  if (initialFaults) faults.set(initialFaults);
 
   const kubeconfigPath = path.join(rootDir, 'admin.kubeconfig');
   fs.writeFileSync(kubeconfigPath, kubeconfigYaml(baseURL, token, serving?.cert), { mode: 0o600 });
@@ -262,8 +291,10 @@ export async function startServer(opts: ServerOptions = {}): Promise<RunningServ
     createLogicalCluster,
     resourceVersion: (shard = 0) => shards[shard]!.store.resourceVersion,
     openWatches: () => shards.reduce((n, s) => n + s.store.watcherCount, 0),
+    faults,
     stop: () =>
       (stopped ??= (async () => {
+        faults.clear();
         for (const close of [...openWatches]) close();
         const closing = shards.map((sh) => new Promise<void>((resolve) => (sh.server ? sh.server.close(() => resolve()) : resolve())));
         for (const s of sockets) s.destroy();

@@ -32,10 +32,10 @@ export class Shard {
     readonly name: string,
     builtins: readonly ResourceDef[],
     readonly watch: WatchSettings,
-    opts: { historyWindow?: number; dataDir?: string },
+    opts: { historyWindow?: number; dataDir?: string; journalMaxBytes?: number },
   ) {
     this.store = new Store(opts.historyWindow ?? 20_000);
-    if (opts.dataDir) this.journal = FileJournal.open(opts.dataDir, this.store);
+    if (opts.dataDir) this.journal = FileJournal.open(opts.dataDir, this.store, opts.journalMaxBytes);
     this.svc = new ObjectService(this.store, new Registry(builtins));
     this.controllers = new ServerControllers(this.svc);
   }

@@ -46,6 +46,8 @@ export interface Watcher {
   /** Extra filter (label/field selectors, view filters). */
   matches: (obj: KubeObject) => boolean;
   deliver: (d: WatchDelivery) => void;
+  /** Ends the watch (its stream closes cleanly and the client resumes elsewhere). */
+  end?: () => void;
 }
 
 /** A durable log of commits, written before the commit is visible. */
@@ -93,6 +95,8 @@ export class Store {
   private compactedRV = 0;
   private readonly watchers = new Map<string, Set<Watcher>>();
   journal: Journal | undefined;
+  /** Told of every read refused because its resourceVersion was compacted (fault statistics). */
+  onExpired: (() => void) | undefined;
   /** Called after every commit, after watchers; used by the server's controllers (never write from here). */
   readonly listeners = new Set<(e: StoreEvent) => void>();
 
@@ -106,6 +110,14 @@ export class Store {
   /** The oldest resourceVersion a watch can still resume from. */
   get oldestResumable(): number {
     return this.compactedRV;
+  }
+
+  /** Throws `Compacted` when `rv` is older than the history window. */
+  assertResumable(rv: number): void {
+    if (rv < this.compactedRV) {
+      this.onExpired?.();
+      throw new Compacted(rv, this.compactedRV + 1);
+    }
   }
 
   /** Number of open watchers, across all buckets (tests use it to prove watches close). */
@@ -148,7 +160,7 @@ export class Store {
    */
   list(storage: string, scope: Scope, atRV?: number): KubeObject[] {
     if (atRV === undefined || atRV >= this.rv) return this.currentList(storage, scope);
-    if (atRV < this.compactedRV) throw new Compacted(atRV, this.compactedRV + 1);
+    this.assertResumable(atRV);
     // Undo the changes made after atRV: the earliest later event's `prev` is the state at atRV.
     const overrides = new Map<string, KubeObject | null>();
     const from = this.firstIndexAfter(atRV);
@@ -383,6 +395,20 @@ export class Store {
     }
   }
 
+  /**
+   * Moves the counter forward to `rv` without a commit: the next commit gets a higher one. Used
+   * before taking over objects from another shard's counter, so that no resource version a client
+   * saw there reads as an older point here.
+   */
+  advanceTo(rv: number): void {
+    if (rv > this.rv) this.rv = rv;
+  }
+
+  /** Ends every watch scoped to one logical cluster (wildcard watches go on). */
+  endWatchers(cluster: string): void {
+    for (const set of this.watchers.values()) for (const w of [...set]) if (w.scope.cluster === cluster) w.end?.();
+  }
+
   /** Drops the whole history window: every resume point before now answers 410 (test hook). */
   compact(): void {
     this.history.length = 0;
@@ -408,7 +434,7 @@ export class Store {
    * older than the window. Returns the function that unregisters it.
    */
   watch(storage: string, watcher: Watcher, fromRV: number): () => void {
-    if (fromRV < this.compactedRV) throw new Compacted(fromRV, this.compactedRV + 1);
+    this.assertResumable(fromRV);
     const from = this.firstIndexAfter(fromRV);
     for (let i = from; i < this.history.length; i++) {
       const e = this.history[i]!;

@@ -16,13 +16,17 @@ import {
   pluralOf,
   resourceSchema,
   toStructuralSchema,
+  type APIExport,
   type APIResourceSchema,
   type Cached,
+  type ControllerModule,
+  type DefinedAPI,
   type ObjectOf,
   type ReconcileContext,
   type Request,
 } from '../../src/index.js';
 import { structuralSchemaErrors } from '../../src/server/index.js';
+import * as apiModule from '../support/api-module.js';
 import { Backups, Databases, apis, type Database } from '../support/api-module.js';
 
 const GOLDEN = path.resolve('test/fixtures/api/databases.golden.yaml');
@@ -46,6 +50,10 @@ export type TypeChecks = [
   // Each version has its own ObjectType, typed alike.
   Expect<Equal<(typeof Databases.versions.v1alpha1)['__object'], Database | undefined>>,
 ];
+
+// A module exporting its apis is a ControllerModule; defined APIs are DefinedAPIs.
+apiModule satisfies ControllerModule;
+export const asDefined: readonly DefinedAPI[] = apis;
 
 /** Compiled, never run: the ObjectType types the cache and the client. */
 export async function typedUse(req: Request, ctx: ReconcileContext): Promise<void> {
@@ -133,7 +141,8 @@ describe('defineAPI: manifests', () => {
   });
 
   it('name schemas v<yyMMdd>-<hash>.<plural>.<group>: same content, same name; an existing equal schema keeps its date; new content a new name', () => {
-    const [db] = apiManifests([Databases], { now: DAY }) as APIResourceSchema[];
+    const [db, exp] = Databases.manifests({ now: DAY }) as [APIResourceSchema, APIExport];
+    expect(exp.spec.resources).to.deep.equal([{ group: 'example.dev', name: 'databases', schema: db.metadata.name, storage: { crd: {} } }]);
     expect(db!.metadata.name).to.match(/^v260304-[0-9a-f]{8}\.databases\.example\.dev$/);
     const later = new Date('2027-01-02T00:00:00Z');
     expect(resourceSchema(Databases.schemaSpec, { now: later }).metadata.name.slice(0, 7)).to.equal('v270102');
@@ -144,7 +153,10 @@ describe('defineAPI: manifests', () => {
     expect(renamed.split('.')[0]!.slice(8)).not.to.equal(db!.metadata.name.split('.')[0]!.slice(8));
   });
 
-  it('builds the tenant APIBinding with every claim accepted', () => {
+  it('builds the tenant APIBinding of one export with every claim of its APIs accepted', () => {
+    expect(apiBinding(apis, 'root:providers').spec.permissionClaims.map((c) => c.resource)).to.deep.equal(['secrets', 'events']);
+    const elsewhere = defineAPI({ group: 'other.dev', kind: 'Thing', scope: 'Cluster', versions: { v1: { spec: Type.Object({}) } } });
+    expect(() => apiBinding([Backups, elsewhere], 'root:p')).to.throw(APIDefinitionError, /different exports/);
     expect(apiBinding(Backups, 'root:providers').spec).to.deep.equal({
       reference: { export: { path: 'root:providers', name: 'databases.example.dev' } },
       permissionClaims: [{ group: '', resource: 'events', verbs: ['create', 'patch'], selector: { matchAll: true }, state: 'Accepted' }],

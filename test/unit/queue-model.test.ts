@@ -1,18 +1,10 @@
 /** PriorityQueue against a plain model: random adds, delays, gets, dones and drops (seeded, deterministic). */
 import { expect } from 'chai';
 import { PriorityQueue, type RateLimiter } from '../../src/queue/index.js';
+import { seededRandom } from '../../src/server/faults.js';
 
-/** mulberry32: a small seeded PRNG, so a failure replays. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded PRNG, so a failure replays.
+const rng = seededRandom;
 
 type ModelEntry =
   | { state: 'ready'; pri: number; order: number }

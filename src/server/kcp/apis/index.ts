@@ -36,6 +36,8 @@ export interface ApisLayer {
   readonly served: BoundServing;
   /** Bindings by export, with per-shard counts. */
   readonly tracker: BindingTracker;
+  /** Withdraws a shard's URL from every APIExportEndpointSlice, or republishes it (fault injection). */
+  setEndpointWithdrawn(shardName: string, withdrawn: boolean): void;
   /** Stops the controllers and commit subscriptions. */
   stop(): void;
 }
@@ -105,6 +107,7 @@ export function installApis(topo: Topology): ApisLayer {
   return {
     served,
     tracker,
+    setEndpointWithdrawn: (shardName, withdrawn) => slices.setWithdrawn(shardName, withdrawn),
     stop() {
       unsubscribe();
       served.stop();

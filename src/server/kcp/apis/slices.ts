@@ -24,6 +24,8 @@ export class SliceController {
   readonly loop: ReconcileLoop;
   /** slice key → hash of the export it resolved to (undefined while unresolved) */
   private readonly target = new Map<string, string | undefined>();
+  /** Shards whose URL is kept out of every slice (fault injection), by name. */
+  private readonly withdrawn = new Set<string>();
 
   constructor(
     private readonly topo: Topology,
@@ -47,6 +49,13 @@ export class SliceController {
   /** Queues every known slice (workspace paths changed). */
   enqueueAll(): void {
     for (const key of this.target.keys()) this.loop.enqueue(key);
+  }
+
+  /** Keeps a shard's URL out of every slice, or lets it back in. */
+  setWithdrawn(shardName: string, withdrawn: boolean): void {
+    if (withdrawn) this.withdrawn.add(shardName);
+    else this.withdrawn.delete(shardName);
+    this.enqueueAll();
   }
 
   private enqueueForHash(hash: string, unresolvedToo: boolean): void {
@@ -85,11 +94,14 @@ export class SliceController {
       delete status['shardSelector'];
       // Each shard maintains only its own URL, and only while every condition is True.
       if (conditions.every((c) => c.status === 'True')) {
-        const endpoints = objs(status['endpoints']).map((e) => ({ ...e }));
+        // A URL no current shard serves for this export is left over from a previous run (shard
+        // ports change across restarts) or from another export: no shard would ever remove it.
+        const current = new Set(this.topo.shards.map((s) => endpointURL(s.url, exportCluster, exportName)));
+        const endpoints = objs(status['endpoints']).filter((e) => current.has(str(e['url']))).map((e) => ({ ...e }));
         for (const s of this.topo.shards) {
           const url = endpointURL(s.url, exportCluster, exportName);
           const i = endpoints.findIndex((e) => str(e['url']) === url);
-          const has = this.tracker.shardHasBinding(hash, s);
+          const has = this.tracker.shardHasBinding(hash, s) && !this.withdrawn.has(s.name);
           if (has && i < 0) endpoints.push({ url });
           else if (!has && i >= 0) endpoints.splice(i, 1);
         }
