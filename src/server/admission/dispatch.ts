@@ -4,10 +4,10 @@
  * more round for `reinvocationPolicy: IfNeeded`), the result is pruned and validated against the
  * schema, then validating webhooks run in parallel. Denials and failures read as kube's.
  */
-import { ApiError, type StatusCause } from '../errors.js';
+import { ApiError, type StatusCause } from '../http/errors.js';
 import { deepEqual, isObject } from '../json.js';
-import type { RequestContext } from '../objects.js';
-import { jsonPatch } from '../patch.js';
+import type { RequestContext } from '../api/objects.js';
+import { jsonPatch } from '../api/patch.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from '../types.js';
 import { callWebhook, WebhookCallError, type ReviewInput, type WebhookAnswer } from './call.js';
 import { ADMISSIONREGISTRATION_GROUP, MUTATING_CONFIGURATIONS, VALIDATING_CONFIGURATIONS, webhooksOf, type Webhook } from './configs.js';
