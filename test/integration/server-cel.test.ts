@@ -51,7 +51,9 @@ const VERSION = `  - name: v1alpha1
               - {rule: "self in ['Pending', 'Ready']", message: "unknown phase"}
 `;
 
-const BROKEN = `  - name: v1alpha1
+/** A version whose spec carries `rules`, which the server cannot accept. */
+function brokenVersion(...rules: string[]): string {
+  return `  - name: v1alpha1
     served: true
     storage: true
     schema:
@@ -60,10 +62,10 @@ const BROKEN = `  - name: v1alpha1
         spec:
           type: object
           x-kubernetes-validations:
-          - {rule: "self.nope > 1"}
-          properties:
+${rules.map((r) => `          - {rule: "${r}"}\n`).join('')}          properties:
             size: {type: integer}
 `;
+}
 
 function cowboy(name: string, spec: string): string {
   return `apiVersion: wildwest.dev/v1alpha1
@@ -154,7 +156,7 @@ describe('reference server: CEL validation rules through kubectl', function () {
 
   it('refuses an APIResourceSchema whose rule does not compile, as kcp admission does', async () => {
     srv.createLogicalCluster(undefined, { path: 'root:cel-broken' });
-    const err = await kubectlFails('root:cel-broken', ['create', '-f', '-'], cowboysSchema(BROKEN));
+    const err = await kubectlFails('root:cel-broken', ['create', '-f', '-'], cowboysSchema(brokenVersion('self.nope > 1')));
     expect(err).to.include(
       'Error from server (Forbidden): error when creating "STDIN": apiresourceschemas.apis.kcp.io "v1.cowboys.wildwest.dev" is forbidden: ' +
         '[spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations[0].rule: Invalid value: ' +
@@ -162,5 +164,14 @@ describe('reference server: CEL validation rules through kubectl', function () {
         "compilation failed: ERROR: <input>:1:5: undefined field 'nope'",
     );
     expect(await kubectl('root:cel-broken', ['get', 'apiresourceschemas', '-o', 'name'])).to.equal('');
+  });
+
+  it('lists several refusals of an APIResourceSchema as kcp prints a Go slice: space-separated', async () => {
+    srv.createLogicalCluster(undefined, { path: 'root:cel-broken-twice' });
+    const err = (await kubectlFails('root:cel-broken-twice', ['create', '-f', '-'], cowboysSchema(brokenVersion('self.nope > 1', 'self.size')))).trim();
+    const at = 'spec.versions[0].schema.openAPIV3Schema.properties[spec].x-kubernetes-validations';
+    expect(err).to.include(`is forbidden: [${at}[0].rule: Invalid value: `);
+    expect(err).to.include(` | ....^ ${at}[1].rule: Invalid value: {"Rule":"self.size",`);
+    expect(err).to.match(/: cel expression must evaluate to a bool\]$/);
   });
 });

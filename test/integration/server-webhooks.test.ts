@@ -6,7 +6,6 @@
  * and the reviewed object of a CREATE names the consumer cluster in `kcp.io/cluster`.
  */
 import * as fs from 'node:fs';
-import * as https from 'node:https';
 import * as net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import * as os from 'node:os';
@@ -17,14 +16,9 @@ import { createServingCert } from '../../src/server/http/index.js';
 import type { Obj } from '../support/kcp.js';
 import { bindingTo, cowboysProvider, inCluster, kubectlFor } from '../support/kubectl.js';
 import { raw, start } from '../support/server.js';
+import { patchResponse, startTestWebhook, webhookConfiguration, type TestWebhook } from '../support/webhook.js';
 
 const PROVIDER = cowboysProvider();
-
-/** A review the webhook received: the path it was sent to and its `request`. */
-interface Received {
-  path: string;
-  request: Obj;
-}
 
 /** A JSON patch that adds label `painted=yes` (and `spec.size: 1` to a Cowboy without one). */
 function paint(object: Obj): Obj[] {
@@ -46,7 +40,7 @@ function answer(p: string, request: Obj): Obj | undefined {
   const object = (request['object'] ?? {}) as Obj;
   const color = object['data']?.['color'] ?? object['spec']?.['color'];
   const allow = { uid: request['uid'], allowed: true };
-  const patched = (ops: Obj[]) => ({ ...allow, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(ops)).toString('base64') });
+  const patched = (ops: Obj[]) => patchResponse(request, ops);
   switch (p) {
     case '/mirror-tier':
       return patched(labelPatch(object, { 'seen-tier': object['metadata']['labels']?.['tier'] ?? 'none' }));
@@ -59,7 +53,7 @@ function answer(p: string, request: Obj): Obj | undefined {
     case '/deny-all':
       return { uid: request['uid'], allowed: false, status: { code: 403, reason: 'Forbidden', message: 'consumer webhook' } };
     case '/mutate':
-      return { ...allow, patchType: 'JSONPatch', patch: Buffer.from(JSON.stringify(paint(object))).toString('base64'), warnings: ['painted'] };
+      return { ...patchResponse(request, paint(object)), warnings: ['painted'] };
     case '/slow':
       return undefined;
     case '/bad-uid':
@@ -75,11 +69,8 @@ describe('reference server: admission webhooks (kubectl)', function () {
   this.timeout(60_000);
   let srv: RunningServer;
   let cacheDir: string;
-  let hook: https.Server;
+  let hook: TestWebhook;
   let hookURL: string;
-  let caBundle: string;
-  let received: Received[] = [];
-  const hanging = new Set<() => void>();
 
   const k = kubectlFor(() => ({ srv, cacheDir }));
   const kubectl = (ws: string, args: string[], stdin?: string) => k.kubectl([...inCluster(srv, ws), ...args], stdin);
@@ -87,20 +78,13 @@ describe('reference server: admission webhooks (kubectl)', function () {
   const getJSON = (ws: string, args: string[]) => k.kubectlJSON<Obj>([...inCluster(srv, ws), ...args]);
 
   /** A webhook configuration of one webhook `name` at `url`, for `rules`, with extra fields. */
-  function configuration(kind: 'Validating' | 'Mutating', name: string, url: string, rules: Obj[], extra: Obj = {}): string {
-    return JSON.stringify({
-      apiVersion: 'admissionregistration.k8s.io/v1',
-      kind: `${kind}WebhookConfiguration`,
-      metadata: { name: name.split('.')[0] },
-      webhooks: [{ name, clientConfig: { url, caBundle }, rules, sideEffects: 'None', admissionReviewVersions: ['v1'], ...extra }],
-    });
-  }
+  const configuration = (kind: 'Validating' | 'Mutating', name: string, url: string, rules: Obj[], extra: Obj = {}) => webhookConfiguration(kind, name, url, hook.caBundle, rules, extra);
   const configMapRules = [{ operations: ['CREATE', 'UPDATE'], apiGroups: [''], apiVersions: ['v1'], resources: ['configmaps'] }];
   const cowboyRules = [{ operations: ['CREATE', 'UPDATE'], apiGroups: ['wildwest.dev'], apiVersions: ['*'], resources: ['cowboys'] }];
   const configMap = (name: string, color: string, labels: Obj = {}) =>
     JSON.stringify({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default', labels }, data: { color } });
   const cowboy = (name: string, spec: Obj) => JSON.stringify({ apiVersion: 'wildwest.dev/v1alpha1', kind: 'Cowboy', metadata: { name, namespace: 'default' }, spec });
-  const reviews = (p: string) => received.filter((r) => r.path === p).map((r) => r.request);
+  const reviews = (p: string) => hook.reviews(p);
 
   /** A fresh workspace with `configs` (webhook configurations) created. */
   async function workspace(name: string, ...configs: string[]): Promise<string> {
@@ -116,37 +100,14 @@ describe('reference server: admission webhooks (kubectl)', function () {
   before(async () => {
     srv = await start();
     cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'server-webhooks-kubectl-'));
-    const cert = createServingCert(['127.0.0.1']);
-    caBundle = Buffer.from(cert.cert).toString('base64');
-    hook = https.createServer({ cert: cert.cert, key: cert.key }, (req, res) => {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const p = (req.url ?? '').split('?')[0]!;
-        const review = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Obj;
-        received.push({ path: p, request: { ...review['request'], query: (req.url ?? '').split('?')[1] } });
-        const response = answer(p, review['request']);
-        if (!response) {
-          const end = () => res.destroy();
-          hanging.add(end);
-          res.on('close', () => hanging.delete(end));
-          return;
-        }
-        res.writeHead(200, { 'Content-Type': 'application/json' });
-        // controller-runtime answers a request it cannot read with a bare response over HTTP 200.
-        const envelope = p === '/no-envelope' ? {} : { apiVersion: 'admission.k8s.io/v1', kind: 'AdmissionReview' };
-        res.end(JSON.stringify({ ...envelope, response }));
-      });
-    });
-    await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
-    hookURL = `https://127.0.0.1:${(hook.address() as AddressInfo).port}`;
+    hook = await startTestWebhook(answer);
+    hookURL = hook.url;
   });
   beforeEach(() => {
-    received = [];
+    hook.received = [];
   });
   after(async () => {
-    for (const end of hanging) end();
-    await new Promise<void>((resolve) => hook.close(() => resolve()));
+    await hook.close();
     await srv.stop();
     fs.rmSync(cacheDir, { recursive: true, force: true });
   });

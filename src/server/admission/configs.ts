@@ -7,6 +7,7 @@ import { labelSelectorSchema, objectMetaSchema } from '../api/builtins.js';
 import { cause, invalid, type StatusCause } from '../http/errors.js';
 import { isObject } from '../json.js';
 import { labelSelectorFromMatch, type LabelSelectorSpec } from '../api/selectors.js';
+import { matchConditionCauses, parseMatchConditions, sameMatchConditions, type MatchCondition } from './conditions.js';
 import { ALL_VERBS, type Json, type JsonObject, type KubeObject, type ResourceDef, type Schema } from '../types.js';
 
 /** The API group of webhook configurations. */
@@ -112,6 +113,7 @@ export interface Webhook {
   timeoutSeconds: number;
   reinvocationPolicy: 'Never' | 'IfNeeded';
   admissionReviewVersions: string[];
+  matchConditions: MatchCondition[];
 }
 
 const asStrings = (v: Json | undefined): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
@@ -153,8 +155,12 @@ function urlCauses(field: string, raw: string): StatusCause[] {
   return out;
 }
 
-/** kube's ValidateValidating/MutatingWebhookConfiguration (W2), plus this server's refusal of `service`. */
-export function webhookConfigurationCauses(config: KubeObject, mutating: boolean): StatusCause[] {
+/**
+ * kube's ValidateValidating/MutatingWebhookConfiguration (W2), plus this server's refusal of
+ * `service`. On update (`old` given), unchanged matchConditions are not checked again, as kube does.
+ */
+export function webhookConfigurationCauses(config: KubeObject, mutating: boolean, old?: KubeObject): StatusCause[] {
+  const checkConditions = !old || !sameMatchConditions(config['webhooks'] as Json | undefined, old['webhooks'] as Json | undefined);
   const out: StatusCause[] = [];
   const webhooks = Array.isArray(config['webhooks']) ? config['webhooks'] : [];
   const seen = new Set<string>();
@@ -220,14 +226,15 @@ export function webhookConfigurationCauses(config: KubeObject, mutating: boolean
     } else {
       out.push(...urlCauses(at('clientConfig.url'), cc['url'] as string));
     }
+    if (checkConditions) out.push(...matchConditionCauses(h['matchConditions'], at('matchConditions')));
   });
   return out;
 }
 
 /** Defaults then validates a configuration being created or updated; throws kube's 422. */
-export function admitWebhookConfiguration(config: KubeObject, mutating: boolean): void {
+export function admitWebhookConfiguration(config: KubeObject, mutating: boolean, old?: KubeObject): void {
   defaultWebhookConfiguration(config, mutating);
-  const causes = webhookConfigurationCauses(config, mutating);
+  const causes = webhookConfigurationCauses(config, mutating, old);
   if (causes.length) {
     throw invalid(mutating ? 'MutatingWebhookConfiguration' : 'ValidatingWebhookConfiguration', ADMISSIONREGISTRATION_GROUP, config.metadata.name ?? '', causes);
   }
@@ -274,6 +281,7 @@ export function webhooksOf(config: KubeObject, mutating: boolean): Webhook[] {
       timeoutSeconds: typeof h['timeoutSeconds'] === 'number' ? h['timeoutSeconds'] : 10,
       reinvocationPolicy: h['reinvocationPolicy'] === 'IfNeeded' ? 'IfNeeded' : 'Never',
       admissionReviewVersions: asStrings(h['admissionReviewVersions']),
+      matchConditions: parseMatchConditions(h['matchConditions']),
     };
   });
 }

@@ -4,12 +4,15 @@
  * more round for `reinvocationPolicy: IfNeeded`), the result is pruned and validated against the
  * schema, then validating webhooks run in parallel. Denials and failures read as kube's.
  */
-import { ApiError, type StatusCause } from '../http/errors.js';
+import type { ClusterAuthorizer } from '../auth/auth.js';
+import type { AuthorizeFn } from '../cel/index.js';
+import { ApiError, forbidden, type StatusCause } from '../http/errors.js';
 import { deepEqual, isObject } from '../json.js';
-import type { RequestContext } from '../api/objects.js';
+import type { RequestContext, UserInfo } from '../api/objects.js';
 import { jsonPatch } from '../api/patch.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from '../types.js';
-import { callWebhook, WebhookCallError, type ReviewInput, type WebhookAnswer } from './call.js';
+import { admissionReview, callWebhook, WebhookCallError, type ReviewInput, type WebhookAnswer } from './call.js';
+import { decide } from './conditions.js';
 import { ADMISSIONREGISTRATION_GROUP, MUTATING_CONFIGURATIONS, VALIDATING_CONFIGURATIONS, webhooksOf, type Webhook } from './configs.js';
 import { matchWebhooks, type MatchAttributes, type MatchedWebhook } from './match.js';
 
@@ -29,6 +32,8 @@ export interface WebhookSources {
   namespace(cluster: string, name: string): KubeObject | undefined;
   /** Every resource `cluster` serves (for matchPolicy Equivalent). */
   resources(cluster: string): readonly ResourceDef[];
+  /** The authorizer of `cluster`, for matchConditions that use `authorizer`. */
+  authorizer(cluster: string): ClusterAuthorizer | undefined;
 }
 
 /** One write under admission: the request's attributes and its object in the served form. */
@@ -102,7 +107,10 @@ export class WebhookDispatcher {
     );
   }
 
-  /** Whether any webhook (mutating or validating) reaches this write. Synchronous: store reads only. */
+  /**
+   * Whether the rules and selectors of any webhook (mutating or validating) reach this write.
+   * matchConditions are left to the run, which sees the object as mutated so far. Synchronous: store reads only.
+   */
   reaches(a: Admission): boolean {
     return this.match(a, true).length > 0 || this.match(a, false).length > 0;
   }
@@ -125,6 +133,36 @@ export class WebhookDispatcher {
       user: a.ctx.user,
       dryRun: a.ctx.dryRun ?? false,
       fieldManager: a.ctx.fieldManager,
+    };
+  }
+
+  /**
+   * Whether the webhook's matchConditions let it be called on `object` (kube evaluates them on the
+   * object in the matched version, as the call would send it). An evaluation error under `Fail`
+   * refuses the request with kube's 403.
+   */
+  private conditionsAllow(a: Admission, m: MatchedWebhook, object: KubeObject | undefined): boolean {
+    if (!m.hook.matchConditions.length) return true;
+    const r = this.review(a, m, object);
+    const request = { ...(admissionReview(r, '')['request'] as JsonObject) };
+    for (const k of ['uid', 'object', 'oldObject']) delete request[k];
+    const vars = { object: (r.object ?? null) as Json, oldObject: (r.oldObject ?? null) as Json, request, authorize: this.authorizeAs(a.ctx) };
+    const d = decide(m.hook.matchConditions, vars, m.hook.failurePolicy);
+    if (d.error !== undefined) throw forbidden(a.def.resource, a.def.group, a.name, d.error);
+    return d.call;
+  }
+
+  /** `authorizer` checks in the request's logical cluster, as its user or as a named service account. */
+  private authorizeAs(ctx: RequestContext): AuthorizeFn {
+    return (subject, attrs) => {
+      const authz = this.sources.authorizer(ctx.cluster);
+      if (!authz) return { allowed: false, reason: '' };
+      let user: UserInfo = ctx.user;
+      if (subject) {
+        const { namespace, name } = subject.serviceAccount;
+        user = { name: `system:serviceaccount:${namespace}:${name}`, groups: ['system:serviceaccounts', `system:serviceaccounts:${namespace}`, 'system:authenticated'] };
+      }
+      return authz.authorize(user, attrs);
     };
   }
 
@@ -158,6 +196,8 @@ export class WebhookDispatcher {
     let lastChange = -1;
     const sawAt = new Map<MatchedWebhook, number>();
     const runOne = async (m: MatchedWebhook, at: number): Promise<void> => {
+      // Conditions see the object as the chain has made it so far.
+      if (!this.conditionsAllow(a, m, cur)) return;
       sawAt.set(m, at);
       const answer = await this.call(a, m, cur);
       if (!answer?.patch) return;
@@ -194,7 +234,8 @@ export class WebhookDispatcher {
 
   /** The validating webhooks on `a.object` (after mutation and schema validation), in parallel; the first refusal wins. */
   async validate(a: Admission): Promise<void> {
-    const matched = this.match(a, false);
+    // Every condition is decided before any call, so that a condition error refuses the request first.
+    const matched = this.match(a, false).filter((m) => this.conditionsAllow(a, m, a.object));
     await Promise.all(matched.map((m) => this.call(a, m, a.object)));
   }
 }

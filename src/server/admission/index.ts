@@ -22,10 +22,10 @@ export interface WebhookLayer {
 }
 
 /** Defaults and validates webhook configurations on their way to storage (kube's 422s). */
-const configurationAdmission: AdmissionPlugin = (op, _ctx, def, obj) => {
+const configurationAdmission: AdmissionPlugin = (op, _ctx, def, obj, old) => {
   if (op === 'DELETE') return;
-  if (def.storage === MUTATING_CONFIGURATIONS) admitWebhookConfiguration(obj, true);
-  else if (def.storage === VALIDATING_CONFIGURATIONS) admitWebhookConfiguration(obj, false);
+  if (def.storage === MUTATING_CONFIGURATIONS) admitWebhookConfiguration(obj, true, old);
+  else if (def.storage === VALIDATING_CONFIGURATIONS) admitWebhookConfiguration(obj, false, old);
 };
 
 /**
@@ -41,6 +41,7 @@ export function installWebhooks(topo: Topology, configurationCluster: (cluster: 
     list: (cluster, storage) => topo.shardOf(cluster)?.store.list(storage, { cluster, namespace: '' }) ?? [],
     namespace: (cluster, name) => topo.shardOf(cluster)?.store.get(NAMESPACES, cluster, '', name),
     resources: (cluster) => topo.shardOf(cluster)?.svc.registry.resourcesFor(cluster) ?? [],
+    authorizer: (cluster) => topo.shardOf(cluster)?.authorizer(cluster),
   });
   // Writes skip admission entirely while no configuration exists anywhere (the common case).
   const isConfiguration = (storage: string) => storage === MUTATING_CONFIGURATIONS || storage === VALIDATING_CONFIGURATIONS;

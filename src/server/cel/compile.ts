@@ -113,7 +113,8 @@ function badRegexLiteral(ast: ASTNode): { pos: number; message: string } | undef
   return found;
 }
 
-function compileExpr(env: Environment, expr: string): { program?: ParseResult; type?: string; error?: string } {
+/** Parses and type checks `expr` in `env`; the error reads as cel-go's issues. */
+export function compileExpr(env: Environment, expr: string): { program?: ParseResult; type?: string; error?: string } {
   try {
     const program = env.parse(expr);
     const checked = program.check();

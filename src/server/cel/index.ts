@@ -6,3 +6,11 @@ export { compileSchema, type CompileResult, type CompiledRule, type RuleSet } fr
 export { evaluateRules, type RuleResult } from './validate.js';
 export { Quantity } from './quantity.js';
 export { KubeURL, kubernetesEnvironment } from './library.js';
+export {
+  compileAdmissionExpression,
+  evaluateAdmissionExpression,
+  type AdmissionVariables,
+  type CompiledExpression,
+  type ExpressionResult,
+} from './expressions.js';
+export type { AuthorizeFn, AuthzAttributes, AuthzSubject } from './authz.js';

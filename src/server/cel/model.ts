@@ -91,6 +91,11 @@ export class SchemaModel {
     return this.build(withEnvelope(j));
   }
 
+  /** The node of a schema that is not a whole resource (no envelope fields added). */
+  node(openapi: JsonObject): SchemaNode {
+    return this.build(openapi);
+  }
+
   private build(j: JsonObject): SchemaNode {
     const rules = rulesOf(j);
     const base = { rules, maxItems: num(j['maxItems']), maxLength: num(j['maxLength']), maxProperties: num(j['maxProperties']) };

@@ -56,7 +56,7 @@ function ruleName(r: CompiledRule): string {
 }
 
 /** The first line of an engine error, worded as cel-go words the common ones. */
-function celError(err: unknown): string {
+export function celError(err: unknown): string {
   const e = err as { summary?: string; message?: string };
   const msg = e.summary ?? String(e.message ?? err).split('\n')[0]!;
   return msg.replace(/^No such key: /, 'no such key: ');

@@ -39,9 +39,12 @@ function fieldError(field: string, message: string): StatusCause {
   return cause('FieldValueInvalid', field, message);
 }
 
-/** kcp's `admission.NewForbidden(a, fmt.Errorf("%v", errs))`: 403 with the error list in brackets. */
+/**
+ * kcp's `admission.NewForbidden(a, fmt.Errorf("%v", errs))`: 403 with the error list printed as a
+ * Go slice, in brackets and separated by spaces (not the `, ` of an error aggregate).
+ */
 function forbiddenList(def: ResourceDef, name: string, errs: StatusCause[]): ApiError {
-  const e = forbidden(def.resource, def.group, name, `[${errs.map((c) => `${c.field}: ${c.message}`).join(', ')}]`);
+  const e = forbidden(def.resource, def.group, name, `[${errs.map((c) => `${c.field}: ${c.message}`).join(' ')}]`);
   e.details.causes = errs;
   return e;
 }
