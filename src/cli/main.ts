@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `kcp-mc`: the command-line entry point. */
 import { Command } from 'commander';
+import { registerApigen } from './apigen.js';
 import { registerCerts } from './certs.js';
 import { registerDemo } from './demo.js';
 import { registerRun } from './run.js';
@@ -26,6 +27,7 @@ Examples:
   kcp-mc server --port 0                             # the reference kcp server alone
   kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice cms
   kcp-mc watch configmaps --kubeconfig .kcp/admin.kubeconfig
+  kcp-mc apigen --from-crd config/crd/bases --output-dir manifests
   kcp-mc certs --cert-dir ./certs                    # a development CA and webhook serving certificate
 
 Run "kcp-mc <command> --help" for a command's flags.`,
@@ -34,6 +36,7 @@ registerServer(program);
 registerDemo(program);
 registerWatch(program);
 registerRun(program);
+registerApigen(program);
 registerCerts(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {

@@ -17,6 +17,7 @@ import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/i
 import type { ControllerModule, ProviderContext } from '../module/index.js';
 import { APIExportProvider, ClusterEventRecorder, type Provider } from '../provider/index.js';
 import { defaultCertDir } from '../webhook/index.js';
+import { installModuleAPIs, moduleAPIs, soleExport } from './module-apis.js';
 import { defaultLeaseName, moduleName } from './identity.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 import { moduleLoadFailure } from './module-errors.js';
@@ -167,11 +168,13 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   const file = resolveController(spec);
   const mod = await loadController(file);
   const kc = await loadKubeConfig(o.kubeconfig, o.context);
-  if (o.install && typeof mod.install === 'function') {
+  const apis = moduleAPIs(mod, file);
+  if (o.install && (apis.length > 0 || typeof mod.install === 'function')) {
     log.info('installing', { module: file, server: kc.getCurrentCluster()?.server });
-    await mod.install(kc, log);
+    if (apis.length) await installModuleAPIs(kc, apis, log, file);
+    if (typeof mod.install === 'function') await mod.install(kc, log);
   }
-  const endpointSlice = o.endpointslice ?? mod.endpointSlice;
+  const endpointSlice = o.endpointslice ?? mod.endpointSlice ?? soleExport(apis);
   if (!endpointSlice && !mod.provider) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
   // Typed as the contract says, but a module may export anything: identity() checks it.
   const exported: unknown = mod.name;
@@ -215,8 +218,8 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   const hooks = { webhookBindAddress: o.webhookBindAddress ?? ':9443', webhookCertDir: o.webhookCertDir ?? defaultCertDir(), webhookUrl: o.webhookUrl };
   if (o.install) {
     // Known only after setup: whether the module registered webhooks to write configurations for.
-    if (typeof mod.install !== 'function' && manager.webhooks().length === 0) {
-      throw new UsageError(`controller module ${file} has nothing to install (no exported install function and no webhooks)`);
+    if (typeof mod.install !== 'function' && apis.length === 0 && manager.webhooks().length === 0) {
+      throw new UsageError(`controller module ${file} has nothing to install (no exported apis, install function or webhooks)`);
     }
     const problem = checkWebhookInstall(hooks, manager);
     if (problem) throw new UsageError(problem);

@@ -15,6 +15,8 @@ describe('package exports', () => {
       'ClusterEventRecorder', 'finalizer', 'generationChanged', 'controllerOf', 'LOW_PRIORITY',
       // sharding
       'LeaseCoordinator', 'rendezvousOwner', 'defaultShardId',
+      // API authoring
+      'defineAPI', 'Type', 'apiManifests', 'apiBinding', 'installAPIs', 'schemaSpecFromCRD', 'APIDefinitionError',
       // authoring helpers
       'setStatusCondition', 'findStatusCondition', 'isStatusConditionTrue', 'isStatusConditionFalse', 'removeStatusCondition',
       'createOrUpdate', 'createOrPatch', 'CONFIG_MAP', 'SECRET', 'NAMESPACE', 'EVENT', 'SERVICE_ACCOUNT', 'ROLE', 'ROLE_BINDING',

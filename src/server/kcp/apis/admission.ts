@@ -33,6 +33,7 @@ import {
 } from './names.js';
 import { VERSION_PATTERN } from './schemas.js';
 import { boundResourcesOf } from './served.js';
+import { structuralSchemaErrors } from './structural.js';
 
 /** A Go-style field error line, as kcp's admission plugins print them inside their 403s. */
 function fieldError(field: string, message: string): StatusCause {
@@ -96,6 +97,7 @@ function schemaErrors(s: KubeObject): StatusCause[] {
         // The CRD validator kcp runs here refuses rules that do not compile or cost too much.
         errs.push(...compileSchema(v['schema'], `spec.versions[${i}].schema.openAPIV3Schema`).errors);
       }
+      for (const e of structuralSchemaErrors(root, `spec.versions[${i}].schema.openAPIV3Schema`)) errs.push(cause(e.reason, e.field, e.message));
     }
   });
   if (storage !== 1) errs.push(fieldError('spec.versions', 'Invalid value: "array": must have exactly one version marked as storage version'));
