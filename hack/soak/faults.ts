@@ -4,7 +4,7 @@
  * acknowledged write after it), bindings deleted and recreated, workspaces deleted, and the
  * server's fault API when it has one. Each loop stops by itself at the deadline.
  */
-import { seededRandom } from '../../src/server/faults.js';
+import { seededRandom } from '../../src/server/faults/index.js';
 import type { Kcp, Tenant } from './kcp.js';
 import * as oracle from './oracles.js';
 import type { SoakOptions } from './options.js';

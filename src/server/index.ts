@@ -14,4 +14,4 @@ export {
   type UnavailableFaults,
   type CompactionFaults,
   type ListLatencyFaults,
-} from './faults.js';
+} from './faults/faults.js';

@@ -10,23 +10,23 @@ import type { AddressInfo, Socket } from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { installWebhooks } from './admission/index.js';
-import { Authenticator } from './auth.js';
-import { BUILTIN_RESOURCES } from './builtins.js';
-import { FaultInjector, normalizeFaultConfig, type FaultConfig, type ServerFaults } from './faults.js';
-import { serveDebugFaults } from './faults-http.js';
-import { Front } from './http.js';
+import { Authenticator } from './auth/auth.js';
+import { BUILTIN_RESOURCES } from './api/builtins.js';
+import { FaultInjector, normalizeFaultConfig, type FaultConfig, type ServerFaults } from './faults/faults.js';
+import { serveDebugFaults } from './faults/http.js';
+import { Front } from './http/front.js';
 import { installApis, webhookConfigurationCluster } from './kcp/apis/index.js';
 import { installTenancy } from './kcp/tenancy/index.js';
 import { installVirtualWorkspaces } from './kcp/vw/index.js';
-import type { WatchSettings } from './listwatch.js';
-import { migrateCluster } from './migration.js';
-import { isClusterName } from './names.js';
-import { ApiError } from './errors.js';
-import { LOGICAL_CLUSTERS, NAMESPACES } from './objects.js';
-import { Shard } from './shard.js';
-import { Topology } from './topology.js';
-import { loadOrCreateServingCert } from './tls.js';
-import { KUBE_GIT_VERSION } from './wire.js';
+import type { WatchSettings } from './storage/listwatch.js';
+import { migrateCluster } from './shards/migration.js';
+import { isClusterName } from './api/names.js';
+import { ApiError } from './http/errors.js';
+import { LOGICAL_CLUSTERS, NAMESPACES } from './api/objects.js';
+import { Shard } from './shards/shard.js';
+import { Topology } from './shards/topology.js';
+import { loadOrCreateServingCert } from './http/tls.js';
+import { KUBE_GIT_VERSION } from './http/wire.js';
 
 /** Options of `startServer`. */
 export interface ServerOptions {

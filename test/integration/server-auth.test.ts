@@ -3,7 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { parseCSVLine, parseTokenFile } from '../../src/server/auth.js';
+import { parseCSVLine, parseTokenFile } from '../../src/server/auth/index.js';
 import type { RunningServer } from '../../src/server/index.js';
 import { raw, start } from '../support/server.js';
 

@@ -12,7 +12,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
-import { createServingCert } from '../../src/server/tls.js';
+import { createServingCert } from '../../src/server/http/index.js';
 import type { Obj } from '../support/kcp.js';
 import { bindingTo, cowboysProvider, inCluster, kubectlFor } from '../support/kubectl.js';
 import { raw, start } from '../support/server.js';

@@ -1,6 +1,6 @@
 /** Catching the ApiError a server function throws, for the unit tests that check refusals. */
 import { expect } from 'chai';
-import { ApiError } from '../../src/server/errors.js';
+import { ApiError } from '../../src/server/http/index.js';
 
 /** The ApiError `fn` throws; anything else it throws propagates, and returning normally fails. */
 export function apiErrorOf(fn: () => unknown): ApiError {

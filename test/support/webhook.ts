@@ -5,7 +5,7 @@
  */
 import * as https from 'node:https';
 import type { AddressInfo } from 'node:net';
-import { createServingCert } from '../../src/server/tls.js';
+import { createServingCert } from '../../src/server/http/index.js';
 import type { Obj } from './kcp.js';
 
 /** A review the webhook received: the path it was sent to and its `request` (with the URL `query`). */

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { admissionReview } from '../../src/server/admission/call.js';
 import { webhooksOf, type Webhook } from '../../src/server/admission/configs.js';
 import { matchWebhooks, type MatchAttributes, type Operation } from '../../src/server/admission/match.js';
-import { BUILTIN_RESOURCES } from '../../src/server/builtins.js';
+import { BUILTIN_RESOURCES } from '../../src/server/api/index.js';
 import type { Json, KubeObject, ResourceDef } from '../../src/server/types.js';
 import { apiErrorWith } from '../support/api-error.js';
 

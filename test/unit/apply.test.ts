@@ -1,6 +1,6 @@
 import { expect } from 'chai';
-import { recordUpdate, serverSideApply } from '../../src/server/apply.js';
-import { ApiError } from '../../src/server/errors.js';
+import { recordUpdate, serverSideApply } from '../../src/server/api/index.js';
+import { ApiError } from '../../src/server/http/index.js';
 import type { Json, JsonObject, KubeObject, ManagedFieldsEntry, Schema } from '../../src/server/types.js';
 import { apiErrorWith } from '../support/api-error.js';
 

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BUILTIN_RESOURCES, kindSchema, objectMetaSchema, resourceSchemaFromOpenAPI } from '../../src/server/builtins.js';
+import { BUILTIN_RESOURCES, kindSchema, objectMetaSchema, resourceSchemaFromOpenAPI } from '../../src/server/api/index.js';
 import type { ResourceDef, Schema } from '../../src/server/types.js';
 import { ALL_VERBS } from '../../src/server/types.js';
 

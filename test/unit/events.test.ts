@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { eventToCore, eventToEventsV1, validateEventCreate, validateEventUpdate } from '../../src/server/events.js';
-import { CORE_EVENT_FIELDS, EVENTS_V1_EVENT_FIELDS, NAMESPACE_FIELDS, OBJECT_META_FIELDS, SECRET_FIELDS } from '../../src/server/fieldlabels.js';
-import { compileFieldSelector } from '../../src/server/selectors.js';
+import { eventToCore, eventToEventsV1, validateEventCreate, validateEventUpdate, CORE_EVENT_FIELDS, EVENTS_V1_EVENT_FIELDS, NAMESPACE_FIELDS, OBJECT_META_FIELDS, SECRET_FIELDS, compileFieldSelector } from '../../src/server/api/index.js';
 import type { KubeObject } from '../../src/server/types.js';
 import { apiErrorWith } from '../support/api-error.js';
 

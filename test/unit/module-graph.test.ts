@@ -2,7 +2,8 @@
  * The shape of the source tree: no cycles of runtime imports between modules (type-only imports are
  * erased and may point both ways), the reference server and the library never import each other
  * (types included), and the layers of the library point one way (a provider never reaches up into
- * controllers or the manager, not even for a type).
+ * controllers or the manager, not even for a type), and the reference server is grouped into folders
+ * by concept, each with an `index.ts` face.
  */
 import { expect } from 'chai';
 import fs from 'node:fs';
@@ -104,6 +105,16 @@ describe('module graph of src/', () => {
       }
     }
     expect(wrong).to.deep.equal([]);
+  });
+
+  it('groups the reference server into folders, each with an index.ts face, leaving a handful of files at its top', () => {
+    const server = path.join(SRC, 'server');
+    const entries = fs.readdirSync(server, { withFileTypes: true });
+    const top = entries.filter((e) => e.isFile() && e.name.endsWith('.ts')).map((e) => e.name);
+    expect(top, 'files at the top of src/server').to.include('index.ts');
+    expect(top.length, `files at the top of src/server: ${top.join(', ')}`).to.be.at.most(5);
+    const faceless = entries.filter((e) => e.isDirectory() && !fs.existsSync(path.join(server, e.name, 'index.ts'))).map((e) => e.name);
+    expect(faceless, 'folders of src/server without an index.ts').to.deep.equal([]);
   });
 
   it('points the library layers one way: providers never import controllers or the manager', () => {

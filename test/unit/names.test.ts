@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { checkClusterSegment, isClusterName, isClusterPath, splitPath } from '../../src/server/names.js';
+import { checkClusterSegment, isClusterName, isClusterPath, splitPath } from '../../src/server/api/index.js';
 import { apiErrorOf as refusal } from '../support/api-error.js';
 
 describe('server names', () => {

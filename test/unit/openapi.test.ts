@@ -1,6 +1,5 @@
 import { expect } from 'chai';
-import { BUILTIN_RESOURCES, resourceSchemaFromOpenAPI } from '../../src/server/builtins.js';
-import { openapiHash, openapiV3Document, openapiV3Index } from '../../src/server/openapi.js';
+import { BUILTIN_RESOURCES, resourceSchemaFromOpenAPI, openapiHash, openapiV3Document, openapiV3Index } from '../../src/server/api/index.js';
 import type { Json, JsonObject, ResourceDef } from '../../src/server/types.js';
 import { ALL_VERBS } from '../../src/server/types.js';
 

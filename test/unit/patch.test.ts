@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { jsonEqual, jsonPatch, mergePatch, strategicMergePatch } from '../../src/server/patch.js';
+import { jsonEqual, jsonPatch, mergePatch, strategicMergePatch } from '../../src/server/api/index.js';
 import type { Json, JsonObject, Schema } from '../../src/server/types.js';
 import { apiErrorOf as errorOf } from '../support/api-error.js';
 

@@ -3,8 +3,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
-import { FileJournal } from '../../src/server/persistence.js';
-import { Store } from '../../src/server/store.js';
+import { FileJournal, Store } from '../../src/server/storage/index.js';
 import type { KubeObject } from '../../src/server/types.js';
 
 const cm = (name: string, v: string): KubeObject => ({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace: 'default' }, data: { v } }) as KubeObject;

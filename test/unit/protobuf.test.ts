@@ -1,6 +1,6 @@
 /** Decoding of Kubernetes protobuf request bodies (what typed Go clients and `kubectl create <kind>` send). */
 import { expect } from 'chai';
-import { decodeProtobufDeleteOptions, decodeProtobufObject } from '../../src/server/protobuf.js';
+import { decodeProtobufDeleteOptions, decodeProtobufObject } from '../../src/server/http/index.js';
 import { apiErrorOf as apiError } from '../support/api-error.js';
 
 // A minimal protobuf encoder, enough to write the messages the decoder reads.

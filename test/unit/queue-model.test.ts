@@ -1,7 +1,7 @@
 /** PriorityQueue against a plain model: random adds, delays, gets, dones and drops (seeded, deterministic). */
 import { expect } from 'chai';
 import { PriorityQueue, type RateLimiter } from '../../src/queue/index.js';
-import { seededRandom } from '../../src/server/faults.js';
+import { seededRandom } from '../../src/server/faults/index.js';
 
 // A seeded PRNG, so a failure replays.
 const rng = seededRandom;

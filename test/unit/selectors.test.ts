@@ -9,7 +9,7 @@ import {
   matchesLabels,
   parseFieldSelector,
   parseLabelSelector,
-} from '../../src/server/selectors.js';
+} from '../../src/server/api/index.js';
 import type { KubeObject } from '../../src/server/types.js';
 import { apiErrorWith } from '../support/api-error.js';
 

@@ -1,6 +1,6 @@
 /** The revisioned store: resourceVersions, history window, snapshots and watch fan-out. */
 import { expect } from 'chai';
-import { Compacted, Store, type WatchDelivery } from '../../src/server/store.js';
+import { Compacted, Store, type WatchDelivery } from '../../src/server/storage/index.js';
 import type { KubeObject } from '../../src/server/types.js';
 
 const obj = (name: string, cluster: string, labels: Record<string, string> = {}, ns = 'default'): KubeObject => ({

@@ -1,7 +1,6 @@
 /** Server-side printing helpers. */
 import { expect } from 'chai';
-import { humanDuration, readPath, toTable, wantsTable } from '../../src/server/table.js';
-import { BUILTIN_RESOURCES } from '../../src/server/builtins.js';
+import { humanDuration, readPath, toTable, wantsTable, BUILTIN_RESOURCES } from '../../src/server/api/index.js';
 
 describe('server tables', () => {
   it('recognises kubectl\'s Table Accept header, and only when it comes first', () => {

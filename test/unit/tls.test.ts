@@ -2,7 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import * as tls from 'node:tls';
 import { expect } from 'chai';
-import { createServingCert } from '../../src/server/tls.js';
+import { createServingCert } from '../../src/server/http/index.js';
 
 describe('server TLS certificate', () => {
   it('is accepted by OpenSSL every time and covers the hosts asked for', () => {

@@ -1,7 +1,5 @@
 import { expect } from 'chai';
-import { BUILTIN_RESOURCES, resourceSchemaFromOpenAPI } from '../../src/server/builtins.js';
-import { normalizeObject, validateName } from '../../src/server/validation.js';
-import type { FieldValidation } from '../../src/server/validation.js';
+import { BUILTIN_RESOURCES, resourceSchemaFromOpenAPI, normalizeObject, validateName, type FieldValidation } from '../../src/server/api/index.js';
 import type { Json, Schema } from '../../src/server/types.js';
 import { apiErrorOf as thrown } from '../support/api-error.js';
 

@@ -1,6 +1,6 @@
 /** Defaulting and validating reviews: the JSON patch by diff, the tenant cluster, denials and warnings. */
 import { expect } from 'chai';
-import { jsonPatch } from '../../src/server/patch.js';
+import { jsonPatch } from '../../src/server/api/index.js';
 import type { Json } from '../../src/server/types.js';
 import { Logger } from '../../src/log/index.js';
 import type { Cluster } from '../../src/provider/types.js';

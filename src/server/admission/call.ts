@@ -6,7 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import { request } from 'node:https';
 import { isObject } from '../json.js';
-import type { UserInfo } from '../objects.js';
+import type { UserInfo } from '../api/objects.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from '../types.js';
 import type { Webhook } from './configs.js';
 import type { Operation } from './match.js';

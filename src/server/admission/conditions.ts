@@ -4,10 +4,10 @@
  * follows the webhook's failurePolicy. Also kube's validation of the list (422 field errors).
  */
 import { compileAdmissionExpression, evaluateAdmissionExpression, type AdmissionVariables, type CompiledExpression } from '../cel/index.js';
-import { cause, type StatusCause } from '../errors.js';
+import { cause, type StatusCause } from '../http/errors.js';
 import { deepEqual, isObject } from '../json.js';
 import type { Json } from '../types.js';
-import { qualifiedName } from '../validation.js';
+import { qualifiedName } from '../api/validation.js';
 
 /** kube's limit on the conditions of one webhook. */
 const MAX_MATCH_CONDITIONS = 64;

@@ -3,10 +3,10 @@
  * resources, kube's v1 defaults, kube's validation of a configuration (422), and the typed form the
  * dispatcher reads.
  */
-import { labelSelectorSchema, objectMetaSchema } from '../builtins.js';
-import { cause, invalid, type StatusCause } from '../errors.js';
+import { labelSelectorSchema, objectMetaSchema } from '../api/builtins.js';
+import { cause, invalid, type StatusCause } from '../http/errors.js';
 import { isObject } from '../json.js';
-import { labelSelectorFromMatch, type LabelSelectorSpec } from '../selectors.js';
+import { labelSelectorFromMatch, type LabelSelectorSpec } from '../api/selectors.js';
 import { matchConditionCauses, parseMatchConditions, sameMatchConditions, type MatchCondition } from './conditions.js';
 import { ALL_VERBS, type Json, type JsonObject, type KubeObject, type ResourceDef, type Schema } from '../types.js';
 

@@ -4,12 +4,12 @@
  * more round for `reinvocationPolicy: IfNeeded`), the result is pruned and validated against the
  * schema, then validating webhooks run in parallel. Denials and failures read as kube's.
  */
-import type { ClusterAuthorizer } from '../auth.js';
+import type { ClusterAuthorizer } from '../auth/auth.js';
 import type { AuthorizeFn } from '../cel/index.js';
-import { ApiError, forbidden, type StatusCause } from '../errors.js';
+import { ApiError, forbidden, type StatusCause } from '../http/errors.js';
 import { deepEqual, isObject } from '../json.js';
-import type { RequestContext, UserInfo } from '../objects.js';
-import { jsonPatch } from '../patch.js';
+import type { RequestContext, UserInfo } from '../api/objects.js';
+import { jsonPatch } from '../api/patch.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from '../types.js';
 import { admissionReview, callWebhook, WebhookCallError, type ReviewInput, type WebhookAnswer } from './call.js';
 import { decide } from './conditions.js';

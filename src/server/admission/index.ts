@@ -2,8 +2,8 @@
  * Admission webhooks in the reference server: Validating/MutatingWebhookConfiguration served in
  * every logical cluster, and their dispatch on client writes as kcp does it.
  */
-import { NAMESPACES, type AdmissionPlugin } from '../objects.js';
-import type { Topology } from '../topology.js';
+import { NAMESPACES, type AdmissionPlugin } from '../api/objects.js';
+import type { Topology } from '../shards/topology.js';
 import { MUTATING_CONFIGURATIONS, VALIDATING_CONFIGURATIONS, WEBHOOK_CONFIGURATION_DEFS, admitWebhookConfiguration } from './configs.js';
 import { WebhookDispatcher } from './dispatch.js';
 import { Webhooks } from './round.js';

@@ -3,8 +3,8 @@
  * objectSelector, then rules (operations, groups, versions, resources with subresources, scope), with
  * matchPolicy `Equivalent` retrying the rules on the other served versions of the resource.
  */
-import { notFound } from '../errors.js';
-import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '../selectors.js';
+import { notFound } from '../http/errors.js';
+import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '../api/selectors.js';
 import type { KubeObject, ResourceDef } from '../types.js';
 import type { Webhook, WebhookRule } from './configs.js';
 

@@ -6,10 +6,10 @@
  * admission runs again on the new one, as kube's GuaranteedUpdate retries call admission again.
  * The commit thus stays synchronous with the store: no write is lost between admission and storage.
  */
-import { conflict } from '../errors.js';
-import type { DeferredAdmission, ObjectService, RequestContext, WebhookAdmission } from '../objects.js';
+import { conflict } from '../http/errors.js';
+import type { DeferredAdmission, ObjectService, RequestContext, WebhookAdmission } from '../api/objects.js';
 import type { KubeObject, ResourceDef } from '../types.js';
-import { normalizeObject, validateRules } from '../validation.js';
+import { normalizeObject, validateRules } from '../api/validation.js';
 import { CLUSTER_ANNOTATION, WebhookDispatcher, type Admission } from './dispatch.js';
 import type { Operation } from './match.js';
 

@@ -4,7 +4,7 @@
  * including type checking against the schema and kube's estimated cost limits.
  */
 import type { ASTNode, Environment, ParseResult } from '@marcbachmann/cel-js';
-import { cause, type StatusCause } from '../errors.js';
+import { cause, type StatusCause } from '../http/errors.js';
 import type { Json } from '../types.js';
 import {
   PER_RULE_ESTIMATE_LIMIT,

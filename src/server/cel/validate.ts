@@ -5,7 +5,7 @@
  * become field causes worded as apiextensions (kube >= 1.35) words them.
  */
 import { Optional } from '@marcbachmann/cel-js';
-import { cause, type StatusCause } from '../errors.js';
+import { cause, type StatusCause } from '../http/errors.js';
 import { deepEqual } from '../json.js';
 import type { Json, JsonObject } from '../types.js';
 import type { CompiledRule, RuleSet } from './compile.js';

@@ -5,12 +5,12 @@
  * missing export), immutable references, and the refusal of creates into a resource whose
  * APIBinding is being deleted.
  */
-import { rbacAllows } from '../../auth.js';
+import { rbacAllows } from '../../auth/auth.js';
 import { compileSchema } from '../../cel/index.js';
-import { ApiError, cause, forbidden, invalid, type StatusCause } from '../../errors.js';
+import { ApiError, cause, forbidden, invalid, type StatusCause } from '../../http/errors.js';
 import { deepEqual } from '../../json.js';
-import type { AdmissionPlugin, RequestContext } from '../../objects.js';
-import type { Topology } from '../../topology.js';
+import type { AdmissionPlugin, RequestContext } from '../../api/objects.js';
+import type { Topology } from '../../shards/topology.js';
 import type { JsonObject, KubeObject, ResourceDef } from '../../types.js';
 import { bindingRef, findExport, resolveRefCluster } from './lookup.js';
 import {

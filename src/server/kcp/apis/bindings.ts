@@ -5,8 +5,8 @@
  * and deletion: every object of the bound resources is deleted (their finalizers honoured) before
  * the binding's own finalizer is released.
  */
-import type { Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
+import type { Shard } from '../../shards/shard.js';
+import type { Topology } from '../../shards/topology.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from '../../types.js';
 import { isServing } from './tracking.js';
 import { ReconcileLoop, splitClusterKey, type ReconcileResult } from '../loop.js';

@@ -4,9 +4,9 @@
  * accepted claims of the APIBindings there, and the admission plugin that puts and removes them on
  * every create and update. Also the effective (verb-intersected) claims the virtual workspace uses.
  */
-import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '../../selectors.js';
-import type { AdmissionPlugin } from '../../objects.js';
-import type { Topology } from '../../topology.js';
+import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '../../api/selectors.js';
+import type { AdmissionPlugin } from '../../api/objects.js';
+import type { Topology } from '../../shards/topology.js';
 import type { JsonObject, KubeObject, ResourceDef } from '../../types.js';
 import { bindingRef, bindingsFor, findExport, resolveRefCluster } from './lookup.js';
 import {

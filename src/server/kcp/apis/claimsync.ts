@@ -5,8 +5,8 @@
  * binding's `appliedPermissionClaims`, `PermissionClaimsApplied` and `PermissionClaimsValid` are
  * brought up to date. A deleted binding's claims are relabelled away the same way.
  */
-import type { Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
+import type { Shard } from '../../shards/shard.js';
+import type { Topology } from '../../shards/topology.js';
 import type { Json, JsonObject, KubeObject } from '../../types.js';
 import { isServing } from './tracking.js';
 import { ReconcileLoop } from '../loop.js';

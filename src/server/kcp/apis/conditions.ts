@@ -3,7 +3,7 @@
  * when False), `lastTransitionTime`, `reason`, `message`; sorted with `Ready` first, then by type.
  * The transition time moves only when the state changes, so unchanged reconciles write nothing.
  */
-import { now } from '../../objects.js';
+import { now } from '../../api/objects.js';
 import type { JsonObject } from '../../types.js';
 import { objs, str } from './names.js';
 

@@ -4,7 +4,7 @@
  * `apis.v1alpha2.kcp.io/*` annotations, JSON-encoded in Go's field order, and is restored on the
  * way back, so a write in either version reads back the same in that version.
  */
-import { invalid, cause } from '../../errors.js';
+import { invalid, cause } from '../../http/errors.js';
 import type { Json, JsonObject, KubeObject } from '../../types.js';
 import { clone, obj, objs, str, strs } from './names.js';
 

@@ -5,10 +5,10 @@
  * creates the default APIExportEndpointSlice unless the skip annotation is present.
  */
 import { randomBytes } from 'node:crypto';
-import { ApiError } from '../../errors.js';
-import { NAMESPACES } from '../../objects.js';
-import type { Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
+import { ApiError } from '../../http/errors.js';
+import { NAMESPACES } from '../../api/objects.js';
+import type { Shard } from '../../shards/shard.js';
+import type { Topology } from '../../shards/topology.js';
 import type { Json, JsonObject, KubeObject } from '../../types.js';
 import { isServing } from './tracking.js';
 import { ReconcileLoop, splitClusterKey } from '../loop.js';

@@ -4,8 +4,8 @@
  * resources served in consumer workspaces. `installApis(topo)` wires it all onto a Topology; the
  * re-exports below are what the tenancy and virtual-workspace layers build on.
  */
-import { LOGICAL_CLUSTERS } from '../../objects.js';
-import type { Topology } from '../../topology.js';
+import { LOGICAL_CLUSTERS } from '../../api/objects.js';
+import type { Topology } from '../../shards/topology.js';
 import { clusterKey } from '../loop.js';
 import { apisAdmission } from './admission.js';
 import { BindingController } from './bindings.js';

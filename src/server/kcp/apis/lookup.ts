@@ -3,11 +3,11 @@
  * path, bindings of a cluster, schemas, and the resource definitions an export's schemas produce
  * (storage keyed by the export's identity). Controllers here and the virtual workspaces share them.
  */
-import { resourceSchemaFromOpenAPI } from '../../builtins.js';
+import { resourceSchemaFromOpenAPI } from '../../api/builtins.js';
 import { compileSchema } from '../../cel/index.js';
-import { selectableFieldLabels } from '../../fieldlabels.js';
+import { selectableFieldLabels } from '../../api/fieldlabels.js';
 import { isObject } from '../../json.js';
-import type { Topology } from '../../topology.js';
+import type { Topology } from '../../shards/topology.js';
 import { ALL_VERBS, type JsonObject, type KubeObject, type PrinterColumn, type ResourceDef } from '../../types.js';
 import {
   BINDINGS,

@@ -3,7 +3,7 @@
  * (sdk/apis/apis/v1alpha1 and v1alpha2). `required` lists only what kcp's CRDs require; defaults
  * kubebuilder would apply (`served`, `storage: {crd: {}}`, claim `group`) are applied by admission.
  */
-import { kcpConditionsSchema, kindSchema, labelSelectorSchema } from '../../builtins.js';
+import { kcpConditionsSchema, kindSchema, labelSelectorSchema } from '../../api/builtins.js';
 import type { Schema } from '../../types.js';
 
 const str = (): Schema => ({ type: 'string' });

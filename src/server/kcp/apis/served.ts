@@ -4,8 +4,8 @@
  * APIBindings, built from the export's APIResourceSchema and stored under the export's identity.
  * Definitions are memoised per cluster and dropped when a binding of that cluster commits.
  */
-import type { ResourceSource } from '../../registry.js';
-import type { Topology } from '../../topology.js';
+import type { ResourceSource } from '../../api/registry.js';
+import type { Topology } from '../../shards/topology.js';
 import type { KubeObject, ResourceDef } from '../../types.js';
 import { bindingsFor, defsFromSchema, findSchema } from './lookup.js';
 import { BINDINGS, SCHEMAS, boundResourceStorage, obj, objs, statusOf, str } from './names.js';

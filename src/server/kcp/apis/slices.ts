@@ -5,7 +5,7 @@
  * NAME>/<export>`, added with the shard's first binding and removed with its last. Bindings may live
  * on any shard; the slice lives with whoever created it.
  */
-import type { Topology } from '../../topology.js';
+import type { Topology } from '../../shards/topology.js';
 import type { Json, JsonObject } from '../../types.js';
 import { ReconcileLoop, splitClusterKey, type ReconcileResult } from '../loop.js';
 import { markFalse, markTrue, readConditions } from './conditions.js';

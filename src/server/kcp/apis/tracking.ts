@@ -3,8 +3,8 @@
  * the export hash of their `internal.apis.kcp.io/export` label, and how many each shard holds (what
  * endpoint slices publish). Built from the stores at start, so it survives a restart.
  */
-import type { Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
+import type { Shard } from '../../shards/shard.js';
+import type { Topology } from '../../shards/topology.js';
 import type { KubeObject } from '../../types.js';
 import { clusterKey } from '../loop.js';
 import { BINDINGS, EXPORT_LABEL } from './names.js';

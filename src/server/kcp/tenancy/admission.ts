@@ -3,11 +3,11 @@
  * annotation, the system-only fields (403), the `kcp.io/path` annotation rules, WorkspaceType name
  * rules, and the LogicalCluster metadata that follows its status (phase and initializer labels).
  */
-import { cause, forbidden, invalid } from '../../errors.js';
+import { cause, forbidden, invalid } from '../../http/errors.js';
 import { deepEqual, isObject } from '../../json.js';
-import type { AdmissionPlugin, RequestContext } from '../../objects.js';
-import { LOGICAL_CLUSTERS } from '../../objects.js';
-import type { Topology } from '../../topology.js';
+import type { AdmissionPlugin, RequestContext } from '../../api/objects.js';
+import { LOGICAL_CLUSTERS } from '../../api/objects.js';
+import type { Topology } from '../../shards/topology.js';
 import type { JsonObject, KubeObject } from '../../types.js';
 import {
   INITIALIZER_LABEL_PREFIX,

@@ -3,10 +3,10 @@
  * closure (kcp's generated names, every claim of the export accepted), and reports done once each
  * is `InitialBindingCompleted` and, where it accepts claims, `PermissionClaimsApplied`.
  */
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../../http/errors.js';
 import { isObject } from '../../json.js';
-import type { Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
+import type { Shard } from '../../shards/shard.js';
+import type { Topology } from '../../shards/topology.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from '../../types.js';
 import { isTrue } from './conditions.js';
 import { TYPE_ANNOTATION, defaultAPIBindingName, splitLast } from './names.js';

@@ -4,8 +4,8 @@
  * with the same data directory only refreshes what changed (shard URLs).
  */
 import { isObject } from '../../json.js';
-import { LOGICAL_CLUSTERS } from '../../objects.js';
-import type { Topology } from '../../topology.js';
+import { LOGICAL_CLUSTERS } from '../../api/objects.js';
+import type { Topology } from '../../shards/topology.js';
 import type { JsonObject, KubeObject } from '../../types.js';
 import { SHARD_ANNOTATION, TYPE_ANNOTATION } from './names.js';
 import { SHARDS, SHARD_DEF, WORKSPACE_TYPES, WORKSPACE_TYPE_DEF } from './schemas.js';

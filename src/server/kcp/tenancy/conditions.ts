@@ -1,6 +1,6 @@
 /** kcp's third-party conditions (type, status, severity, reason, message, lastTransitionTime), as the tenancy controllers set them. */
 import { isObject } from '../../json.js';
-import { now } from '../../objects.js';
+import { now } from '../../api/objects.js';
 import type { Json, JsonObject } from '../../types.js';
 
 /** A condition to set; severity and reason only accompany False, as kcp writes them. */

@@ -2,8 +2,8 @@
  * kcp tenancy on the reference server: Workspaces, WorkspaceTypes and Shards, their admission, and
  * the controllers that schedule, initialize and delete logical clusters across shards.
  */
-import { LOGICAL_CLUSTERS } from '../../objects.js';
-import type { Topology } from '../../topology.js';
+import { LOGICAL_CLUSTERS } from '../../api/objects.js';
+import type { Topology } from '../../shards/topology.js';
 import { isObject } from '../../json.js';
 import { clusterKey } from '../loop.js';
 import { TenancyAdmission } from './admission.js';

@@ -4,11 +4,11 @@
  * `status.URL` current, and on deletion removes everything stored in the cluster while its
  * terminators run, releasing the LogicalCluster once both are done.
  */
-import { ApiError } from '../../errors.js';
+import { ApiError } from '../../http/errors.js';
 import { isObject } from '../../json.js';
-import { LOGICAL_CLUSTERS, NAMESPACES } from '../../objects.js';
-import type { Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
+import { LOGICAL_CLUSTERS, NAMESPACES } from '../../api/objects.js';
+import type { Shard } from '../../shards/shard.js';
+import type { Topology } from '../../shards/topology.js';
 import type { JsonObject, KubeObject } from '../../types.js';
 import { ReconcileLoop, type ReconcileResult } from '../loop.js';
 import { conditionsOf, sameConditions, setCondition } from './conditions.js';

@@ -3,7 +3,7 @@
  * logical cluster) and `core.kcp.io/v1alpha1` Shard (root only), with their CRD schemas as kcp's
  * SDK types declare them.
  */
-import { kcpConditionsSchema, kindSchema, labelSelectorSchema, objectMetaSchema } from '../../builtins.js';
+import { kcpConditionsSchema, kindSchema, labelSelectorSchema, objectMetaSchema } from '../../api/builtins.js';
 import { ALL_VERBS, type KubeObject, type PrinterColumn, type ResourceDef, type Schema } from '../../types.js';
 
 /** Storage key of Workspaces. */

@@ -5,10 +5,10 @@
  * cluster before releasing the Workspace. Every step is its own write, so watchers see each one.
  */
 import { isObject } from '../../json.js';
-import { LOGICAL_CLUSTERS } from '../../objects.js';
-import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '../../selectors.js';
-import type { Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
+import { LOGICAL_CLUSTERS } from '../../api/objects.js';
+import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '../../api/selectors.js';
+import type { Shard } from '../../shards/shard.js';
+import type { Topology } from '../../shards/topology.js';
 import type { JsonObject, KubeObject } from '../../types.js';
 import { ReconcileLoop, splitClusterKey, type ReconcileResult } from '../loop.js';
 import { conditionsOf, sameConditions, setCondition, type ConditionInput } from './conditions.js';

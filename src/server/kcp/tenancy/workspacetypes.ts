@@ -4,7 +4,7 @@
  * `VirtualWorkspaceURLsReady` and `Ready`.
  */
 import { isObject } from '../../json.js';
-import type { Topology } from '../../topology.js';
+import type { Topology } from '../../shards/topology.js';
 import type { JsonObject } from '../../types.js';
 import { ReconcileLoop, clusterKey, splitClusterKey, type ReconcileResult } from '../loop.js';
 import { conditionsOf, sameConditions, setCondition } from './conditions.js';

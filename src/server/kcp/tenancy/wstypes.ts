@@ -4,7 +4,7 @@
  * the initializers a type implies.
  */
 import { isObject } from '../../json.js';
-import type { Topology } from '../../topology.js';
+import type { Topology } from '../../shards/topology.js';
 import type { KubeObject } from '../../types.js';
 import { APIBINDINGS_INITIALIZER, PATH_ANNOTATION } from './names.js';
 import { WORKSPACE_TYPES } from './schemas.js';

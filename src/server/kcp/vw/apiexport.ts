@@ -6,12 +6,12 @@
  * end when the API set changes.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { serveAPIRoot, type ApiView } from '../../apiroot.js';
-import { noSuchPath } from '../../errors.js';
-import type { ServiceHandler } from '../../http.js';
-import type { AdmissionPlugin, RequestContext, UserInfo } from '../../objects.js';
-import { PREFERRED_VERSIONS, type Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
+import { serveAPIRoot, type ApiView } from '../../http/apiroot.js';
+import { noSuchPath } from '../../http/errors.js';
+import type { ServiceHandler } from '../../http/front.js';
+import type { AdmissionPlugin, RequestContext, UserInfo } from '../../api/objects.js';
+import { PREFERRED_VERSIONS, type Shard } from '../../shards/shard.js';
+import type { Topology } from '../../shards/topology.js';
 import { APISets, type APISet } from './apiset.js';
 import { authorizeBinding, selectorAdmission } from './authorizer.js';
 import { shardOfRequest, trackedWatchSettings, unresolved, vwClusterSegment, withAdmission, type VirtualWorkspaceAuthorizers } from './common.js';

@@ -5,8 +5,8 @@
  * changes anywhere; watches opened on a set end when the set they were opened on changes.
  */
 import { createHash } from 'node:crypto';
-import type { ObjectFilter } from '../../listwatch.js';
-import type { Topology } from '../../topology.js';
+import type { ObjectFilter } from '../../storage/listwatch.js';
+import type { Topology } from '../../shards/topology.js';
 import type { KubeObject, ResourceDef } from '../../types.js';
 import {
   APIS_GROUP,

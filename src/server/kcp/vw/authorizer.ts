@@ -4,11 +4,11 @@
  * an APIBinding to its export, only for bound resources or accepted claims within their verbs, and
  * only for objects its claim's selector covers.
  */
-import { forbidden } from '../../errors.js';
+import { forbidden } from '../../http/errors.js';
 import { isObject } from '../../json.js';
-import type { AdmissionPlugin, UserInfo } from '../../objects.js';
-import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '../../selectors.js';
-import type { Shard } from '../../shard.js';
+import type { AdmissionPlugin, UserInfo } from '../../api/objects.js';
+import { labelSelectorFromMatch, matchesLabels, type LabelSelectorSpec } from '../../api/selectors.js';
+import type { Shard } from '../../shards/shard.js';
 import type { KubeObject } from '../../types.js';
 import { claimCovers, type APISet } from './apiset.js';
 import { APIS_GROUP, bindingForExport, boundResourcesOf, claimsOf, sameClaim, type Claim } from './kcp.js';

@@ -5,15 +5,15 @@
  */
 import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { ApiView } from '../../apiroot.js';
-import { rbacAllows } from '../../auth.js';
-import type { ApiError } from '../../errors.js';
+import type { ApiView } from '../../http/apiroot.js';
+import { rbacAllows } from '../../auth/auth.js';
+import type { ApiError } from '../../http/errors.js';
 import { isObject } from '../../json.js';
-import type { ObjectFilter, WatchSettings } from '../../listwatch.js';
-import { isClusterName } from '../../names.js';
-import type { AdmissionPlugin, ObjectService, UserInfo } from '../../objects.js';
-import { PREFERRED_VERSIONS, type Shard } from '../../shard.js';
-import type { Topology } from '../../topology.js';
+import type { ObjectFilter, WatchSettings } from '../../storage/listwatch.js';
+import { isClusterName } from '../../api/names.js';
+import type { AdmissionPlugin, ObjectService, UserInfo } from '../../api/objects.js';
+import { PREFERRED_VERSIONS, type Shard } from '../../shards/shard.js';
+import type { Topology } from '../../shards/topology.js';
 import type { KubeObject, ResourceDef } from '../../types.js';
 import { OWNER_ANNOTATION } from './kcp.js';
 import { forbiddenPath } from './requestinfo.js';

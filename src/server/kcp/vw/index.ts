@@ -4,7 +4,7 @@
  * initializer's view of the logical clusters waiting for it) and `terminatingworkspaces` (a
  * terminator's view of the deleted logical clusters still waiting for it).
  */
-import type { Topology } from '../../topology.js';
+import type { Topology } from '../../shards/topology.js';
 import { apiExportVirtualWorkspace } from './apiexport.js';
 import { defaultAuthorizers, type VirtualWorkspaceAuthorizers } from './common.js';
 import { initializingVirtualWorkspace } from './initializing.js';

@@ -6,13 +6,13 @@
  * as its owner while the cluster initializes with this initializer.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { serveAPIRoot } from '../../apiroot.js';
-import { ApiError, cause, invalid, notFound } from '../../errors.js';
-import type { ServiceHandler } from '../../http.js';
+import { serveAPIRoot } from '../../http/apiroot.js';
+import { ApiError, cause, invalid, notFound } from '../../http/errors.js';
+import type { ServiceHandler } from '../../http/front.js';
 import { isObject } from '../../json.js';
-import type { ObjectFilter } from '../../listwatch.js';
-import { LOGICAL_CLUSTERS, type AdmissionPlugin, type RequestContext, type UserInfo } from '../../objects.js';
-import type { Topology } from '../../topology.js';
+import type { ObjectFilter } from '../../storage/listwatch.js';
+import { LOGICAL_CLUSTERS, type AdmissionPlugin, type RequestContext, type UserInfo } from '../../api/objects.js';
+import type { Topology } from '../../shards/topology.js';
 import type { KubeObject, ResourceDef } from '../../types.js';
 import { goStrings, hooksOf, lcView, ownerOf, shardOfRequest, typeOfHook, unresolved, vwClusterSegment, type VirtualWorkspaceAuthorizers } from './common.js';
 import { PHASE_LABEL, initializerLabel } from './kcp.js';

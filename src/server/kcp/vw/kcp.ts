@@ -4,7 +4,7 @@
  * state and selector, and the binding authorizer's lookup on one shard).
  */
 import { BINDINGS, objs, specOf, statusOf, str, strs, obj } from '../apis/index.js';
-import type { Shard } from '../../shard.js';
+import type { Shard } from '../../shards/shard.js';
 import type { JsonObject, KubeObject } from '../../types.js';
 
 export {

@@ -3,9 +3,9 @@
  * resource request, and its verb, group, resource, subresource, namespace and name. The virtual
  * workspaces authorize on these before anything is served, as kcp's authorizers do.
  */
-import { ApiError, forbidden, forbiddenPath } from '../../errors.js';
-import type { UserInfo } from '../../objects.js';
-import { boolParam } from '../../wire.js';
+import { ApiError, forbidden, forbiddenPath } from '../../http/errors.js';
+import type { UserInfo } from '../../api/objects.js';
+import { boolParam } from '../../http/wire.js';
 
 /** What a request asks for. */
 export interface RequestInfo {

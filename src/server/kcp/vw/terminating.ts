@@ -14,14 +14,14 @@
  * Every request needs `terminate` on the WorkspaceType in the type's workspace.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { serveAPIRoot, type ApiView } from '../../apiroot.js';
-import { ruleAllows, type PolicyRule } from '../../auth.js';
-import { ApiError, cause, invalid, notFound } from '../../errors.js';
-import type { ServiceHandler } from '../../http.js';
+import { serveAPIRoot, type ApiView } from '../../http/apiroot.js';
+import { ruleAllows, type PolicyRule } from '../../auth/auth.js';
+import { ApiError, cause, invalid, notFound } from '../../http/errors.js';
+import type { ServiceHandler } from '../../http/front.js';
 import { isObject } from '../../json.js';
-import type { ObjectFilter } from '../../listwatch.js';
-import { LOGICAL_CLUSTERS, type AdmissionPlugin, type RequestContext, type UserInfo } from '../../objects.js';
-import type { Topology } from '../../topology.js';
+import type { ObjectFilter } from '../../storage/listwatch.js';
+import { LOGICAL_CLUSTERS, type AdmissionPlugin, type RequestContext, type UserInfo } from '../../api/objects.js';
+import type { Topology } from '../../shards/topology.js';
 import type { KubeObject, ResourceDef } from '../../types.js';
 import { WORKSPACE_TYPES, terminatorLabel } from '../tenancy/index.js';
 import { goStrings, hooksOf, lcView, ownerOf, shardOfRequest, typeOfHook, unresolved, vwClusterSegment, type VirtualWorkspaceAuthorizers } from './common.js';
