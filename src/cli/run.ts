@@ -18,6 +18,7 @@ import type { ControllerModule, ProviderContext } from '../module/index.js';
 import { APIExportProvider, ClusterEventRecorder, type Provider } from '../provider/index.js';
 import { defaultCertDir } from '../webhook/index.js';
 import { installModuleAPIs, moduleAPIs, soleExport } from './module-apis.js';
+import { UsageError } from './usage-error.js';
 import { defaultLeaseName, moduleName } from './identity.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 import { moduleLoadFailure } from './module-errors.js';
@@ -28,13 +29,7 @@ import { addWebhookOptions, checkWebhookInstall, installWebhooks, WEBHOOK_HELP, 
 
 export { parseDuration } from './duration.js';
 
-/** A configuration mistake: reported as one line, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+export { UsageError } from './usage-error.js';
 
 /** Options of `kcp-mc run`, after flags and environment. */
 export interface RunOptions extends ShardingFlags, Partial<WebhookFlags> {

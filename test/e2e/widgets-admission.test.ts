@@ -5,17 +5,17 @@
  * the validating one denies a color widgets cannot paint; the schema's CEL rule refuses a shrinking
  * size; with the webhook process gone, `Fail` denies with kube's message and `Ignore` admits.
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import { CLI, Run, childEnv, killRuns } from '../support/cli.js';
+import { kcpMcServer, type Proc } from '../support/example-process.js';
+import { inCluster, kubectlFor } from '../support/kubectl.js';
 import { closedPort } from '../support/runtime.js';
 import { eventually } from '../support/server.js';
 
-const exec = promisify(execFile);
 const TENANTS = ['tenant-a', 'tenant-b'];
 const BINDING = `apiVersion: apis.kcp.io/v1alpha2
 kind: APIBinding
@@ -31,24 +31,13 @@ const widget = (name: string, spec: string): string => `apiVersion: example.dev/
 describe('widgets admission: webhooks and a CEL rule, with kubectl against kcp-mc server (e2e)', function () {
   this.timeout(120_000);
   let dir: string;
-  let server: ChildProcess | undefined;
-  let base = '';
-  let admin = '';
+  let server: { proc: Proc; url: string; kubeconfigPath: string };
   let port = 0;
   const runs: Run[] = [];
   const clusters = new Map<string, string>();
-  const args = (ws: string, a: string[]): string[] => ['--kubeconfig', admin, '--cache-dir', path.join(dir, 'cache'), '--server', `${base}/clusters/${ws}`, ...a];
-  const kubectl = async (ws: string, a: string[], stdin?: string): Promise<string> => {
-    const child = exec('kubectl', args(ws, a), { timeout: 30_000 });
-    if (stdin !== undefined) child.child.stdin!.end(stdin);
-    return (await child).stdout;
-  };
-  /** kubectl's stderr when it fails; throws when it succeeds. */
-  const refused = async (ws: string, a: string[], stdin?: string): Promise<string> => {
-    const out = await kubectl(ws, a, stdin).catch((e: { stderr: string }) => ({ stderr: e.stderr }));
-    if (typeof out === 'string') throw new Error(`kubectl ${a.join(' ')} succeeded: ${out}`);
-    return out.stderr.trim();
-  };
+  const k = kubectlFor(() => ({ srv: server, cacheDir: path.join(dir, 'cache') }));
+  const kubectl = (ws: string, a: string[], stdin?: string): Promise<string> => k.kubectl([...inCluster(server, ws), ...a], stdin);
+  const refused = async (ws: string, a: string[], stdin?: string): Promise<string> => (await k.kubectlFails([...inCluster(server, ws), ...a], stdin)).trim();
   const workspace = async (name: string): Promise<void> => {
     await kubectl('root', ['create', '-f', '-'], `apiVersion: tenancy.kcp.io/v1alpha1\nkind: Workspace\nmetadata: {name: ${name}}\n`);
     await eventually(async () => (await kubectl('root', ['get', 'workspace', name, '-o', 'jsonpath={.status.phase}'])) === 'Ready', `${name} Ready`, 30_000);
@@ -65,21 +54,12 @@ describe('widgets admission: webhooks and a CEL rule, with kubectl against kcp-m
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-mc-widgets-admission-'));
-    server = spawn(process.execPath, [CLI, 'server', '--port', '0', '--root-dir', path.join(dir, '.kcp')], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    server.stdout!.on('data', (d: Buffer) => (out += d.toString()));
-    const m = await eventually(() => /ready at (https:\/\/127\.0\.0\.1:\d+)\/clusters\/root \(port \d+\); kubeconfig: (.+)$/m.exec(out), 'server ready line', 20_000);
-    base = m![1]!;
-    admin = m![2]!;
+    server = await kcpMcServer(path.join(dir, '.kcp'));
     port = await closedPort();
   });
   afterEach(() => killRuns(runs));
   after(async () => {
-    if (server && server.exitCode === null) {
-      const exit = new Promise<number | null>((r) => server!.once('exit', (code) => r(code)));
-      server.kill('SIGTERM');
-      expect(await exit).to.equal(0);
-    }
+    if (server) expect(await server.proc.stop('SIGTERM')).to.equal(0);
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
@@ -89,7 +69,7 @@ describe('widgets admission: webhooks and a CEL rule, with kubectl against kcp-m
     const certs = spawnSync(process.execPath, [CLI, 'certs', '--cert-dir', certDir, '--host', '127.0.0.1'], { env: childEnv(), encoding: 'utf8' });
     expect(certs.status, certs.stderr).to.equal(0);
     const provider = path.join(dir, 'provider.kubeconfig');
-    fs.writeFileSync(provider, fs.readFileSync(admin, 'utf8').replaceAll(`server: ${base}/clusters/root\n`, `server: ${base}/clusters/root:widgets\n`), { mode: 0o600 });
+    fs.writeFileSync(provider, fs.readFileSync(server.kubeconfigPath, 'utf8').replaceAll(`server: ${server.url}/clusters/root\n`, `server: ${server.url}/clusters/root:widgets\n`), { mode: 0o600 });
     const run = runWidgets(provider, certDir);
     await run.waitLog((l) => l['msg'] === 'serving webhooks', 'the webhook server', 30_000);
     await run.waitLog((l) => l['msg'] === 'starting', 'the controller', 30_000);
