@@ -10,6 +10,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
+import { Widgets } from '../../controllers/widgets/index.js';
+import { apiBinding } from '../../src/index.js';
 import { CLI, Run, childEnv, killRuns } from '../support/cli.js';
 import { kcpMcServer, type Proc } from '../support/example-process.js';
 import { inCluster, kubectlFor } from '../support/kubectl.js';
@@ -17,15 +19,8 @@ import { closedPort } from '../support/runtime.js';
 import { eventually } from '../support/server.js';
 
 const TENANTS = ['tenant-a', 'tenant-b'];
-const BINDING = `apiVersion: apis.kcp.io/v1alpha2
-kind: APIBinding
-metadata: {name: widgets}
-spec:
-  reference: {export: {path: root:widgets, name: widgets.example.dev}}
-  permissionClaims:
-  - {group: "", resource: configmaps, verbs: ["*"], selector: {matchAll: true}, state: Accepted}
-  - {group: "", resource: events, verbs: ["*"], selector: {matchAll: true}, state: Accepted}
-`;
+// The APIBinding as `apiBinding` writes it: the export's claims accepted.
+const BINDING = JSON.stringify(apiBinding(Widgets, 'root:widgets', 'widgets'));
 const widget = (name: string, spec: string): string => `apiVersion: example.dev/v1alpha1\nkind: Widget\nmetadata: {name: ${name}, namespace: default}\nspec: ${spec}\n`;
 
 describe('widgets admission: webhooks and a CEL rule, with kubectl against kcp-mc server (e2e)', function () {
