@@ -2,8 +2,9 @@
  * kcp-multicluster-provider: the library. Controllers that run across every logical cluster of a
  * kcp installation (`Manager`, `APIExportProvider`, the controller builder, work queue, metrics),
  * on top of the REST client (`Transport`, `ClusterClient`, typed errors, discovery) and the informer
- * engine (`listWatch`, `SharedInformer`, `InformerFactory`, `ScopedReader`), and authoring helpers
- * (conditions, `createOrUpdate`/`createOrPatch`, typed built-in kinds). The reference kcp
+ * engine (`listWatch`, `SharedInformer`, `InformerFactory`, `ScopedReader`), API authoring
+ * (`defineAPI`: one TypeBox definition for the type, APIResourceSchema and APIExport) and authoring
+ * helpers (conditions, `createOrUpdate`/`createOrPatch`, typed built-in kinds). The reference kcp
  * server for tests is `kcp-multicluster-provider/testing`.
  */
 // client-node's KubeConfig, re-exported so that a program builds the very class the library's

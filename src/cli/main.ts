@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** `kcp-mc`: the command-line entry point. */
 import { Command } from 'commander';
+import { registerApigen } from './apigen.js';
 import { registerDemo } from './demo.js';
 import { registerRun } from './run.js';
 import { registerServer } from './server.js';
@@ -25,6 +26,7 @@ Examples:
   kcp-mc server --port 0                             # the reference kcp server alone
   kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice cms
   kcp-mc watch configmaps --kubeconfig .kcp/admin.kubeconfig
+  kcp-mc apigen --from-crd config/crd/bases --output-dir manifests
 
 Run "kcp-mc <command> --help" for a command's flags.`,
 );
@@ -32,6 +34,7 @@ registerServer(program);
 registerDemo(program);
 registerWatch(program);
 registerRun(program);
+registerApigen(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`kcp-mc: ${(e as Error).message}\n`);

@@ -15,6 +15,7 @@ import type { ClusterClient } from '../client/index.js';
 import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
 import type { ControllerModule, ProviderContext } from '../module/index.js';
+import { installModuleAPIs, moduleAPIs, soleExport } from './module-apis.js';
 import { APIExportProvider, ClusterEventRecorder, type Provider } from '../provider/index.js';
 import { defaultLeaseName, moduleName } from './identity.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
@@ -173,12 +174,16 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   const file = resolveController(spec);
   const mod = await loadController(file);
   const kc = await loadKubeConfig(o.kubeconfig, o.context);
+  const apis = moduleAPIs(mod, file);
   if (o.install) {
-    if (typeof mod.install !== 'function') throw new UsageError(`controller module ${file} has nothing to install (no exported install function)`);
+    if (typeof mod.install !== 'function' && !apis.length) {
+      throw new UsageError(`controller module ${file} has nothing to install (no exported apis or install function)`);
+    }
     log.info('installing', { module: file, server: kc.getCurrentCluster()?.server });
-    await mod.install(kc, log);
+    if (apis.length) await installModuleAPIs(kc, apis, log, file);
+    if (typeof mod.install === 'function') await mod.install(kc, log);
   }
-  const endpointSlice = o.endpointslice ?? mod.endpointSlice;
+  const endpointSlice = o.endpointslice ?? mod.endpointSlice ?? soleExport(apis);
   if (!endpointSlice && !mod.provider) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');
   // Typed as the contract says, but a module may export anything: identity() checks it.
   const exported: unknown = mod.name;

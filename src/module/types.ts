@@ -5,6 +5,7 @@
  * the default export with that manager, and runs it until SIGINT/SIGTERM.
  */
 import type { KubeConfig } from '@kubernetes/client-node';
+import type { DefinedAPI } from '../api/index.js';
 import type { Logger } from '../log/index.js';
 import type { Manager } from '../manager/index.js';
 import type { Provider } from '../provider/index.js';
@@ -46,7 +47,13 @@ export interface ControllerModule {
   name?: string;
   /** The endpoint slice to use when no `--endpointslice` is given. */
   endpointSlice?: string;
-  /** What `--install` applies before starting. */
+  /**
+   * The module's APIs (each from `defineAPI`): `kcp-mc apigen <module>` prints their manifests and
+   * `--install` installs them (before the module's own `install`, if any). With one export and no
+   * `endpointSlice`, that export's name is the endpoint slice.
+   */
+  apis?: readonly DefinedAPI[];
+  /** What `--install` applies before starting, after the module's `apis`. */
   install?: ControllerInstall;
   /** Builds the module's provider (default: an APIExportProvider on the endpoint slice, which is then required). */
   provider?: ProviderFactory;

@@ -3,3 +3,4 @@
  * Start it in-process with `startServer({ port: 0 })`; it speaks kcp's wire protocol on loopback.
  */
 export { startServer, randomClusterName, type RunningServer, type ServerOptions } from './server.js';
+export { structuralSchemaErrors, type StructuralError } from './kcp/apis/index.js';

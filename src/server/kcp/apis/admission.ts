@@ -32,6 +32,7 @@ import {
 } from './names.js';
 import { VERSION_PATTERN } from './schemas.js';
 import { boundResourcesOf } from './served.js';
+import { structuralSchemaErrors } from './structural.js';
 
 /** A Go-style field error line, as kcp's admission plugins print them inside their 403s. */
 function fieldError(field: string, message: string): StatusCause {
@@ -89,6 +90,7 @@ function schemaErrors(s: KubeObject): StatusCause[] {
       } else if (untyped && root['x-kubernetes-preserve-unknown-fields'] !== true && root['x-kubernetes-int-or-string'] !== true) {
         errs.push(cause('FieldValueRequired', `spec.versions[${i}].schema.openAPIV3Schema.type`, 'Required value: must not be empty at the root'));
       }
+      for (const e of structuralSchemaErrors(root, `spec.versions[${i}].schema.openAPIV3Schema`)) errs.push(cause(e.reason, e.field, e.message));
     }
   });
   if (storage !== 1) errs.push(fieldError('spec.versions', 'Invalid value: "array": must have exactly one version marked as storage version'));

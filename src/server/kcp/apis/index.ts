@@ -27,6 +27,7 @@ export type { EffectiveClaim } from './claims.js';
 export { boundResourcesOf, webhookConfigurationCluster } from './served.js';
 export type { BoundResource } from './served.js';
 export { endpointURL } from './slices.js';
+export { structuralSchemaErrors, type StructuralError } from './structural.js';
 export { APIS_DEFS, BINDING_DEF, BINDING_V1_DEF, EXPORT_DEF, EXPORT_V1_DEF, SCHEMA_DEF, SLICE_DEF } from './resources.js';
 
 /** What `installApis` started. */
