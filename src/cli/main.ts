@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { registerApigen } from './apigen.js';
 import { registerDemo } from './demo.js';
+import { registerInit } from './init/index.js';
 import { registerRun } from './run.js';
 import { registerServer } from './server.js';
 import { registerWatch } from './watch.js';
@@ -27,6 +28,7 @@ Examples:
   kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice cms
   kcp-mc watch configmaps --kubeconfig .kcp/admin.kubeconfig
   kcp-mc apigen --from-crd config/crd/bases --output-dir manifests
+  kcp-mc init my-provider --group example.dev --kind Database    # a new provider project
 
 Run "kcp-mc <command> --help" for a command's flags.`,
 );
@@ -35,6 +37,7 @@ registerDemo(program);
 registerWatch(program);
 registerRun(program);
 registerApigen(program);
+registerInit(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`kcp-mc: ${(e as Error).message}\n`);
