@@ -72,7 +72,8 @@ export const apis = [${A}];
 export function controllerSource(s: Scaffold): string {
   const A = apiConst(s);
   const namespaced = s.scope === 'Namespaced';
-  const cmNamespace = namespaced ? 'req.namespace' : `'default'`;
+  // A namespaced kind's requests always carry a namespace; a cluster-scoped owner's ConfigMap goes to default.
+  const cmNamespace = namespaced ? 'req.namespace!' : `'default'`;
   const importsWatch = namespaced ? '' : '\n  controllerOf,';
   const ownsLine = namespaced
     ? `    .owns(CONFIG_MAP)                                   // a change to the ConfigMap reconciles its ${s.kind}`
