@@ -23,13 +23,50 @@ export interface APIVersion {
   /** kubectl get columns (`jsonPath`s such as `.spec.size`). */
   printerColumns?: readonly PrinterColumn[];
   /** The `status` and `scale` subresources (status defaults to on when there is a status schema). */
-  subresources?: { status?: boolean; scale?: ScaleSubresource };
+  subresources?: {
+    /** The status subresource (default: on when there is a status schema). */
+    status?: boolean;
+    /** The scale subresource's paths. */
+    scale?: ScaleSubresource;
+  };
   /** CEL rules on the whole object (`x-kubernetes-validations` at the root), e.g. `self.metadata.name.size() < 20`. */
-  validations?: readonly { rule: string; message?: string; messageExpression?: string; reason?: string; fieldPath?: string }[];
+  validations?: readonly ValidationRule[];
+}
+
+/** A CEL rule (`x-kubernetes-validations` entry). */
+export interface ValidationRule {
+  /** The CEL expression, true when valid. */
+  rule: string;
+  /** The message when it fails. */
+  message?: string;
+  /** A CEL expression yielding the message. */
+  messageExpression?: string;
+  /** `FieldValueInvalid` (default), `FieldValueForbidden`, `FieldValueRequired` or `FieldValueDuplicate`. */
+  reason?: string;
+  /** The field the error is reported on, e.g. `.spec.size`. */
+  fieldPath?: string;
+}
+
+/** The spec of an API object. */
+export interface WithSpec<T> {
+  /** The desired state, as the version's spec schema types it. */
+  spec: T;
+}
+
+/** The status of an API object. */
+export interface WithStatus<T> {
+  /** The observed state, as the version's status schema types it. */
+  status?: T;
+}
+
+/** A version that has a status schema. */
+export interface WithStatusSchema<S extends TSchema> {
+  /** The status's schema. */
+  status: S;
 }
 
 /** The object type of one API version: spec typed from its schema, status too when it has one. */
-export type APIObject<V extends APIVersion> = KubernetesObject & { spec: Static<V['spec']> } & (V extends { status: infer S extends TSchema } ? { status?: Static<S> } : unknown);
+export type APIObject<V extends APIVersion> = KubernetesObject & WithSpec<Static<V['spec']>> & (V extends WithStatusSchema<infer S> ? WithStatus<Static<S>> : unknown);
 
 /** What `defineAPI` takes. */
 export interface APIDefinition<V extends Record<string, APIVersion>, S extends keyof V & string> {

@@ -25,9 +25,9 @@ export {
   type CreateOrUpdateOptions,
 } from './create-or-update.js';
 export * from './core.js';
-export { defineAPI, pluralOf, type APIDefinition, type APIVersion, type APIObject, type DefinedAPI, type ObjectOf } from './define.js';
+export { defineAPI, pluralOf, type APIDefinition, type APIVersion, type ValidationRule, type WithSpec, type WithStatus, type WithStatusSchema, type APIObject, type DefinedAPI, type ObjectOf } from './define.js';
 export { toStructuralSchema, APIDefinitionError, type OpenAPISchema, type JsonValue } from './openapi.js';
-export { apiManifests, apiExport, apiBinding, resourceSchema, schemaHash, canonicalJSON, type NamingOptions, type ManifestOptions } from './manifests.js';
+export { apiManifests, apiExport, apiBinding, resourceSchema, schemaHash, canonicalJSON, type ApiOfExport, type NamingOptions, type ManifestOptions } from './manifests.js';
 export { installAPIs, type InstallOptions } from './install.js';
 export { schemaSpecFromCRD, isCRD } from './crd.js';
 export type {
@@ -39,6 +39,9 @@ export type {
   PermissionClaim,
   PrinterColumn,
   ResourceVersion,
+  ResourceNames,
+  NamedMeta,
+  AcceptedClaim,
   ScaleSubresource,
 } from './types.js';
 /** TypeBox's type builder, to write the schemas `defineAPI` takes (`Type.Object`, `Type.Integer`…). */

@@ -97,17 +97,25 @@ export function apiManifests(apis: readonly DefinedAPI[], opts: ManifestOptions 
 }
 
 /**
- * The APIBinding a consumer workspace creates to use an API: the export at `exportPath` (a
- * workspace path such as `root:providers`) with every claim of the API accepted for all objects.
+ * The APIBinding a consumer workspace creates to use an export: the export of `apis` (one API, or
+ * several sharing an export) at `exportPath` (a workspace path such as `root:providers`), with
+ * every claim of those APIs accepted for all objects.
  */
-export function apiBinding(api: Pick<DefinedAPI, 'exportName' | 'claims'>, exportPath: string, name = api.exportName): APIBinding {
+export function apiBinding(apis: ApiOfExport | readonly ApiOfExport[], exportPath: string, name?: string): APIBinding {
+  const list: readonly ApiOfExport[] = Array.isArray(apis) ? apis : [apis as ApiOfExport];
+  const exportName = list[0]?.exportName;
+  if (exportName === undefined) throw new APIDefinitionError('apiBinding needs at least one API');
+  const other = list.find((a) => a.exportName !== exportName);
+  if (other) throw new APIDefinitionError(`apiBinding: the APIs are in different exports (${exportName}, ${other.exportName}); bind each export on its own`);
+  const claims = new Map<string, PermissionClaim>();
+  for (const c of list.flatMap((a) => a.claims)) claims.set(claimKey(c), c);
   return {
     apiVersion: 'apis.kcp.io/v1alpha2',
     kind: 'APIBinding',
-    metadata: { name },
+    metadata: { name: name ?? exportName },
     spec: {
-      reference: { export: { path: exportPath, name: api.exportName } },
-      permissionClaims: api.claims.map((c) => ({
+      reference: { export: { path: exportPath, name: exportName } },
+      permissionClaims: [...claims.values()].map((c) => ({
         group: c.group,
         resource: c.resource,
         verbs: [...(c.verbs ?? ['*'])],
@@ -118,3 +126,6 @@ export function apiBinding(api: Pick<DefinedAPI, 'exportName' | 'claims'>, expor
     },
   };
 }
+
+/** What {@link apiBinding} reads of an API: its export and its claims. */
+export type ApiOfExport = Pick<DefinedAPI, 'exportName' | 'claims'>;

@@ -2,8 +2,49 @@
  * The apis.kcp.io shapes `defineAPI` and `kcp-mc apigen` emit: APIResourceSchema (v1alpha1),
  * APIExport (v1alpha2) and APIBinding (v1alpha2), as far as a service provider writes them.
  */
-import type { KubernetesObject } from '../client/index.js';
+import type { KubernetesObject, ObjectMeta } from '../client/index.js';
 import type { JsonValue, OpenAPISchema } from './openapi.js';
+
+/** The resource names of an APIResourceSchema. */
+export interface ResourceNames {
+  /** Resource name, e.g. `widgets`. */
+  plural: string;
+  /** Singular name, e.g. `widget`. */
+  singular: string;
+  /** Kind, e.g. `Widget`. */
+  kind: string;
+  /** List kind, e.g. `WidgetList`. */
+  listKind: string;
+  /** Short names for kubectl. */
+  shortNames?: string[];
+  /** Categories for kubectl. */
+  categories?: string[];
+}
+
+/** Object metadata with the name set, as manifests carry it. */
+export interface NamedMeta extends ObjectMeta {
+  /** Object name. */
+  name: string;
+}
+
+/** A claim as a binding accepts it. */
+export interface AcceptedClaim {
+  /** API group; `''` for the core group. */
+  group: string;
+  /** Resource. */
+  resource: string;
+  /** Verbs, as the export claims them. */
+  verbs: string[];
+  /** Identity hash of the serving export, for resources of other exports. */
+  identityHash?: string;
+  /** Which objects: all of them. */
+  selector: {
+    /** Every object of the resource. */
+    matchAll: true;
+  };
+  /** Accepted. */
+  state: 'Accepted';
+}
 
 /** A kubectl column of a version (apiextensions' CustomResourceColumnDefinition). */
 export interface PrinterColumn {
@@ -46,11 +87,19 @@ export interface ResourceVersion {
   /** The structural OpenAPI v3 schema of the whole object (not wrapped in `openAPIV3Schema`). */
   schema: OpenAPISchema;
   /** Status and scale subresources. */
-  subresources?: { status?: Record<string, never>; scale?: ScaleSubresource };
+  subresources?: {
+    /** `{}` turns the status subresource on. */
+    status?: Record<string, never>;
+    /** The scale subresource. */
+    scale?: ScaleSubresource;
+  };
   /** kubectl columns. */
   additionalPrinterColumns?: PrinterColumn[];
   /** Fields usable in field selectors. */
-  selectableFields?: { jsonPath: string }[];
+  selectableFields?: {
+    /** JSONPath of the field, e.g. `.spec.color`. */
+    jsonPath: string;
+  }[];
 }
 
 /** The spec of an APIResourceSchema. */
@@ -58,13 +107,17 @@ export interface APIResourceSchemaSpec {
   /** API group. */
   group: string;
   /** Resource names. */
-  names: { plural: string; singular: string; kind: string; listKind: string; shortNames?: string[]; categories?: string[] };
+  names: ResourceNames;
   /** Namespaced or cluster-scoped. */
   scope: 'Namespaced' | 'Cluster';
   /** The versions, storage version included. */
   versions: ResourceVersion[];
   /** Conversion between versions (kcp requires one with several versions). */
-  conversion?: { strategy: string; [field: string]: JsonValue };
+  conversion?: {
+    /** `None` (kcp serves every version of one stored object) or `Webhook`. */
+    strategy: string;
+    [field: string]: JsonValue;
+  };
 }
 
 /** An APIResourceSchema manifest. */
@@ -74,7 +127,7 @@ export interface APIResourceSchema extends KubernetesObject {
   /** `APIResourceSchema`. */
   kind: 'APIResourceSchema';
   /** Its name, `v<yyMMdd>-<hash>.<plural>.<group>`. */
-  metadata: { name: string };
+  metadata: NamedMeta;
   /** What it serves. */
   spec: APIResourceSchemaSpec;
 }
@@ -100,7 +153,10 @@ export interface ExportedResource {
   /** The APIResourceSchema's name. */
   schema: string;
   /** Where objects live; kcp's CRD-like storage. */
-  storage: { crd: Record<string, never> };
+  storage: {
+    /** Stored like a CRD's objects. */
+    crd: Record<string, never>;
+  };
 }
 
 /** An APIExport manifest (v1alpha2). */
@@ -110,9 +166,15 @@ export interface APIExport extends KubernetesObject {
   /** `APIExport`. */
   kind: 'APIExport';
   /** Its name. */
-  metadata: { name: string };
+  metadata: NamedMeta;
   /** Exported resources and claims (fields written by others are kept by apigen). */
-  spec: { resources: ExportedResource[]; permissionClaims?: Required<Pick<PermissionClaim, 'group' | 'resource' | 'verbs'>>[]; [field: string]: unknown };
+  spec: {
+    /** The resources served, each pointing at its schema. */
+    resources: ExportedResource[];
+    /** Resources of the consumer workspaces the export asks for. */
+    permissionClaims?: Required<Pick<PermissionClaim, 'group' | 'resource' | 'verbs'>>[];
+    [field: string]: unknown;
+  };
 }
 
 /** An APIBinding manifest (v1alpha2) with the export's claims accepted. */
@@ -122,10 +184,20 @@ export interface APIBinding extends KubernetesObject {
   /** `APIBinding`. */
   kind: 'APIBinding';
   /** Its name. */
-  metadata: { name: string };
+  metadata: NamedMeta;
   /** The export bound and the claims accepted. */
   spec: {
-    reference: { export: { path: string; name: string } };
-    permissionClaims: { group: string; resource: string; verbs: string[]; identityHash?: string; selector: { matchAll: true }; state: 'Accepted' }[];
+    /** The export: its workspace path and name. */
+    reference: {
+      /** The export. */
+      export: {
+        /** Workspace path, e.g. `root:providers`. */
+        path: string;
+        /** Export name. */
+        name: string;
+      };
+    };
+    /** The export's claims, each accepted for all objects. */
+    permissionClaims: AcceptedClaim[];
   };
 }

@@ -180,7 +180,7 @@ Bad input is one line per file on stderr, exit code 2.
 Examples:
   kcp-mc apigen ./dist/src/api.js --output-dir manifests
   kcp-mc apigen --from-crd config/crd/bases --output-dir config/kcp
-  kcp-mc apigen widgets | kubectl apply -f -`)
+  kcp-mc apigen ./dist/api.js | kubectl apply -f -`)
     .action(async (spec: string | undefined, o: ApigenOptions) => {
       try {
         await apigen(spec, o);

@@ -38,7 +38,7 @@ describe('defineAPI and installAPIs (reference server)', function () {
     const slice = await raw(srv, 'GET', '/clusters/root:db-provider/apis/apis.kcp.io/v1alpha1/apiexportendpointslices/databases.example.dev');
     expect(slice.status).to.equal(200);
 
-    const binding = await raw(srv, 'POST', '/clusters/root:db-tenant/apis/apis.kcp.io/v1alpha2/apibindings', apiBinding({ ...Databases, claims: [...Databases.claims, ...Backups.claims] }, 'root:db-provider'));
+    const binding = await raw(srv, 'POST', '/clusters/root:db-tenant/apis/apis.kcp.io/v1alpha2/apibindings', apiBinding(apis, 'root:db-provider'));
     expect(binding.status, binding.text).to.equal(201);
     await eventually(async () => {
       const b = (await raw(srv, 'GET', '/clusters/root:db-tenant/apis/apis.kcp.io/v1alpha2/apibindings/databases.example.dev')).json as Obj;

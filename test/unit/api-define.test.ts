@@ -144,7 +144,10 @@ describe('defineAPI: manifests', () => {
     expect(renamed.split('.')[0]!.slice(8)).not.to.equal(db!.metadata.name.split('.')[0]!.slice(8));
   });
 
-  it('builds the tenant APIBinding with every claim accepted', () => {
+  it('builds the tenant APIBinding of one export with every claim of its APIs accepted', () => {
+    expect(apiBinding(apis, 'root:providers').spec.permissionClaims.map((c) => c.resource)).to.deep.equal(['secrets', 'events']);
+    const elsewhere = defineAPI({ group: 'other.dev', kind: 'Thing', scope: 'Cluster', versions: { v1: { spec: Type.Object({}) } } });
+    expect(() => apiBinding([Backups, elsewhere], 'root:p')).to.throw(APIDefinitionError, /different exports/);
     expect(apiBinding(Backups, 'root:providers').spec).to.deep.equal({
       reference: { export: { path: 'root:providers', name: 'databases.example.dev' } },
       permissionClaims: [{ group: '', resource: 'events', verbs: ['create', 'patch'], selector: { matchAll: true }, state: 'Accepted' }],

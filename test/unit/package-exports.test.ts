@@ -18,6 +18,8 @@ describe('package exports', () => {
       // authoring helpers
       'setStatusCondition', 'findStatusCondition', 'isStatusConditionTrue', 'isStatusConditionFalse', 'removeStatusCondition',
       'createOrUpdate', 'createOrPatch', 'CONFIG_MAP', 'SECRET', 'NAMESPACE', 'EVENT', 'SERVICE_ACCOUNT', 'ROLE', 'ROLE_BINDING',
+      // API authoring
+      'defineAPI', 'Type', 'apiManifests', 'apiBinding', 'installAPIs', 'schemaSpecFromCRD', 'APIDefinitionError',
     ]) {
       expect(lib, name).to.have.property(name);
     }

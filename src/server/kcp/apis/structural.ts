@@ -148,9 +148,10 @@ function rootMetadata(w: Walk, root: JsonObject, path: string): void {
  * The structural-schema errors of an OpenAPI v3 schema, as apiextensions words them; `path` is where the schema sits (e.g.
  * `spec.versions[0].schema.openAPIV3Schema`). Empty when the schema is structural.
  */
-export function structuralSchemaErrors(schema: Json, path: string): StructuralError[] {
+export function structuralSchemaErrors(schema: unknown, path: string): StructuralError[] {
   const w: Walk = { errs: [] };
-  node(w, schema, path, 'root');
-  if (isObject(schema)) rootMetadata(w, schema, path);
+  const root = schema as Json;
+  node(w, root, path, 'root');
+  if (isObject(root)) rootMetadata(w, root, path);
   return w.errs;
 }
