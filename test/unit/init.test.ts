@@ -4,8 +4,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { expect } from 'chai';
 import { load } from 'js-yaml';
+import ts from 'typescript';
+import { pathToFileURL } from 'node:url';
 import { apiManifests } from '../../src/api/index.js';
 import { initProject, libraryVersions, resolveScaffold, scaffoldAPI, ScaffoldError } from '../../src/cli/init/index.js';
+import { apiSource } from '../../src/cli/init/source.js';
 
 describe('kcp-mc init (project writer)', () => {
   let dir: string;
@@ -61,6 +64,23 @@ describe('kcp-mc init (project writer)', () => {
     const controller = fs.readFileSync(path.join(dir, 'backups/src/controller.ts'), 'utf8');
     expect(controller).to.include('.watches(CONFIG_MAP').and.not.include('.owns(');
     expect(fs.readFileSync(path.join(dir, 'backups/test/controller.test.ts'), 'utf8')).to.include("const KEY: ObjectKey = { name: 'hello' }");
+  });
+
+  it('src/api.ts, run as written, defines the very API manifests/ is generated from', async () => {
+    for (const scope of ['Namespaced', 'Cluster'] as const) {
+      const s = resolveScaffold({ name: 'p', group: 'example.dev', kind: 'Database', version: 'v1beta2', scope });
+      // The generated TypeScript, compiled alone and pointed at this build of the library.
+      const js = ts.transpileModule(apiSource(s), { compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022 } }).outputText;
+      const file = path.join(dir, `api-${scope}.mjs`);
+      fs.writeFileSync(file, js.replace("from 'kcp-multicluster-provider'", `from ${JSON.stringify(pathToFileURL(path.resolve('dist/src/index.js')).href)}`));
+      const mod = (await import(pathToFileURL(file).href)) as { apis: ReturnType<typeof scaffoldAPI>[] };
+      expect(mod.apis).to.have.length(1);
+      const generated = mod.apis[0]!;
+      const expected = scaffoldAPI(s);
+      expect(generated.schemaSpec).to.deep.equal(expected.schemaSpec);
+      expect(generated.claims).to.deep.equal(expected.claims);
+      expect(generated.exportName).to.equal(expected.exportName);
+    }
   });
 
   it('refuses a non-empty directory before writing anything; a lone .git is fine', () => {
