@@ -28,13 +28,9 @@ import { addWebhookOptions, checkWebhookInstall, installWebhooks, WEBHOOK_HELP, 
 
 export { parseDuration } from './duration.js';
 
-/** A configuration mistake: reported as one line, exit code 2. */
-export class UsageError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
-  }
-}
+import { UsageError } from './usage.js';
+
+export { UsageError };
 
 /** Options of `kcp-mc run`, after flags and environment. */
 export interface RunOptions extends ShardingFlags, Partial<WebhookFlags> {
