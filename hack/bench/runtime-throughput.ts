@@ -48,7 +48,7 @@ interface Limits {
 function limits(ctx: BenchContext): Limits {
   return ctx.quick
     ? { workspaces: 20, perCluster: 50, rounds: 3, writes: { 1: 200, 16: 400 }, maxMs: 60_000 }
-    : { workspaces: 200, perCluster: 100, rounds: 5, writes: { 1: 1_000, 16: 3_000 }, maxMs: 300_000 };
+    : { workspaces: 200, perCluster: 100, rounds: 2, writes: { 1: 1_000, 16: 3_000 }, maxMs: 300_000 };
 }
 
 /** One phase: how many, how long, CPU of each process. */
@@ -88,9 +88,9 @@ async function phase(srv: ServerProcess, reconciles: () => number, body: () => P
 }
 
 /** Profiles `body` in both processes when KCP_BENCH_CPU_PROF names a folder. */
-async function profiled<T>(srv: ServerProcess, label: string, body: () => Promise<T>): Promise<T> {
+async function profiled<T>(srv: ServerProcess, label: string | undefined, body: () => Promise<T>): Promise<T> {
   const dir = process.env['KCP_BENCH_CPU_PROF'];
-  if (!dir) return body();
+  if (!dir || !label) return body();
   fs.mkdirSync(dir, { recursive: true });
   const session = new Session();
   session.connect();
@@ -173,7 +173,7 @@ async function oneRun(srv: ServerProcess, clusters: readonly string[], lim: Limi
     });
     const n = Math.min(lim.writes[concurrency] ?? 1_000, total);
     token = `t${Date.now()}`;
-    const write = await profiled(srv, label ?? 'unprofiled', () =>
+    const write = await profiled(srv, label, () =>
       phase(srv, count, async () => {
         const w0 = writes;
         enqueue(n);
