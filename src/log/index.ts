@@ -96,7 +96,7 @@ export class Logger {
     return new Logger({ level: 'error', write: () => undefined });
   }
 
-  /** A child logger with `fields` added (later fields win). */
+  /** A child logger with `fields` added (later fields win); `fields` is read when the child first writes, so pass a fresh object. */
   with(fields: Record<string, unknown>): Logger {
     const child = Object.create(Logger.prototype) as Logger;
     child.settings = this.settings;
