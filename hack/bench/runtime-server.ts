@@ -9,6 +9,7 @@
  * Timestamps crossing the process boundary are `performance.timeOrigin + performance.now()` (ms);
  * the section measures the offset between the two clocks with IPC pings.
  */
+import { Session } from 'node:inspector/promises';
 import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HttpClient, WatchCounter, transport } from './client.js';
@@ -63,6 +64,7 @@ export type Request =
   | { op: 'fill'; clusters: string[]; perCluster: number; concurrency: number; maxMs: number }
   | { op: 'touch'; clusters: string[]; perCluster: number; token: string; concurrency: number; maxMs: number }
   | { op: 'cpu' }
+  | { op: 'profile'; start: boolean }
   | { op: 'stop' };
 
 /** What `touch` answers: every write was sent between `startedAt` and `endedAt` (Date.now() ms). */
@@ -108,6 +110,7 @@ function cmBody(name: string, seq: number, t: number): string {
 class ServerChild {
   private srv: RunningServer | undefined;
   private c: HttpClient | undefined;
+  private session: Session | undefined;
 
   async handle(r: Request): Promise<unknown> {
     switch (r.op) {
@@ -131,11 +134,31 @@ class ServerChild {
         const u = process.cpuUsage();
         return (u.user + u.system) / 1e6;
       }
+      case 'profile':
+        return this.profile(r.start);
       case 'stop':
         this.c?.close();
         await this.srv?.stop();
         return null;
     }
+  }
+
+  /** Starts the CPU profiler, or stops it and answers the profile (JSON of a `.cpuprofile`). */
+  private async profile(start: boolean): Promise<string | null> {
+    if (start) {
+      const session = (this.session = new Session());
+      session.connect();
+      await session.post('Profiler.enable');
+      await session.post('Profiler.setSamplingInterval', { interval: 100 });
+      await session.post('Profiler.start');
+      return null;
+    }
+    const session = this.session;
+    if (!session) throw new Error('the profiler was not started');
+    this.session = undefined;
+    const { profile } = await session.post('Profiler.stop');
+    session.disconnect();
+    return JSON.stringify(profile);
   }
 
   private async start(tls: boolean): Promise<Started> {

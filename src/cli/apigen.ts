@@ -150,8 +150,17 @@ export async function apigen(spec: string | undefined, o: ApigenOptions, out: No
     out.write(manifests.map(yaml).join('---\n'));
     return;
   }
-  fs.mkdirSync(o.outputDir, { recursive: true });
-  for (const m of manifests) fs.writeFileSync(path.join(o.outputDir, outputFileName(m)), yaml(m));
+  writeManifests(o.outputDir, manifests);
+}
+
+/** Writes each manifest to `dir` (made if missing) as `outputFileName` names it; resolves with the files written. */
+export function writeManifests(dir: string, manifests: readonly Manifest[]): string[] {
+  fs.mkdirSync(dir, { recursive: true });
+  return manifests.map((m) => {
+    const file = path.join(dir, outputFileName(m));
+    fs.writeFileSync(file, yaml(m));
+    return file;
+  });
 }
 
 /** Registers `apigen` on the CLI. */

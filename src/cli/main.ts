@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerApigen } from './apigen.js';
 import { registerCerts } from './certs.js';
 import { registerDemo } from './demo.js';
+import { registerInit } from './init/index.js';
 import { registerRun } from './run.js';
 import { registerServer } from './server.js';
 import { registerWatch } from './watch.js';
@@ -29,6 +30,7 @@ Examples:
   kcp-mc watch configmaps --kubeconfig .kcp/admin.kubeconfig
   kcp-mc apigen --from-crd config/crd/bases --output-dir manifests
   kcp-mc certs --cert-dir ./certs                    # a development CA and webhook serving certificate
+  kcp-mc init my-provider --group example.dev --kind Database    # a new provider project
 
 Run "kcp-mc <command> --help" for a command's flags.`,
 );
@@ -38,6 +40,7 @@ registerWatch(program);
 registerRun(program);
 registerApigen(program);
 registerCerts(program);
+registerInit(program);
 
 program.parseAsync(process.argv).catch((e: unknown) => {
   process.stderr.write(`kcp-mc: ${(e as Error).message}\n`);

@@ -6,7 +6,7 @@
 import type { KubeConfig } from '@kubernetes/client-node';
 import { APIDefinitionError, installAPIs, type DefinedAPI } from '../api/index.js';
 import type { Logger } from '../log/index.js';
-import { UsageError } from './usage-error.js';
+import { UsageError } from './usage.js';
 
 function isDefinedAPI(v: unknown): v is DefinedAPI {
   if (typeof v !== 'object' || v === null) return false;

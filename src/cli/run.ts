@@ -18,7 +18,6 @@ import type { ControllerModule, ProviderContext } from '../module/index.js';
 import { APIExportProvider, ClusterEventRecorder, type Provider } from '../provider/index.js';
 import { defaultCertDir } from '../webhook/index.js';
 import { installModuleAPIs, moduleAPIs, soleExport } from './module-apis.js';
-import { UsageError } from './usage-error.js';
 import { defaultLeaseName, moduleName } from './identity.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 import { moduleLoadFailure } from './module-errors.js';
@@ -29,7 +28,9 @@ import { addWebhookOptions, checkWebhookInstall, installWebhooks, WEBHOOK_HELP, 
 
 export { parseDuration } from './duration.js';
 
-export { UsageError } from './usage-error.js';
+import { UsageError } from './usage.js';
+
+export { UsageError };
 
 /** Options of `kcp-mc run`, after flags and environment. */
 export interface RunOptions extends ShardingFlags, Partial<WebhookFlags> {

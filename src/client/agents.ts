@@ -27,6 +27,8 @@ interface Entry {
   readonly users: Set<object>;
 }
 
+const MATERIAL_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+
 // KeyObject and PFX objects have no cheap canonical bytes; identity is good enough for them.
 const objectIds = new WeakMap<object, number>();
 let nextObjectId = 0;
@@ -47,8 +49,20 @@ function feed(h: ReturnType<typeof createHash>, v: unknown): void {
 // A digest rather than the PEM strings themselves: the key stays short and no key material sits in a Map key.
 function materialKey(tls: TLSMaterial): string {
   const h = createHash('sha256');
-  for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const) feed(h, tls[k]);
+  for (const k of MATERIAL_FIELDS) feed(h, tls[k]);
   return h.digest('hex');
+}
+
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (Buffer.isBuffer(a) && Buffer.isBuffer(b)) return a.equals(b);
+  if (Array.isArray(a) && Array.isArray(b)) return a.length === b.length && a.every((x, i) => sameValue(x, b[i]));
+  return false;
+}
+
+function sameMaterial(a: TLSMaterial, b: TLSMaterial): boolean {
+  for (const k of MATERIAL_FIELDS) if (!sameValue(a[k], b[k])) return false;
+  return true;
 }
 
 /** A pool of keep-alive agents, reference-counted by the transports that use them. */
@@ -57,12 +71,22 @@ export class AgentPool {
   private readonly stats = new Map<string, SocketStats>();
   private readonly seen = new WeakSet<Socket>();
   private closed = false;
+  // client-node hands out fresh copies of the same TLS material on every request: comparing them
+  // with the last material seen is far cheaper than digesting them again.
+  private last: { tls: TLSMaterial; key: string } | undefined;
 
   constructor(private readonly maxSockets: number | undefined) {}
 
+  private keyOf(tls: TLSMaterial): string {
+    if (this.last && sameMaterial(this.last.tls, tls)) return this.last.key;
+    const key = materialKey(tls);
+    this.last = { tls, key };
+    return key;
+  }
+
   /** The agent for `origin` and this TLS material, created on first use; `user` keeps it alive. */
   agentFor(origin: string, tls: TLSMaterial, user: object): http.Agent {
-    const key = `${origin}#${origin.startsWith('https:') ? materialKey(tls) : ''}`;
+    const key = `${origin}#${origin.startsWith('https:') ? this.keyOf(tls) : ''}`;
     if (this.closed) throw new Error('transport is closed');
     let e = this.entries.get(key);
     if (!e) {

@@ -65,10 +65,38 @@ const MAX_ATTEMPTS_ON_429 = 5;
 /** Longest Retry-After `requestJSON` waits out; a longer one is returned to the caller as the error. */
 const MAX_RETRY_AFTER_SECONDS = 60;
 
-async function readBytes(body: Readable): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  for await (const c of body) chunks.push(typeof c === 'string' ? Buffer.from(c) : (c as Buffer));
-  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
+// Listeners rather than `for await`: the async iterator costs a promise and a queue per chunk,
+// and most answers are one chunk.
+function readBytes(body: Readable): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    const onData = (c: Buffer | string): void => void chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
+    const onEnd = (): void => {
+      cleanup();
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
+    };
+    const onError = (e: Error): void => {
+      cleanup();
+      reject(e);
+    };
+    // A body destroyed before its end (an abort) ends without 'end'.
+    const onClose = (): void => {
+      cleanup();
+      reject(body.errored ?? new NetworkError('response body closed before its end', { code: 'ECONNRESET' }));
+    };
+    const cleanup = (): void => {
+      body.off('data', onData);
+      body.off('end', onEnd);
+      body.off('error', onError);
+      body.off('close', onClose);
+    };
+    if (body.readableEnded) return resolve(Buffer.alloc(0));
+    if (body.destroyed) return onClose();
+    body.on('data', onData);
+    body.once('end', onEnd);
+    body.once('error', onError);
+    body.once('close', onClose);
+  });
 }
 
 async function readAll(body: Readable): Promise<string> {

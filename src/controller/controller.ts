@@ -19,7 +19,7 @@ import { isTerminalError, requestKey, type ErrorPolicy, type Reconciler, type Re
 
 export { NO_METRICS, type ControllerDeps, type ControllerOptions, type ReconcileOutcome } from './options.js';
 import { NO_METRICS, type ControllerDeps, type ControllerOptions, type ReconcileOutcome } from './options.js';
-import { InFlightReconciles } from './inflight.js';
+import { InFlightReconciles, LazyAbort } from './inflight.js';
 import { CacheSync } from './sync.js';
 import { passes, requestsFor, type WatchSpec } from './watch.js';
 
@@ -285,7 +285,7 @@ export class Controller {
     }
     const path = eng.cluster.path;
     const log = deps.log.with({ cluster: req.cluster, ...(path ? { path } : {}), namespace: req.namespace, name: req.name, reconcileID });
-    const local = new AbortController();
+    const local = new LazyAbort();
     if (deps.signal.aborted || this.stopping.signal.aborted) local.abort(new Error('controller shutting down'));
     let timer: NodeJS.Timeout | undefined;
     if (this.options.reconcileTimeoutMs && this.options.reconcileTimeoutMs > 0) {
@@ -294,7 +294,6 @@ export class Controller {
         local.abort(new Error(`reconcile timed out after ${this.options.reconcileTimeoutMs} ms`));
       }, this.options.reconcileTimeoutMs);
     }
-    const signal = local.signal;
     const key = requestKey(req);
     this.inflight.add(key, req.cluster, local);
     this.metrics.active(1);
@@ -307,7 +306,9 @@ export class Controller {
         result = await this.reconciler(req, {
           cluster: eng.cluster,
           log,
-          signal,
+          get signal() {
+            return local.signal;
+          },
           reconcileID,
           controller: this.name,
           retry: { attempt: this.queue.numRequeues(req) },

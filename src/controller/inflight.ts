@@ -1,9 +1,42 @@
 /** The reconciles a controller has in flight: aborted by cluster or all at once, and awaited per cluster. */
 
+/**
+ * A reconcile's cancellation, its AbortSignal made on first read: an AbortController costs a few
+ * µs, and many reconcilers never look at their signal. An abort before the first read is kept and
+ * the signal is born aborted with its reason.
+ */
+export class LazyAbort {
+  private ctl: AbortController | undefined;
+  private reason: unknown;
+  private done = false;
+
+  /** The signal, aborted already when `abort` came first. */
+  get signal(): AbortSignal {
+    if (!this.ctl) {
+      this.ctl = new AbortController();
+      if (this.done) this.ctl.abort(this.reason);
+    }
+    return this.ctl.signal;
+  }
+
+  /** Whether `abort` was called. */
+  get aborted(): boolean {
+    return this.done;
+  }
+
+  /** Aborts with `reason`; later calls do nothing, as with an AbortController. */
+  abort(reason: unknown): void {
+    if (this.done) return;
+    this.done = true;
+    this.reason = reason;
+    this.ctl?.abort(reason);
+  }
+}
+
 /** One reconcile in flight: aborted on shutdown, timeout, or when its cluster leaves. */
 interface InFlight {
   readonly cluster: string;
-  readonly ctl: AbortController;
+  readonly ctl: LazyAbort;
 }
 
 /** Reconciles in flight by request key. */
@@ -13,7 +46,7 @@ export class InFlightReconciles {
   private readonly waiters = new Map<string, (() => void)[]>();
 
   /** Records the reconcile of `key` in `cluster`, aborted through `ctl`. */
-  add(key: string, cluster: string, ctl: AbortController): void {
+  add(key: string, cluster: string, ctl: LazyAbort): void {
     this.byKey.set(key, { cluster, ctl });
   }
 

@@ -53,41 +53,62 @@ function textValue(v: unknown): string {
   return JSON.stringify(v);
 }
 
+/** What a logger and all its children share: where and how they write. */
+interface Settings {
+  readonly min: number;
+  readonly format: LogFormat;
+  readonly out: (line: string) => void;
+  readonly now: () => Date;
+}
+
+function settingsOf(opts: LoggerOptions): Settings {
+  return {
+    min: ORDER[opts.level ?? 'info'],
+    format: opts.format ?? 'json',
+    out: opts.write ?? ((line) => process.stderr.write(line + '\n')),
+    now: opts.now ?? (() => new Date()),
+  };
+}
+
 /** A structured logger with bound fields; `with` derives a child that adds more. */
 export class Logger {
-  private readonly min: number;
-  private readonly format: LogFormat;
-  private readonly out: (line: string) => void;
-  private readonly now: () => Date;
+  // Shared with every child: `with` runs on hot paths (once per reconcile), so a child costs one
+  // small object, and its fields are merged with its parent's only when a line is written.
+  private settings: Settings;
+  private parent: Logger | undefined;
+  private own: Readonly<Record<string, unknown>>;
+  private merged: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(
-    opts: LoggerOptions = {},
-    /** Fields written on every entry of this logger. */
-    readonly fields: Readonly<Record<string, unknown>> = {},
-  ) {
-    this.min = ORDER[opts.level ?? 'info'];
-    this.format = opts.format ?? 'json';
-    this.out = opts.write ?? ((line) => process.stderr.write(line + '\n'));
-    this.now = opts.now ?? (() => new Date());
-    this.options = opts;
+  constructor(opts: LoggerOptions = {}, fields: Readonly<Record<string, unknown>> = {}) {
+    this.settings = settingsOf(opts);
+    this.parent = undefined;
+    this.own = fields;
+    this.merged = fields;
   }
 
-  // Kept whole so that children write where, and as, their parent does.
-  private readonly options: LoggerOptions;
+  /** Fields written on every entry of this logger (its parents' and its own; later fields win). */
+  get fields(): Readonly<Record<string, unknown>> {
+    return (this.merged ??= { ...this.parent!.fields, ...this.own });
+  }
 
   /** A logger that writes nothing. */
   static silent(): Logger {
     return new Logger({ level: 'error', write: () => undefined });
   }
 
-  /** A child logger with `fields` added (later fields win). */
+  /** A child logger with `fields` added (later fields win); `fields` is read when the child first writes, so pass a fresh object. */
   with(fields: Record<string, unknown>): Logger {
-    return new Logger(this.options, { ...this.fields, ...fields });
+    const child = Object.create(Logger.prototype) as Logger;
+    child.settings = this.settings;
+    child.parent = this;
+    child.own = fields;
+    child.merged = undefined;
+    return child;
   }
 
   /** Whether entries of `level` are written. */
   enabled(level: LogLevel): boolean {
-    return ORDER[level] >= this.min;
+    return ORDER[level] >= this.settings.min;
   }
 
   /** A debug entry (written only at level debug). */
@@ -112,8 +133,9 @@ export class Logger {
    * added as `stacktrace` at error level (at every level when the logger is at debug).
    */
   log(level: LogLevel, msg: string, fields: Record<string, unknown> = {}): void {
-    if (ORDER[level] < this.min) return;
-    const entry: Record<string, unknown> = { time: this.now().toISOString(), level, msg: redactText(msg) };
+    const { min, format, out, now } = this.settings;
+    if (ORDER[level] < min) return;
+    const entry: Record<string, unknown> = { time: now().toISOString(), level, msg: redactText(msg) };
     let failure: Error | undefined;
     for (const src of [this.fields, fields]) {
       for (const [k, v] of Object.entries(src)) {
@@ -122,15 +144,15 @@ export class Logger {
         entry[k] = isError(v) ? redactText(v.message) : redactField(k, v);
       }
     }
-    const frames = failure && (level === 'error' || this.min <= ORDER.debug) && entry['stacktrace'] === undefined ? stackFrames(failure) : undefined;
+    const frames = failure && (level === 'error' || min <= ORDER.debug) && entry['stacktrace'] === undefined ? stackFrames(failure) : undefined;
     if (frames) entry['stacktrace'] = redactText(frames);
-    if (this.format === 'json') {
-      this.out(JSON.stringify(entry));
+    if (format === 'json') {
+      out(JSON.stringify(entry));
       return;
     }
     const { time, level: l, msg: m, ...rest } = entry;
     const tail = Object.entries(rest).map(([k, v]) => `${k}=${textValue(v)}`).join(' ');
-    this.out(`${String(time)} ${String(l).toUpperCase().padEnd(5)} ${String(m)}${tail ? ' ' + tail : ''}`);
+    out(`${String(time)} ${String(l).toUpperCase().padEnd(5)} ${String(m)}${tail ? ' ' + tail : ''}`);
   }
 
   /** This logger as the informer engine's `Log` sink. */

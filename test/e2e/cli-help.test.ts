@@ -11,11 +11,11 @@ describe('kcp-mc --help', () => {
 
   it('lists every command with examples', async () => {
     const out = await help();
-    for (const c of ['server', 'demo', 'watch', 'run', 'apigen']) expect(out).to.match(new RegExp(`^\\s+${c}\\b`, 'm'));
+    for (const c of ['server', 'demo', 'watch', 'run', 'apigen', 'init']) expect(out).to.match(new RegExp(`^\\s+${c}\\b`, 'm'));
     expect(out).to.contain('Examples:');
   });
 
-  for (const command of ['server', 'demo', 'watch', 'run', 'apigen']) {
+  for (const command of ['server', 'demo', 'watch', 'run', 'apigen', 'init']) {
     it(`${command} --help describes every flag and shows examples of the command`, async () => {
       const out = await help(command);
       expect(out).to.contain(`Usage: kcp-mc ${command}`);

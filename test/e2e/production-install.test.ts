@@ -11,29 +11,15 @@
  *   `kcp-mc`. A peer dependency that resolves to a second client-node, or a declaration file that
  *   needs types the package does not bring, fails here.
  */
-import { execFile } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { promisify } from 'node:util';
 import { expect } from 'chai';
 import type { RunningServer } from '../../src/server/index.js';
 import { REPO, Run, writeKubeconfig } from '../support/cli.js';
 import { bind, createConfigMap, createExport, createWorkspace, type Obj } from '../support/kcp.js';
+import { exec, npm, NPM_FLAGS, packInto, readJSON } from '../support/pack.js';
 import { eventually, raw, start } from '../support/server.js';
-
-const exec = promisify(execFile);
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-// From the local cache when it holds the packages (as after the repository's own npm ci).
-const NPM_FLAGS = ['--ignore-scripts', '--prefer-offline', '--no-audit', '--no-fund'];
-
-interface PackageJSON {
-  dependencies?: Record<string, string>;
-  devDependencies?: Record<string, string>;
-  peerDependencies?: Record<string, string>;
-  version?: string;
-}
-const readJSON = (file: string): PackageJSON => JSON.parse(fs.readFileSync(file, 'utf8')) as PackageJSON;
 
 /** The README's ```ts blocks, each named by its `// file.ts` first line, else `readme-<n>.ts`. */
 function readmeBlocks(): { file: string; code: string }[] {
@@ -70,9 +56,7 @@ describe('the packed package, installed', function () {
 
   before(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kcp-mc-prod-'));
-    const { stdout } = await exec(npm, ['pack', '--json', '--pack-destination', dir], { cwd: REPO, maxBuffer: 64 << 20 });
-    const [packed] = JSON.parse(stdout) as { filename: string }[];
-    tarball = path.join(dir, packed!.filename);
+    tarball = await packInto(dir);
     srv = await start();
   });
   after(async () => {

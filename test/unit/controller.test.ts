@@ -303,6 +303,54 @@ describe('controller (fake provider)', function () {
     }
   });
 
+  it('makes the reconcile signal only for a reconciler that reads it; read after a timeout, it is born aborted with the reason', async () => {
+    const Real = globalThis.AbortController;
+    let made = 0;
+    globalThis.AbortController = class extends Real {
+      constructor() {
+        super();
+        made++;
+      }
+    };
+    const late: Record<string, { aborted: boolean; reason: string }> = {};
+    let ctrl!: Controller;
+    let plain = 0;
+    try {
+      const h = await harness((m) => {
+        ctrl = m
+          .controller('lazy-signals')
+          .for(CM)
+          .withOptions({ reconcileTimeoutMs: 30 })
+          .reconcile(async (req: Request, ctx) => {
+            if (req.name !== 'late') {
+              plain++;
+              return;
+            }
+            await new Promise((r) => setTimeout(r, 120));
+            late[req.name] = { aborted: ctx.signal.aborted, reason: String(ctx.signal.reason) };
+          });
+      });
+      record(ctrl);
+      const inf = h.provider.endpoint.informer(CM);
+      h.provider.add('c1');
+      try {
+        await eventually(() => ctrl.clusterNames().includes('c1'), 'engaged');
+        const before = made;
+        for (let i = 0; i < 50; i++) inf.put('c1', cm(`plain-${i}`));
+        await eventually(() => plain >= 50 && ctrl.queue.len() === 0, '50 reconciles');
+        expect(made - before).to.equal(0);
+        inf.put('c1', cm('late'));
+        await eventually(() => late['late'] !== undefined, 'late read');
+        expect(late['late']!.aborted).to.equal(true);
+        expect(late['late']!.reason).to.match(/timed out after 30 ms/);
+      } finally {
+        await h.stop();
+      }
+    } finally {
+      globalThis.AbortController = Real;
+    }
+  });
+
   it('stops within the grace period even when a reconciler hangs', async () => {
     const h = await harness((m) => {
       m.controller('hung').for(CM).reconcile(() => new Promise<void>(() => undefined));

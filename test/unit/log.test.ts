@@ -96,6 +96,35 @@ describe('logger', () => {
     });
   });
 
+  describe('child loggers', () => {
+    it('build no field object when nothing is written: with() reads its fields only for a line at an enabled level', () => {
+      let reads = 0;
+      const counted = (o: Record<string, unknown>) => new Proxy(o, { ownKeys: (t) => (reads++, Reflect.ownKeys(t)) });
+      const { log, json } = capture({ level: 'info' });
+      const child = log.with(counted({ controller: 'c' })).with(counted({ cluster: 'x', name: 'n', namespace: undefined }));
+      child.debug('not written', { a: 1 });
+      expect(child.enabled('debug')).to.equal(false);
+      expect(reads).to.equal(0);
+      child.info('written', { b: 2 });
+      child.info('again');
+      expect(json().map(({ msg, ...rest }) => ({ msg, ...rest, time: undefined, level: undefined }))).to.deep.equal([
+        { msg: 'written', controller: 'c', cluster: 'x', name: 'n', b: 2, time: undefined, level: undefined },
+        { msg: 'again', controller: 'c', cluster: 'x', name: 'n', time: undefined, level: undefined },
+      ]);
+      // Merged once, then kept.
+      expect(reads).to.equal(2);
+    });
+
+    it('write where and as their parent does; later fields win; fields lists the merged set', () => {
+      const { log, lines } = capture({ format: 'text', level: 'debug' });
+      const child = log.with({ a: 1, b: 1 }).with({ b: 2 });
+      child.debug('m', { c: 3 });
+      expect(lines).to.deep.equal(['1970-01-01T00:00:00.000Z DEBUG m a=1 b=2 c=3']);
+      expect(child.fields).to.deep.equal({ a: 1, b: 2 });
+      expect(log.fields).to.deep.equal({});
+    });
+  });
+
   describe('redaction by what a value is', () => {
     const JWT = 'eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJzeXN0ZW06c2EifQ.c2lnbmF0dXJlLWJ5dGVz';
 

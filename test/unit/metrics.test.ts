@@ -1,6 +1,6 @@
 /** RuntimeMetrics: controller-runtime's names, types, label sets and buckets, the cluster label and its cap, the priority cap. */
 import { expect } from 'chai';
-import { Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
 import { EXCEEDED_CARDINALITY_LIMIT, RECONCILE_TIME_BUCKETS, RuntimeMetrics, WORKQUEUE_DURATION_BUCKETS } from '../../src/metrics/index.js';
 
 /** One sample line of the exposition text. */
@@ -119,6 +119,58 @@ describe('metrics: controller-runtime families', () => {
     expect(v('workqueue_work_duration_seconds_sum', wq)).to.equal(0.002);
     expect(v('workqueue_unfinished_work_seconds', wq)).to.equal(2.5);
     expect(v('workqueue_longest_running_processor_seconds', wq)).to.equal(1.25);
+  });
+
+  it('keeps the per-reconcile counts (results, active workers, queue adds and depth) as numbers until a scrape, and hands them over at every scrape', async () => {
+    // The series' methods are bound when a child is made: count calls on the prototypes from before.
+    let calls = 0;
+    const saved = { cinc: Counter.prototype.inc, ginc: Gauge.prototype.inc, gset: Gauge.prototype.set };
+    const counted = <F extends (...a: never[]) => unknown>(f: F): F => function (this: unknown, ...a: Parameters<F>) {
+      calls++;
+      return f.apply(this, a);
+    } as F;
+    Counter.prototype.inc = counted(saved.cinc);
+    Gauge.prototype.inc = counted(saved.ginc);
+    Gauge.prototype.set = counted(saved.gset);
+    let m: RuntimeMetrics;
+    let c: ReturnType<RuntimeMetrics['controller']>;
+    try {
+      m = new RuntimeMetrics({ defaultMetrics: false });
+      c = m.controller('hot');
+      c.queue.depth(0, 0);
+      calls = 0;
+      for (let i = 0; i < 1000; i++) {
+        c.queue.added();
+        c.queue.depth(0, 1);
+        c.queue.depth(0, -1);
+        c.active(1);
+        c.reconciled('success', 0.001, 'c1');
+        c.active(-1);
+      }
+      expect(calls).to.equal(0);
+    } finally {
+      Counter.prototype.inc = saved.cinc;
+      Gauge.prototype.inc = saved.ginc;
+      Gauge.prototype.set = saved.gset;
+    }
+    c.queue.added();
+    c.queue.depth(0, 3);
+    c.active(2);
+    const wq = { name: 'hot', controller: 'hot' };
+    const v = async (name: string, labels: Record<string, string>) => find((await scrape(m)).samples, name, labels)?.value;
+    expect(await v('workqueue_adds_total', wq)).to.equal(1001);
+    expect(await v('workqueue_depth', { ...wq, priority: '0' })).to.equal(3);
+    expect(await v('controller_runtime_active_workers', { controller: 'hot' })).to.equal(2);
+    expect(await v('controller_runtime_reconcile_total', { controller: 'hot', result: 'success' })).to.equal(1000);
+    c.reconciled('success', 0.001, 'c1');
+    c.queue.depth(0, -3);
+    c.active(-2);
+    expect(await v('controller_runtime_reconcile_total', { controller: 'hot', result: 'success' })).to.equal(1001);
+    expect(await v('workqueue_depth', { ...wq, priority: '0' })).to.equal(0);
+    expect(await v('controller_runtime_active_workers', { controller: 'hot' })).to.equal(0);
+    // Read through prom-client's own API too (what a custom exporter does).
+    const adds = await m.registry.getSingleMetric('workqueue_adds_total')!.get();
+    expect(adds.values.find((x) => x.labels['name'] === 'hot')?.value).to.equal(1001);
   });
 
   it('uses CR buckets for reconcile_time_seconds and ExponentialBuckets(1e-8, 10, 12) for the workqueue histograms', async () => {

@@ -37,9 +37,25 @@ export function base62(bytes: Uint8Array): string {
   return bigText(bytes, 62);
 }
 
+// Every write to a claimable resource relabels the object with the same few hashes; SHA-224 and
+// the base-62 rendering (BigInt division) cost more than the rest of the labelling.
+const hashes = new Map<string, string>();
+const MAX_HASHES = 4_096;
+
+/** base62(SHA-224(s)), remembered for the most recent inputs. */
+function hashed(s: string): string {
+  let h = hashes.get(s);
+  if (h === undefined) {
+    if (hashes.size >= MAX_HASHES) hashes.clear();
+    h = base62(sha224(s));
+    hashes.set(s, h);
+  }
+  return h;
+}
+
 /** base62(SHA-224("<cluster>:<export>")): the export label value and the claim label key suffix. */
 export function exportHash(exportClusterName: string, exportName: string): string {
-  return base62(sha224(`${exportClusterName}:${exportName}`));
+  return hashed(`${exportClusterName}:${exportName}`);
 }
 
 /** What identifies a permission claim (group, resource, identity). */
@@ -59,7 +75,7 @@ export function claimHash(c: ClaimKey): string {
   if (c.group) json += `"group":${JSON.stringify(c.group)},`;
   json += `"resource":${JSON.stringify(c.resource)},"verbs":null`;
   if (c.identityHash) json += `,"identityHash":${JSON.stringify(c.identityHash)}`;
-  return base62(sha224(json + '}'));
+  return hashed(json + '}');
 }
 
 /** The label a claimed object carries for one export and claim. */
