@@ -285,7 +285,8 @@ Durations are like 500ms, 15s or 1m (a bare number is milliseconds). Exit codes:
 Examples:
   kcp-mc run apiexport-example --kubeconfig provider.kubeconfig --endpointslice cms
   kcp-mc run ./dist/my-controller.js --kubeconfig provider.kubeconfig --endpointslice widgets --log-format text
-  kcp-mc run widgets --install --kubeconfig provider.kubeconfig        # the widgets service: APIs applied, then run
+  kcp-mc run widgets --install --kubeconfig provider.kubeconfig --webhook-cert-dir ./certs --webhook-url https://10.0.0.5:9443
+                                                                       # the widgets service: APIs and webhooks installed, then run
   kcp-mc run apiexport-example --leader-elect --graceful-shutdown 20s   # settings also from KCP_MC_* variables
   kcp-mc run apiexport-example --sharding --shard-id replica-0          # one of several replicas, each on its own clusters
   KCP_MC_KUBECONFIG=/etc/kcp/kubeconfig KCP_MC_ENDPOINTSLICE=cms kcp-mc run apiexport-example`)

@@ -42,7 +42,7 @@ They call --webhook-url plus each path and trust ca.crt from the cert dir (else 
 /** What `--install` misses to write the webhook configurations (the URL, the CA), or undefined. */
 export function checkWebhookInstall(o: WebhookFlags, manager: Manager): string | undefined {
   if (manager.webhooks().length === 0) return undefined;
-  if (!o.webhookUrl) return '--install with webhooks needs --webhook-url (the https URL at which kcp reaches this process)';
+  if (!o.webhookUrl) return '--install with webhooks needs --webhook-url (the https URL at which kcp reaches this process; `kcp-mc certs --cert-dir DIR` makes a serving certificate for --webhook-cert-dir)';
   try {
     caBundleFromCertDir(o.webhookCertDir);
   } catch (e) {

@@ -88,7 +88,7 @@ describe('webhooks from kcp-mc (e2e)', function () {
     const r = new Run([modulePath, '--kubeconfig', kubeconfig, '--endpointslice', 'wildwest', '--install', '--webhook-cert-dir', certDir]);
     runs.push(r);
     expect(await r.exited).to.equal(2);
-    expect(r.err.trim()).to.equal('kcp-mc run: --install with webhooks needs --webhook-url (the https URL at which kcp reaches this process)');
+    expect(r.err.trim()).to.equal('kcp-mc run: --install with webhooks needs --webhook-url (the https URL at which kcp reaches this process; `kcp-mc certs --cert-dir DIR` makes a serving certificate for --webhook-cert-dir)');
   });
 
   it('kcp-mc run --install serves the webhook and writes its configuration; the server calls it for a consumer', async () => {
