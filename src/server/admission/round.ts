@@ -7,7 +7,7 @@
  * The commit thus stays synchronous with the store: no write is lost between admission and storage.
  */
 import { conflict } from '../http/errors.js';
-import type { DeferredAdmission, ObjectService, RequestContext, WebhookAdmission } from '../api/objects.js';
+import { warn, type DeferredAdmission, type ObjectService, type RequestContext, type WebhookAdmission } from '../api/objects.js';
 import type { KubeObject, ResourceDef } from '../types.js';
 import { normalizeObject, validateRules } from '../api/validation.js';
 import { CLUSTER_ANNOTATION, WebhookDispatcher, type Admission } from './dispatch.js';
@@ -44,7 +44,7 @@ export function validateAdmitted(ctx: RequestContext, def: ResourceDef, served: 
   const name = served.metadata.name ?? '';
   const r = normalizeObject(served as never, def.schema, { fieldValidation: 'Ignore', kind: def.kind, group: def.group, name, celRules: def.rules !== undefined });
   const warnings = validateRules(def, r.object, old, r.invalid);
-  if (warnings.length) (ctx.warnings ??= []).push(...warnings);
+  warn(ctx, warnings);
   return r.object;
 }
 

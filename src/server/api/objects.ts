@@ -180,7 +180,8 @@ function strategyOf(def: ResourceDef): Strategy {
 
 /** The fields that define generation: everything but metadata and status. */
 /** Adds `Warning` header texts to the request's answer. */
-function warn(ctx: RequestContext, warnings: string[]): void {
+/** Adds `warnings` to the request's `Warning` headers. */
+export function warn(ctx: RequestContext, warnings: string[]): void {
   if (warnings.length > 0) (ctx.warnings ??= []).push(...warnings);
 }
 
@@ -246,7 +247,7 @@ export class ObjectService {
       deferInvalid: ctx.admission?.defersValidation(def),
       celRules: def.rules !== undefined,
     });
-    if (warnings.length) (ctx.warnings ??= []).push(...warnings);
+    warn(ctx, warnings);
     if (schemaInvalid) ctx.schemaCauses = schemaInvalid;
     object.apiVersion = apiVersion;
     object.kind = def.kind;
