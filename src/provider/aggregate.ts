@@ -10,7 +10,8 @@ import type { Subscription } from 'rxjs';
 import type { KubernetesObject, ObjectType } from '../client/index.js';
 import { matchesLabels, parseLabelSelector, type Cached, type LabelSelector, type SharedInformer, type StoreReader } from '../informer/index.js';
 import type { Logger } from '../log/index.js';
-import { fieldIndexName, typeKey, type Endpoint } from './endpoint.js';
+import type { Endpoint } from './endpoint.js';
+import { fieldIndexName, typeKey } from './indexes.js';
 import type { EndpointSet } from './endpoint-set.js';
 
 import { FieldNotIndexedError, SyncTimeoutError, asError, type AggregateItem, type AggregateList, type AggregateListOptions, type ShardError } from './aggregate-types.js';

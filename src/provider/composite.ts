@@ -12,7 +12,7 @@ import { ClusterEventRecorder } from './recorder.js';
 import { CLUSTER_ANNOTATION, type SharedInformer } from '../informer/index.js';
 import { Logger } from '../log/index.js';
 import { OwnAPIs, ScopedCache } from './cluster.js';
-import { FieldIndexes } from './endpoint.js';
+import { FieldIndexes } from './indexes.js';
 import { LOGICAL_CLUSTER, LOGICAL_CLUSTER_NAME } from './hooks.js';
 import { ClusterNotFoundError, type Aware, type Cluster, type ClusterCache, type EventRecorder, type FieldIndexer, type Provider, type ProviderReadiness } from './types.js';
 

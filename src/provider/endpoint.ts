@@ -11,7 +11,6 @@ import { typeKey, type FieldIndexes } from './indexes.js';
 import type { EventRecorder } from './types.js';
 
 export { EndpointCluster, type ClusterAPIs } from './cluster.js';
-export { FieldIndexes, fieldIndexName, stripManagedFields, typeKey } from './indexes.js';
 
 /** Options of an `Endpoint`. */
 export interface EndpointOptions {

@@ -13,7 +13,8 @@ export {
   type EventInput,
   type FieldIndexer,
 } from './types.js';
-export { Endpoint, EndpointCluster, FieldIndexes, typeKey, fieldIndexName, stripManagedFields, type EndpointOptions, type ClusterAPIs } from './endpoint.js';
+export { Endpoint, EndpointCluster, type EndpointOptions, type ClusterAPIs } from './endpoint.js';
+export { FieldIndexes, typeKey, fieldIndexName, stripManagedFields } from './indexes.js';
 export type { ClusterEndpoint } from './cluster.js';
 export { EndpointSet, type EndpointChange } from './endpoint-set.js';
 export { serverTarget, type ServerTarget, type ReportBackoff } from './source-report.js';

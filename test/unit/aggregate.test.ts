@@ -9,7 +9,8 @@ import type { KubernetesObject, ObjectType } from '../../src/client/index.js';
 import type { EventHandlers } from '../../src/informer/index.js';
 import { AggregateInformer, AggregateLister, FieldNotIndexedError, SyncTimeoutError, type AggregateItem } from '../../src/provider/aggregate.js';
 import { EndpointSet } from '../../src/provider/endpoint-set.js';
-import { fieldIndexName, type Endpoint } from '../../src/provider/endpoint.js';
+import type { Endpoint } from '../../src/provider/endpoint.js';
+import { fieldIndexName } from '../../src/provider/indexes.js';
 import { FakeInformer } from '../support/fake-cluster.js';
 import { eventually, rejection } from '../support/server.js';
 
