@@ -24,6 +24,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends Omit
   transform?: (obj: T) => T;
   /** Re-deliver every cached object as MODIFIED (old === new) this often, once synced. Off by default. */
   resyncPeriodMs?: number;
+  /** With clusters kept selectively: how many admitted clusters' LISTs (fills) run at once. Default 8. */
+  maxConcurrentFills?: number;
 }
 
 /** Callbacks for the changes an informer sees; each call is isolated, a throw is logged. */
@@ -110,6 +112,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       pageSize: opts.pageSize,
       listTimeoutMs: opts.listTimeoutMs,
       backoff: opts.backoff,
+      maxConcurrentFills: opts.maxConcurrentFills,
       log: this.log,
       emit: (d) => this.fillDeltas$.next(d),
       running: () => this.running,
@@ -141,7 +144,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
           }
           this.lastRV = e.resourceVersion;
           if (e.type === 'SYNCED') {
-            partition.listed();
+            partition.listed(e.resourceVersion);
             if (!this.syncedState.value) this.syncedState.next(true);
           }
           return false;
