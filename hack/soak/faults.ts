@@ -21,7 +21,12 @@ export class FaultDriver {
   /** Spec writes the server acknowledged. */
   writes = 0;
   private readonly random: () => number;
+  /** Highest `spec.seq` sent, by `cluster/item`. */
   private readonly seq = new Map<string, number>();
+  /** `spec.seq` on the server as the writer last knew it (its guard for the next write). */
+  private readonly onServer = new Map<string, number>();
+  /** Keys whose last write has an unknown outcome (refused, timed out, cut). */
+  private readonly uncertain = new Set<string>();
   /** Server fault counts of earlier server processes (a restart resets the server's own). */
   private serverStatsBase: Counts = {};
   private serverStats: Counts = {};
@@ -98,14 +103,27 @@ export class FaultDriver {
       // would no longer mean "the latest".
       if (busy.has(key)) continue;
       busy.add(key);
-      const seq = (this.seq.get(key) ?? 0) + 1;
-      this.seq.set(key, seq);
-      const p = this.kcp
-        .writeSpec(t.path, item, { seq, value: `v${seq}-${Math.floor(this.random() * 1e6)}` })
-        .then(() => {
-          this.writes++;
-          if ((this.acked.get(key) ?? -1) < seq) this.acked.set(key, seq);
-        })
+      const value = `-${Math.floor(this.random() * 1e6)}`;
+      const p = (async () => {
+        // After a write whose outcome is unknown, the server's seq is read before the next one.
+        if (this.uncertain.has(key)) {
+          this.onServer.set(key, await this.kcp.readSeq(t.path, item));
+          this.uncertain.delete(key);
+        }
+        const prev = this.onServer.get(key) ?? 0;
+        // Above every seq sent so far, so the seqs a key ever had on the server only grow.
+        const seq = Math.max(this.seq.get(key) ?? 0, prev) + 1;
+        this.seq.set(key, seq);
+        try {
+          await this.kcp.writeSpec(t.path, item, prev, { seq, value: `v${seq}${value}` });
+        } catch (e) {
+          this.uncertain.add(key);
+          throw e;
+        }
+        this.onServer.set(key, seq);
+        this.writes++;
+        if ((this.acked.get(key) ?? -1) < seq) this.acked.set(key, seq);
+      })()
         .catch(() => this.count('writes refused (faults)'))
         .finally(() => {
           inflight.delete(p);
@@ -192,7 +210,8 @@ export class FaultDriver {
       if (await this.kcp.createItem(t.path, `item-${j}`, { seq: 0, value: 'v0' })) {
         this.count('Items recreated after rebinding');
         this.acked.set(`${t.cluster}/item-${j}`, 0);
-        this.seq.set(`${t.cluster}/item-${j}`, 0);
+        this.onServer.set(`${t.cluster}/item-${j}`, 0);
+        this.uncertain.delete(`${t.cluster}/item-${j}`);
       }
     }
     t.bound = true;

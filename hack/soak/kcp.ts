@@ -165,9 +165,23 @@ export class Kcp {
     }
   }
 
-  /** Sets an Item's spec (a merge patch); resolves once the server acknowledged it. */
-  async writeSpec(path: string, name: string, spec: Item['spec']): Promise<void> {
-    await this.req('PATCH', `/clusters/${path}${ITEMS}/${name}`, { spec }, 'application/merge-patch+json');
+  /**
+   * Sets an Item's spec if its `spec.seq` is still `prevSeq` (a JSON patch whose `test` op is the
+   * guard); resolves once the server acknowledged it. Without the guard, a write the writer gave up
+   * on (its answer timed out) may still land later, after a newer acknowledged one, and undo it.
+   */
+  async writeSpec(path: string, name: string, prevSeq: number, spec: Item['spec']): Promise<void> {
+    const patch = [
+      { op: 'test', path: '/spec/seq', value: prevSeq },
+      { op: 'replace', path: '/spec', value: spec },
+    ];
+    await this.req('PATCH', `/clusters/${path}${ITEMS}/${name}`, patch, 'application/json-patch+json');
+  }
+
+  /** An Item's `spec.seq` as the server has it now. */
+  async readSeq(path: string, name: string): Promise<number> {
+    const item = await this.req<Item>('GET', `/clusters/${path}${ITEMS}/${name}`);
+    return item.spec.seq;
   }
 
   /** The endpoint URLs the slice lists now. */
