@@ -24,6 +24,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends Omit
   transform?: (obj: T) => T;
   /** Re-deliver every cached object as MODIFIED (old === new) this often, once synced. Off by default. */
   resyncPeriodMs?: number;
+  /** The resource's scope, when discovery told the caller: owner requests of a cluster-scoped kind carry no namespace. */
+  namespaced?: boolean;
 }
 
 /** Callbacks for the changes an informer sees; each call is isolated, a throw is logged. */
@@ -59,6 +61,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   readonly path: string;
   /** The base URL this informer watches. */
   readonly server: string;
+  /** Whether the resource is namespaced; undefined when the informer was made from a path alone. */
+  readonly namespaced: boolean | undefined;
   /** See `informerKey`. */
   readonly key: string;
   /**
@@ -92,6 +96,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     if (!path) throw new Error('an informer needs a path or a resource');
     this.path = path;
     this.server = transport.server;
+    this.namespaced = opts.namespaced;
     this.key = informerKey(transport.server, path, opts.labelSelector, opts.fieldSelector);
     this.log = opts.log ?? jsonLineLog;
     this.cache = new Store<T>({

@@ -65,6 +65,7 @@ export class Endpoint {
       p = this.discovery.resourceFor(type, { signal }).then((info) => {
         const inf = this.factory.informer<KubernetesObject>({
           resource: { group: info.group, version: info.version, resource: info.resource },
+          namespaced: info.namespaced,
           indexers: this.opts.indexes.of(key),
         });
         this.resolved.set(key, inf);
