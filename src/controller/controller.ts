@@ -169,6 +169,22 @@ export class Controller {
   }
 
   /**
+   * Why an engaged cluster's caches are not complete, when one of the informers this controller
+   * waits on keeps failing to fill that cluster's part (`<path>: <error>`); undefined otherwise.
+   */
+  syncError(name: string): string | undefined {
+    const eng = this.engaged.get(name);
+    if (!eng) return undefined;
+    const raw = eng.cluster.informerCluster ?? name;
+    for (const src of this.sources.values()) {
+      if (!src.clusters.has(name)) continue;
+      const err = src.informer.clusterSyncError(raw);
+      if (err !== undefined) return `${src.informer.path}: ${err}`;
+    }
+    return undefined;
+  }
+
+  /**
    * Resolves once no reconcile of `cluster` is in flight (at once when none is). With `disengage`,
    * this is how a hand-off waits for aborted reconciles to settle before the cluster is released.
    */

@@ -226,6 +226,14 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     return this.syncedState.value && this.partition.complete(cluster);
   }
 
+  /**
+   * Why `cluster`'s part is not complete yet when its fill keeps failing (the last error, retried
+   * with backoff); undefined while it is complete or still filling without a failure.
+   */
+  clusterSyncError(cluster: string): string | undefined {
+    return this.partition.fillError(cluster);
+  }
+
   /** Resolves once `clusterSynced(cluster)`; rejects if `signal` aborts first. */
   whenClusterSynced(cluster: string, signal?: AbortSignal): Promise<void> {
     return this.waitUntil(() => this.clusterSynced(cluster), merge(this.syncedState, this.partition.changed$), signal);
