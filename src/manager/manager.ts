@@ -339,6 +339,8 @@ export class Manager {
           throw e;
         }
         this.log.info('sharding', { shard: coordinator.id, peers: coordinator.peers().map((p) => p.id) });
+        // Before the provider runs: a replica that owns nothing yet must not cache everything meanwhile.
+        this.provider.restrictCaches?.();
       }
       this.leader = true;
       for (const c of this.controllers.values()) this.startController(c);
