@@ -1,11 +1,11 @@
 /**
  * Sharding between `kcp-mc run --sharding` processes against the reference server: 3 replicas over
  * 300 bound workspaces, every cluster reconciled by exactly one replica (metrics and a ledger) and
- * each replica caching only its owned clusters' objects (each reports its cache); a ledger that every reconcile appends (replica, cluster, start,
- * end) to proves that no two replicas ever ran one cluster at the same time, through a kill -9, a
- * replica whose Lease writes fail (it still reads), SIGTERM and scaling 3 → 5 → 2, under write churn;
- * a killed replica's clusters are taken over within the peer duration + the fence duration + a few
- * seconds, a stopped one's at once.
+ * each replica caching only its owned clusters' objects (each replica reports its cache); a ledger
+ * that every reconcile appends (replica, cluster, start, end) to proves that no two replicas ever
+ * ran one cluster at the same time, through a kill -9, a replica whose Lease writes fail (it still
+ * reads), SIGTERM and scaling 3 → 5 → 2, under write churn; a killed replica's clusters are taken
+ * over within the peer duration + the fence duration + a few seconds, a stopped one's at once.
  */
 import * as fs from 'node:fs';
 import * as http from 'node:http';
