@@ -26,6 +26,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends Omit
   resyncPeriodMs?: number;
   /** The resource's scope, when discovery told the caller: owner requests of a cluster-scoped kind carry no namespace. */
   namespaced?: boolean;
+  /** With clusters kept selectively: how many admitted clusters' LISTs (fills) run at once. Default 8. */
+  maxConcurrentFills?: number;
 }
 
 /** Callbacks for the changes an informer sees; each call is isolated, a throw is logged. */
@@ -115,6 +117,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       pageSize: opts.pageSize,
       listTimeoutMs: opts.listTimeoutMs,
       backoff: opts.backoff,
+      maxConcurrentFills: opts.maxConcurrentFills,
       log: this.log,
       emit: (d) => this.fillDeltas$.next(d),
       running: () => this.running,
@@ -146,7 +149,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
           }
           this.lastRV = e.resourceVersion;
           if (e.type === 'SYNCED') {
-            partition.listed();
+            partition.listed(e.resourceVersion);
             if (!this.syncedState.value) this.syncedState.next(true);
           }
           return false;

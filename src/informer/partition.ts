@@ -13,9 +13,15 @@
  * Where one is not a decimal integer, whatever an event wrote since the fill began wins: the
  * watch delivers every later change anyway, so the cache still converges.
  *
- * A (re)list of the shared watch while a fill runs makes the fill run again once the relist is
- * done (the relist may have skipped the cluster's first pages, and a 410 gap may hide deletions);
- * the relist in turn leaves the filling cluster's objects to the fill.
+ * A (re)list of the shared watch while a fill runs leaves the filling cluster's objects to the fill,
+ * and the fill completes only after the relist is done. The relist may follow a 410 gap whose
+ * events (deletions among them) nobody saw, so a fill whose LIST is older than the relist's
+ * resourceVersion runs again; one that listed at or after it already shows what the gap hid (with
+ * opaque resourceVersions the order is unknown: it runs again).
+ *
+ * At most `maxConcurrentFills` fills LIST at a time (the rest wait their turn): a replica that
+ * gains hundreds of clusters at once would otherwise send hundreds of LISTs together, each slowed
+ * by all the others, and a relist in the middle would send every one of them again.
  */
 import { Subject } from 'rxjs';
 import type { Transport } from '../client/index.js';
@@ -41,6 +47,13 @@ export function compareResourceVersions(a: string, b: string): number | undefine
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
+/** Whether a fill's LIST at `listRV` is at least as new as `target` (a relist's resourceVersion); unknown counts as no. */
+function reached(listRV: string, target: string | undefined): boolean {
+  if (target === undefined) return false;
+  const c = compareResourceVersions(listRV, target);
+  return c !== undefined && c >= 0;
+}
+
 /** What an event of the shared watch did to one key while its cluster was filling. */
 interface Touch {
   rv: string;
@@ -52,8 +65,10 @@ interface Fill {
   readonly ctl: AbortController;
   /** Keys (`namespace/name`) the shared stream wrote since this run of the fill began. */
   readonly touched: Map<string, Touch>;
-  /** A (re)list of the shared watch overlapped this run: run again after it. */
-  refill: boolean;
+  /** A (re)list of the shared watch overlapped this run: it completes only after that relist. */
+  overlapped: boolean;
+  /** resourceVersion of the latest relist this run overlapped: its LIST must be at least as new. */
+  mustReach: string | undefined;
   /** Why the last run failed, until one succeeds (readiness names it). */
   error?: string;
 }
@@ -76,6 +91,8 @@ export interface PartitionDeps<T extends KubeObject> {
   listTimeoutMs?: number;
   /** Retry delays after a failed fill. */
   backoff?: BackoffOptions;
+  /** Fills that LIST at the same time; default 8. */
+  maxConcurrentFills?: number;
   /** The informer's log. */
   log: Log;
   /** Hands a delta of a fill to the informer's subscribers. */
@@ -93,6 +110,9 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
   private readonly fills = new Map<string, Fill>();
   private listingNow = false;
   private listWaiters: (() => void)[] = [];
+  /** Fills LISTing now, and those waiting for a turn (FIFO). */
+  private listingFills = 0;
+  private readonly turnWaiters: (() => void)[] = [];
   /** Fires when a cluster's part becomes synced or stops being admitted. */
   readonly changed$ = new Subject<void>();
 
@@ -119,12 +139,13 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
 
   listing(): (cluster: string) => boolean {
     this.listingNow = true;
-    for (const f of this.fills.values()) f.refill = true;
+    for (const f of this.fills.values()) f.overlapped = true;
     return (cluster) => !this.fills.has(cluster);
   }
 
-  /** The shared watch finished a (re)list: fills waiting for it may run. */
-  listed(): void {
+  /** The shared watch finished a (re)list at `resourceVersion`: fills waiting for it may run. */
+  listed(resourceVersion?: string): void {
+    if (this.listingNow) for (const f of this.fills.values()) if (f.overlapped) f.mustReach = resourceVersion ?? '';
     this.listingNow = false;
     const waiters = this.listWaiters;
     this.listWaiters = [];
@@ -192,7 +213,7 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
   }
 
   private startFill(cluster: string): void {
-    const f: Fill = { ctl: new AbortController(), touched: new Map(), refill: false };
+    const f: Fill = { ctl: new AbortController(), touched: new Map(), overlapped: false, mustReach: undefined };
     this.fills.set(cluster, f);
     void this.run(cluster, f);
   }
@@ -203,10 +224,12 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
     while (!signal.aborted) {
       await this.notListing(signal);
       if (signal.aborted) return;
-      f.refill = false;
+      f.overlapped = false;
+      f.mustReach = undefined;
       f.touched.clear();
+      let listRV: string | undefined;
       try {
-        await this.fillOnce(cluster, f);
+        listRV = await this.withTurn(signal, () => this.fillOnce(cluster, f));
       } catch (e) {
         if (signal.aborted) return;
         f.error = (e as Error).message;
@@ -216,11 +239,44 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
         continue;
       }
       f.error = undefined;
+      if (signal.aborted || listRV === undefined) return;
+      // Completing while a relist runs would let its later pages and its replace touch this cluster.
+      await this.notListing(signal);
       if (signal.aborted) return;
-      if (f.refill) continue;
+      if (f.overlapped && !reached(listRV, f.mustReach)) continue;
       this.fills.delete(cluster);
       this.changed$.next();
       return;
+    }
+  }
+
+  /** Runs `fn` once fewer than `maxConcurrentFills` fills are LISTing; the turn passes on in order. */
+  private async withTurn<R>(signal: AbortSignal, fn: () => Promise<R>): Promise<R | undefined> {
+    let granted = this.listingFills < Math.max(1, this.deps.maxConcurrentFills ?? 8);
+    if (granted) this.listingFills++;
+    else {
+      granted = await new Promise<boolean>((resolve) => {
+        const go = (): void => {
+          signal.removeEventListener('abort', cancel);
+          resolve(true);
+        };
+        const cancel = (): void => {
+          const i = this.turnWaiters.indexOf(go);
+          if (i >= 0) this.turnWaiters.splice(i, 1);
+          resolve(false);
+        };
+        this.turnWaiters.push(go);
+        signal.addEventListener('abort', cancel, { once: true });
+      });
+    }
+    if (!granted) return undefined;
+    try {
+      return signal.aborted ? undefined : await fn();
+    } finally {
+      // The turn passes straight to the next waiter, so the count stays as it is.
+      const next = this.turnWaiters.shift();
+      if (next) next();
+      else this.listingFills--;
     }
   }
 
@@ -236,8 +292,8 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
     });
   }
 
-  /** One LIST of the cluster through its own URL, merged into the store page by page. */
-  private async fillOnce(cluster: string, f: Fill): Promise<void> {
+  /** One LIST of the cluster through its own URL, merged into the store page by page; its resourceVersion. */
+  private async fillOnce(cluster: string, f: Fill): Promise<string | undefined> {
     const { store, transport } = this.deps;
     const url = `${transport.server.replace(WILDCARD, '')}/clusters/${encodeURIComponent(cluster)}${this.deps.path}`;
     const pageSize = this.deps.pageSize ?? 500;
@@ -252,7 +308,7 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
         signal: f.ctl.signal,
         timeoutMs: this.deps.listTimeoutMs ?? 60_000,
       });
-      if (f.ctl.signal.aborted) return;
+      if (f.ctl.signal.aborted) return undefined;
       const scanned = scanList(body);
       if (scanned) {
         listRV ??= scanned.resourceVersion;
@@ -282,9 +338,10 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
         }
       }
     } while (cont !== undefined && !f.ctl.signal.aborted);
-    if (f.ctl.signal.aborted) return;
+    if (f.ctl.signal.aborted) return undefined;
     this.prune(cluster, f, seen, listRV ?? '');
     this.deps.log({ level: 'debug', msg: "filled a cluster's cache", event: 'filled', server: transport.server, path: this.deps.path, cluster, resourceVersion: listRV, items });
+    return listRV ?? '';
   }
 
   /** Stores one listed object unless an event of the shared watch already has something newer. */

@@ -278,6 +278,64 @@ describe('informer: a wildcard informer that keeps only admitted clusters', func
     expect(vw.clusterLists).to.deep.equal(['c2', 'c2']);
   });
 
+  it('a fill that overlapped a relist but listed at or after its resourceVersion completes with no second LIST', async () => {
+    vw.wildcard = { rv: '10', items: [cm('c1', 'a', '3')] };
+    inf.restrictClusters();
+    inf.admitCluster('c1');
+    await start();
+    inf.admitCluster('c2');
+    const first = await vw.nextList('c2');
+    vw.wildcard = { rv: '50', items: [cm('c1', 'a', '3'), cm('c2', 'a', '45')] };
+    vw.expire();
+    await eventually(() => vw.wildcardLists === 2 && vw.watching > 0, 'the relist done and the watch open again');
+    // This LIST saw the state after the relist's resourceVersion: nothing the 410 gap hid is missing.
+    first.answer('55', [cm('c2', 'a', '45')]);
+    await inf.whenClusterSynced('c2');
+    expect(names(inf, 'c2')).to.deep.equal(['a@45']);
+    expect(vw.clusterLists).to.deep.equal(['c2']);
+  });
+
+  it('a fill that overlapped a relist with opaque resourceVersions runs again (their order is unknown)', async () => {
+    vw.wildcard = { rv: 'k', items: [cm('c1', 'a', 'x3')] };
+    inf.restrictClusters();
+    inf.admitCluster('c1');
+    await start();
+    inf.admitCluster('c2');
+    const first = await vw.nextList('c2');
+    vw.wildcard = { rv: 'm', items: [cm('c1', 'a', 'x3')] };
+    vw.expire();
+    await eventually(() => vw.wildcardLists === 2 && vw.watching > 0, 'the relist done and the watch open again');
+    first.answer('n', [cm('c2', 'a', 'x15')]);
+    const second = await vw.nextList('c2');
+    expect(inf.clusterSynced('c2')).to.equal(false);
+    second.answer('o', [cm('c2', 'a', 'x16')]);
+    await inf.whenClusterSynced('c2');
+    expect(names(inf, 'c2')).to.deep.equal(['a@x16']);
+  });
+
+  it('at most maxConcurrentFills clusters LIST at once; the others wait their turn, and an evicted waiter gives its turn up', async () => {
+    inf = new SharedInformer(transport, { path: PATH, log: silentLog, backoff: { initialMs: 20, maxMs: 100 }, timeoutSeconds: 60, maxConcurrentFills: 2 });
+    vw.wildcard = { rv: '10', items: [] };
+    inf.restrictClusters();
+    await start();
+    const clusters = ['c1', 'c2', 'c3', 'c4', 'c5', 'c6'];
+    for (const c of clusters) inf.admitCluster(c);
+    inf.evictCluster('c4');
+    const answered: string[] = [];
+    while (answered.length < 5) {
+      await eventually(() => vw.pending.length === Math.min(2, 5 - answered.length), `${Math.min(2, 5 - answered.length)} LISTs out`);
+      // Never more than the limit, even for a moment after a turn passes on.
+      expect(vw.pending.length).to.be.at.most(2);
+      const p = vw.pending.shift()!;
+      p.answer('20', [cm(p.cluster, 'o', '15')]);
+      answered.push(p.cluster);
+      await inf.whenClusterSynced(p.cluster);
+    }
+    expect(answered).to.deep.equal(['c1', 'c2', 'c3', 'c5', 'c6']);
+    expect(vw.clusterLists).to.not.include('c4');
+    for (const c of answered) expect(names(inf, c)).to.deep.equal(['o@15']);
+  });
+
   it('a cluster admitted while the informer is stopped comes with its first list, with no LIST of its own', async () => {
     vw.wildcard = { rv: '10', items: [cm('c1', 'a', '3'), cm('c2', 'a', '4')] };
     inf.restrictClusters();
