@@ -320,11 +320,22 @@ describe('kcp-mc run --sharding: replicas split the clusters, never overlapping 
       const t3 = Date.now();
       const leaving = [r1, joined[0]!, joined[1]!];
       const lost3 = lastOf(['r1', 'r3', 'r4'], t3);
-      for (const r of leaving) expect((await r.stop('SIGTERM')).code, r.err.slice(-2000)).to.equal(0);
+      // Together, as a scale-down does: one after the other, the figure would add up their exits.
+      const exits = await Promise.all(leaving.map((r) => r.stop('SIGTERM')));
+      for (const [i, r] of leaving.entries()) expect(exits[i]!.code, r.err.slice(-2000)).to.equal(0);
       figures['SIGTERM of 3 of 5'] = await takenOver(lost3, ['r1', 'r3', 'r4'], t3, 'the stopped replicas\' clusters taken over');
+      // Released fences, not expired ones: a fence another replica held is taken over no sooner
+      // than a full fence duration after it was first seen, so most clusters reconciled elsewhere
+      // before that were handed off at once (the median: a few had moved to the joiners already).
+      const firstElsewhere = new Map<string, number>();
+      for (const m of marks()) if (m.e === 'start' && m.t >= t3 && lost3.includes(m.c) && !['r1', 'r3', 'r4'].includes(m.r) && !firstElsewhere.has(m.c)) firstElsewhere.set(m.c, m.t - t3);
+      const times = [...firstElsewhere.values()].sort((a, b) => a - b);
+      figures['SIGTERM, median cluster'] = times[Math.floor(times.length / 2)]!;
       process.stdout.write(`      takeover (peer ${PEER_S}s, fence ${FENCE_S}s): ${Object.entries(figures).map(([k, v]) => `${k} ${v} ms`).join('; ')}\n`);
       expect(figures['kill -9']).to.be.below((PEER_S + FENCE_S + 15) * 1000);
-      expect(figures['SIGTERM of 3 of 5']).to.be.below(PEER_S * 1000 + 10_000);
+      expect(figures['SIGTERM, median cluster']).to.be.below(FENCE_S * 1000);
+      // Every one of the ~180 clusters: fence, fill and reconcile on two replicas, under churn.
+      expect(figures['SIGTERM of 3 of 5']).to.be.below((PEER_S + FENCE_S) * 1000 + 10_000);
     } finally {
       churn = false;
       await writer;
