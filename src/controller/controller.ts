@@ -27,6 +27,8 @@ import { passes, requestsFor, type WatchSpec } from './watch.js';
 interface Engagement {
   readonly token: object;
   readonly cluster: Cluster;
+  /** The primary type's scope in this cluster, as discovery gave it (undefined: unknown). */
+  readonly primaryNamespaced?: boolean;
 }
 
 /** One informer this controller subscribes to, with the clusters that need it. */
@@ -123,12 +125,14 @@ export class Controller {
     if (prev && prev.token === token) return;
     if (prev) this.disengage(name, prev.token);
     const byInformer = new Map<SharedInformer<KubernetesObject>, WatchSpec[]>();
+    let primaryNamespaced: boolean | undefined;
     for (const w of this.watches) {
       const inf = await cluster.informer(w.type, signal);
       byInformer.set(inf, [...(byInformer.get(inf) ?? []), w]);
+      if (w.role === 'for') primaryNamespaced = inf.namespaced;
     }
     signal.throwIfAborted();
-    const eng: Engagement = { token, cluster };
+    const eng: Engagement = { token, cluster, primaryNamespaced };
     this.engaged.set(name, eng);
     // Before the first enqueue: requests wait in the queue until the caches are complete.
     this.queue.hold(name);
@@ -162,6 +166,22 @@ export class Controller {
       src.subscription?.unsubscribe();
       this.sources.delete(src.informer);
     }
+  }
+
+  /**
+   * Why an engaged cluster's caches are not complete, when one of the informers this controller
+   * waits on keeps failing to fill that cluster's part (`<path>: <error>`); undefined otherwise.
+   */
+  syncError(name: string): string | undefined {
+    const eng = this.engaged.get(name);
+    if (!eng) return undefined;
+    const raw = eng.cluster.informerCluster ?? name;
+    for (const src of this.sources.values()) {
+      if (!src.clusters.has(name)) continue;
+      const err = src.informer.clusterSyncError(raw);
+      if (err !== undefined) return `${src.informer.path}: ${err}`;
+    }
+    return undefined;
   }
 
   /**
@@ -238,7 +258,7 @@ export class Controller {
     for (const w of src.watches) {
       try {
         if (!passes(w, this.globalPredicates, d, initial)) continue;
-        requestsFor(w, this.primary, d, reqs);
+        requestsFor(w, this.primary, d, reqs, this.engaged.get(d.cluster)?.primaryNamespaced);
       } catch (e) {
         this.deps?.log.error('event handler failed; event skipped', { err: e, cluster: d.cluster, namespace: d.namespace || undefined, name: d.name });
       }

@@ -55,8 +55,12 @@ export function passes(w: WatchSpec, global: readonly Predicate<KubernetesObject
   return true;
 }
 
-/** The requests a delta asks for under a watch; `primary` is the controller's `for` type. */
-export function requestsFor(w: WatchSpec, primary: ObjectType<KubernetesObject> | undefined, d: Delta, out: Request[]): void {
+/**
+ * The requests a delta asks for under a watch; `primary` is the controller's `for` type and
+ * `primaryNamespaced` its scope in the delta's cluster (undefined when unknown: then an owner is
+ * taken to live where its namespaced dependent does).
+ */
+export function requestsFor(w: WatchSpec, primary: ObjectType<KubernetesObject> | undefined, d: Delta, out: Request[], primaryNamespaced?: boolean): void {
   const cluster = d.cluster;
   if (w.role === 'for') {
     out.push(d.namespace ? { cluster, namespace: d.namespace, name: d.name } : { cluster, name: d.name });
@@ -71,8 +75,9 @@ export function requestsFor(w: WatchSpec, primary: ObjectType<KubernetesObject> 
       for (const ref of ownersOf(obj, { onlyController: !w.matchEveryOwner })) {
         if (ref.kind !== primary.kind || groupOf(ref.apiVersion) !== group || seen.has(ref.name)) continue;
         seen.add(ref.name);
-        // Owner references cannot cross namespaces: a namespaced owner lives in the object's namespace.
-        const ns = obj.metadata?.namespace;
+        // Owner references cannot cross namespaces: a namespaced owner lives in the object's
+        // namespace, and a cluster-scoped one in none, whatever its dependent's namespace.
+        const ns = primaryNamespaced === false ? undefined : obj.metadata?.namespace;
         out.push(ns ? { cluster, namespace: ns, name: ref.name } : { cluster, name: ref.name });
       }
     }

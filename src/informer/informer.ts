@@ -24,6 +24,8 @@ export interface InformerOptions<T extends KubeObject = KubeObject> extends Omit
   transform?: (obj: T) => T;
   /** Re-deliver every cached object as MODIFIED (old === new) this often, once synced. Off by default. */
   resyncPeriodMs?: number;
+  /** The resource's scope, when discovery told the caller: owner requests of a cluster-scoped kind carry no namespace. */
+  namespaced?: boolean;
   /** With clusters kept selectively: how many admitted clusters' LISTs (fills) run at once. Default 8. */
   maxConcurrentFills?: number;
 }
@@ -61,6 +63,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   readonly path: string;
   /** The base URL this informer watches. */
   readonly server: string;
+  /** Whether the resource is namespaced; undefined when the informer was made from a path alone. */
+  readonly namespaced: boolean | undefined;
   /** See `informerKey`. */
   readonly key: string;
   /**
@@ -94,6 +98,7 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     if (!path) throw new Error('an informer needs a path or a resource');
     this.path = path;
     this.server = transport.server;
+    this.namespaced = opts.namespaced;
     this.key = informerKey(transport.server, path, opts.labelSelector, opts.fieldSelector);
     this.log = opts.log ?? jsonLineLog;
     this.cache = new Store<T>({
@@ -222,6 +227,14 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
    */
   clusterSynced(cluster: string): boolean {
     return this.syncedState.value && this.partition.complete(cluster);
+  }
+
+  /**
+   * Why `cluster`'s part is not complete yet when its fill keeps failing (the last error, retried
+   * with backoff); undefined while it is complete or still filling without a failure.
+   */
+  clusterSyncError(cluster: string): string | undefined {
+    return this.partition.fillError(cluster);
   }
 
   /** Resolves once `clusterSynced(cluster)`; rejects if `signal` aborts first. */

@@ -69,6 +69,8 @@ interface Fill {
   overlapped: boolean;
   /** resourceVersion of the latest relist this run overlapped: its LIST must be at least as new. */
   mustReach: string | undefined;
+  /** Why the last run failed, until one succeeds (readiness names it). */
+  error?: string;
 }
 
 /** What a partition needs of its informer. */
@@ -188,6 +190,11 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
     return this.admitted === undefined || (this.admitted.has(cluster) && !this.fills.has(cluster));
   }
 
+  /** Why `cluster`'s fill is failing (its last error), or undefined when it is not failing. */
+  fillError(cluster: string): string | undefined {
+    return this.fills.get(cluster)?.error;
+  }
+
   /** Records what a delta of the shared stream did, when its cluster is filling. */
   touch(d: DeltaKey & { readonly type: string }): void {
     this.fills.get(d.cluster)?.touched.set(`${d.namespace}/${d.name}`, { rv: d.resourceVersion, deleted: d.type === 'DELETED' });
@@ -225,11 +232,13 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
         listRV = await this.withTurn(signal, () => this.fillOnce(cluster, f));
       } catch (e) {
         if (signal.aborted) return;
+        f.error = (e as Error).message;
         const delay = backoff.next();
         this.deps.log({ level: 'warn', msg: `filling a cluster's cache failed, retrying in ${Math.round(delay)} ms`, event: 'fill-retry', server: this.deps.transport.server, path: this.deps.path, cluster, error: (e as Error).message });
         await sleep(delay, signal);
         continue;
       }
+      f.error = undefined;
       if (signal.aborted || listRV === undefined) return;
       // Completing while a relist runs would let its later pages and its replace touch this cluster.
       await this.notListing(signal);

@@ -114,6 +114,22 @@ export class ClusterLifecycle implements Aware {
     return this.list().filter((r) => r.state !== 'engaged' && !r.everEngaged && r.failures === 0);
   }
 
+  /**
+   * Why readiness fails, or undefined: clusters whose first engagement is under way, naming one
+   * whose cache fill keeps failing (and the error) before any that is merely syncing.
+   */
+  notReady(): string | undefined {
+    const pending = this.pending();
+    if (pending.length === 0) return undefined;
+    for (const r of pending) {
+      for (const c of this.controllers) {
+        const err = c.syncError(r.name);
+        if (err !== undefined) return `${pending.length} cluster(s) syncing; filling the cache of cluster ${r.name} fails: ${err}`;
+      }
+    }
+    return `${pending.length} cluster(s) syncing, e.g. ${pending[0]!.name}`;
+  }
+
   private schedule(rec: Internal, ms: number): void {
     if (this.records.get(rec.name) !== rec || !this.active) return;
     if (rec.running) {

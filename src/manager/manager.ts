@@ -151,8 +151,8 @@ export class Manager {
       if (!r.ready) throw new Error(r.reason ?? 'provider not synced');
     });
     this.health.addReadyzCheck('clusters', () => {
-      const pending = this.lifecycle.pending();
-      if (pending.length > 0) throw new Error(`${pending.length} cluster(s) syncing, e.g. ${pending[0]!.name}`);
+      const why = this.lifecycle.notReady();
+      if (why !== undefined) throw new Error(why);
     });
   }
 
@@ -211,7 +211,8 @@ export class Manager {
     const engaged = this.lifecycle.get(name)?.cluster;
     if (engaged) return engaged;
     const c = this.provider.get(name);
-    if (this.router && !opts.anyOwner && !c.unsharded && !this.router.owns(name)) throw new ClusterNotOwnedError(name, this.router.ownerOf(name));
+    // Ownership is by logical cluster name, whatever `name` was (a path-aware provider takes paths too).
+    if (this.router && !opts.anyOwner && !c.unsharded && !this.router.owns(c.name)) throw new ClusterNotOwnedError(name, this.router.ownerOf(c.name));
     return c;
   }
 
@@ -338,6 +339,8 @@ export class Manager {
           throw e;
         }
         this.log.info('sharding', { shard: coordinator.id, peers: coordinator.peers().map((p) => p.id) });
+        // Before the provider runs: a replica that owns nothing yet must not cache everything meanwhile.
+        this.provider.restrictCaches?.();
       }
       this.leader = true;
       for (const c of this.controllers.values()) this.startController(c);

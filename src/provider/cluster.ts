@@ -111,6 +111,7 @@ export class OwnAPIs {
         if (this.closed) throw new Error(`cluster ${this.transport.server} has left`);
         const inf = this.factory.informer<KubernetesObject>({
           resource: { group: info.group, version: info.version, resource: info.resource },
+          namespaced: info.namespaced,
           indexers: this.indexes.of(key),
         });
         this.resolved.set(key, inf);

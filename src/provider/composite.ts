@@ -133,6 +133,11 @@ export class CompositeProvider implements Provider {
     return { ready: true };
   }
 
+  /** Every part keeps only admitted clusters (the router admits an unsharded part's clusters too). */
+  restrictCaches(): void {
+    for (const [, p] of this.providers) p.restrictCaches?.();
+  }
+
   private wrap(prefix: string, cluster: Cluster): QualifiedCluster {
     let w = this.wrapped.get(cluster);
     if (!w) this.wrapped.set(cluster, (w = new QualifiedCluster(CompositeProvider.qualify(prefix, cluster.name), cluster, this.unsharded.has(prefix))));

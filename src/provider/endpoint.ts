@@ -65,6 +65,7 @@ export class Endpoint {
       p = this.discovery.resourceFor(type, { signal }).then((info) => {
         const inf = this.factory.informer<KubernetesObject>({
           resource: { group: info.group, version: info.version, resource: info.resource },
+          namespaced: info.namespaced,
           indexers: this.opts.indexes.of(key),
         });
         this.resolved.set(key, inf);
@@ -120,14 +121,18 @@ export class Endpoint {
    */
   admit(cluster: string): void {
     if (this.closed) return;
-    if (!this.admitted) {
-      this.admitted = new Map();
-      for (const inf of this.resolved.values()) this.partition(inf);
-    }
-    const n = this.admitted.get(cluster) ?? 0;
-    this.admitted.set(cluster, n + 1);
+    this.restrict();
+    const n = this.admitted!.get(cluster) ?? 0;
+    this.admitted!.set(cluster, n + 1);
     if (n > 0) return;
     for (const inf of this.resolved.values()) if (!this.complete.has(inf)) inf.admitCluster(cluster);
+  }
+
+  /** Keeps only admitted clusters' objects in the controllers' informers from now on (none yet); idempotent. */
+  restrict(): void {
+    if (this.closed || this.admitted) return;
+    this.admitted = new Map();
+    for (const inf of this.resolved.values()) this.partition(inf);
   }
 
   /** Undoes one `admit`; the last drops the cluster's objects from the informers (no DELETED deltas). */

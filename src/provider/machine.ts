@@ -63,6 +63,8 @@ export class VirtualWorkspaceProvider implements Provider {
   private readonly filter: (obj: Cached<KubernetesObject>) => boolean;
   private readonly views = new Map<string, AggregateInformer<KubernetesObject>>();
   private listerValue: AggregateLister | undefined;
+  /** Sharding: endpoints keep only admitted clusters' objects (`restrictCaches`). */
+  private cachesRestricted = false;
   private sourceInformer: SharedInformer<KubernetesObject> | undefined;
   private sourceSeen: Cached<KubernetesObject> | undefined;
   private aware: Aware | undefined;
@@ -163,6 +165,12 @@ export class VirtualWorkspaceProvider implements Provider {
     return this.sourceSeen;
   }
 
+  /** See `Provider.restrictCaches`: every endpoint, current and future, keeps only admitted clusters. */
+  restrictCaches(): void {
+    this.cachesRestricted = true;
+    for (const ep of this.endpoints.values()) ep.endpoint.restrict();
+  }
+
   /** Lists one type across every shard's wildcard cache at once, errors per shard. */
   lister(): AggregateLister {
     if (!this.aware) throw new Error('provider not started');
@@ -226,6 +234,7 @@ export class VirtualWorkspaceProvider implements Provider {
         ? (client) => recorder(client, client.cluster)
         : (client) => new ClusterEventRecorder({ client, controller: this.opts.eventSource ?? 'kcp-multicluster-provider', log: log.with({ cluster: client.cluster }) }),
     });
+    if (this.cachesRestricted) endpoint.restrict();
     const informer = endpoint.informerAt<KubernetesObject>(this.kind.watchPath, { transform: stripManagedFields });
     if (this.kind.watchType) endpoint.provide(this.kind.watchType, informer);
     const ep: WatchedEndpoint = { url, endpoint, informer };

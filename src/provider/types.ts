@@ -44,6 +44,13 @@ export interface Provider {
   clusterNames(): string[];
   /** Whether the provider has synced its sources and can work with them, and if not why (for `/readyz`). */
   ready?(): ProviderReadiness;
+  /**
+   * Sharding: from now on the shared caches keep only the objects of clusters admitted with
+   * `Cluster.admit` (none until the first), so a replica that owns nothing caches nothing; the
+   * provider's own view of which clusters exist stays complete. A sharded manager calls it before
+   * it starts the provider.
+   */
+  restrictCaches?(): void;
 }
 
 /** What `Provider.ready()` answers: the `/readyz` check of a provider. */
