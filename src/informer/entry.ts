@@ -7,6 +7,7 @@
 import type { Chunk, ChunkTracker } from './chunks.js';
 import { deepFreeze } from './freeze.js';
 import { utf8 } from './scan.js';
+import type { SharedFields } from './shared.js';
 import type { Cached, Delta, DeltaKey, KubeObject } from './types.js';
 
 /** How a store turns objects and wire text into cached objects; shared by all its entries. */
@@ -17,6 +18,8 @@ export interface Codec<T extends KubeObject = KubeObject> {
   onDecodeError: ((err: Error, entry: Entry<T>) => void) | undefined;
   /** The memory accounting of the store's entries. */
   chunks: ChunkTracker;
+  /** The `fieldsV1` values the store's objects share. */
+  shared: SharedFields;
 }
 
 /** apiVersion and kind for objects that arrive without them (list items). */
@@ -35,6 +38,11 @@ export interface EntryKey {
   name: string;
   /** `metadata.resourceVersion`; empty when the object has none. */
   resourceVersion: string;
+  /**
+   * Where the text's `metadata.managedFields[i].fieldsV1` values are: triples (i, start, end) of
+   * byte offsets relative to the object's start. Those values are decoded once and shared.
+   */
+  fieldsV1?: readonly number[] | undefined;
 }
 
 /** What readers of a store see of an entry: its key fields, and the object (decoded on first read). */
@@ -62,6 +70,7 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
   private offset = 0;
   private length = 0;
   private counted = false;
+  private sharedRanges: readonly number[] | undefined;
 
   private constructor(
     /** `metadata.namespace`; empty for cluster-scoped objects. */
@@ -96,6 +105,7 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
     e.chunk = chunk ?? codec.chunks.chunkOf(buf);
     e.offset = buf.byteOffset + start;
     e.length = end - start;
+    e.sharedRanges = key.fieldsV1;
     return e;
   }
 
@@ -115,6 +125,7 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
       this.value = prepare(this.codec, this.decode());
       this.release();
       this.chunk = undefined;
+      this.sharedRanges = undefined;
     }
     return this.value;
   }
@@ -151,10 +162,14 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
     return offset + this.length;
   }
 
+  private decodeSharing(fields: readonly number[]): T | undefined {
+    return decodeSharing<T>(this.chunk!.buf, this.offset, this.offset + this.length, fields, this.codec.shared);
+  }
+
   private decode(): T {
     let obj: T;
     try {
-      obj = JSON.parse(utf8(this.chunk!.buf, this.offset, this.offset + this.length)) as T;
+      obj = (this.sharedRanges && this.decodeSharing(this.sharedRanges)) || (JSON.parse(utf8(this.chunk!.buf, this.offset, this.offset + this.length)) as T);
     } catch (e) {
       // The text was scanned as a balanced JSON object, so this takes a broken server; keep the key.
       obj = { metadata: { name: this.name, namespace: this.namespace || undefined, resourceVersion: this.resourceVersion } } as T;
@@ -166,6 +181,33 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
     }
     return obj;
   }
+}
+
+/**
+ * Decodes `text` without its fieldsV1 values (each replaced by `0`), then puts in the shared value
+ * of each; undefined when the result is not what a plain parse would give (which then happens).
+ */
+function decodeSharing<T extends KubeObject>(buf: Buffer, start: number, end: number, fields: readonly number[], shared: SharedFields): T | undefined {
+  let text = '';
+  let at = start;
+  for (let k = 0; k < fields.length; k += 3) {
+    text += utf8(buf, at, start + fields[k + 1]!) + '0';
+    at = start + fields[k + 2]!;
+  }
+  let obj: T;
+  try {
+    obj = JSON.parse(text + utf8(buf, at, end)) as T;
+  } catch {
+    return undefined;
+  }
+  const managed = (obj.metadata as { managedFields?: unknown } | undefined)?.managedFields;
+  if (!Array.isArray(managed)) return undefined;
+  for (let k = 0; k < fields.length; k += 3) {
+    const m = managed[fields[k]!] as { fieldsV1?: unknown } | null | undefined;
+    if (m === null || typeof m !== 'object' || m.fieldsV1 !== 0) return undefined;
+    m.fieldsV1 = shared.get(utf8(buf, start + fields[k + 1]!, start + fields[k + 2]!));
+  }
+  return obj;
 }
 
 function prepare<T extends KubeObject>(codec: Codec<T>, obj: T): Cached<T> {

@@ -28,6 +28,11 @@ export interface ScannedObject {
   cluster: string | undefined;
   /** Whether `apiVersion` and `kind` come before `metadata` (list items usually have neither). */
   typed: boolean;
+  /**
+   * Where the `metadata.managedFields[i].fieldsV1` values are, as triples (i, start, end) of byte
+   * offsets relative to `start`; undefined when there are none. See `SharedFields`.
+   */
+  fieldsV1: number[] | undefined;
 }
 
 /** A watch event whose object was scanned. */
@@ -77,6 +82,8 @@ const K_API_VERSION = bytes('apiVersion');
 const K_KIND = bytes('kind');
 const K_ITEMS = bytes('items');
 const K_CONTINUE = bytes('continue');
+const K_MANAGED_FIELDS = bytes('managedFields');
+const K_FIELDS_V1 = bytes('fieldsV1');
 
 interface Utf8Slicer {
   utf8Slice(start: number, end: number): string;
@@ -227,7 +234,33 @@ function walkMembers(b: Buffer, i: number, end: number, visit: (b: Buffer, vs: n
 }
 
 // The key fields of the object being scanned (one scan at a time: the scan is synchronous).
-const meta = { namespace: '', name: '', resourceVersion: '', cluster: undefined as string | undefined, bad: false };
+const meta = { namespace: '', name: '', resourceVersion: '', cluster: undefined as string | undefined, fieldsV1: undefined as number[] | undefined, managedFields: false, objectStart: 0, entry: 0 };
+
+function visitManagedEntry(b: Buffer, vs: number, end: number): number {
+  const ve = skipValue(b, vs, end);
+  if (ve !== FAIL && b[vs] === LBRACE && keyIs(b, cur.keyStart, cur.keyLength, K_FIELDS_V1)) {
+    const f = (meta.fieldsV1 ??= []);
+    // A duplicate key (JSON.parse keeps the last) is left to the decoder whole.
+    if (f.length > 0 && f[f.length - 3] === meta.entry) return FAIL;
+    f.push(meta.entry, vs - meta.objectStart, ve - meta.objectStart);
+  }
+  return ve;
+}
+
+/** Walks the managedFields array at `i` (its `[`), noting where each entry's fieldsV1 is. */
+function walkManagedFields(b: Buffer, i: number, end: number): number {
+  if (meta.managedFields) return FAIL;
+  meta.managedFields = true;
+  let j = i + 1;
+  if (b[j] === RBRACKET) return j + 1;
+  for (meta.entry = 0; ; meta.entry++) {
+    const e = b[j] === LBRACE ? walkMembers(b, j, end, visitManagedEntry) : skipValue(b, j, end);
+    if (e < 0) return FAIL;
+    if (b[e] === COMMA) j = e + 1;
+    else if (b[e] === RBRACKET) return e + 1;
+    else return FAIL;
+  }
+}
 
 function visitAnnotation(b: Buffer, vs: number, end: number): number {
   const ve = skipValue(b, vs, end);
@@ -239,6 +272,7 @@ function visitMeta(b: Buffer, vs: number, end: number): number {
   const ks = cur.keyStart;
   const len = cur.keyLength;
   if (len === 11 && b[vs] === LBRACE && keyIs(b, ks, len, K_ANNOTATIONS)) return walkMembers(b, vs, end, visitAnnotation);
+  if (len === 13 && b[vs] === LBRACKET && keyIs(b, ks, len, K_MANAGED_FIELDS)) return walkManagedFields(b, vs, end);
   const ve = skipValue(b, vs, end);
   if (ve === FAIL) return FAIL;
   const field = len === 4 && keyIs(b, ks, len, K_NAME) ? 1 : len === 9 && keyIs(b, ks, len, K_NAMESPACE) ? 2 : len === 15 && keyIs(b, ks, len, K_RESOURCE_VERSION) ? 3 : 0;
@@ -292,12 +326,15 @@ function framedObjectEnd(b: Buffer, from: number, end: number): number {
 export function scanObject(b: Buffer, i: number, end: number, framed = false): ScannedObject | undefined {
   meta.namespace = meta.name = meta.resourceVersion = '';
   meta.cluster = undefined;
+  meta.fieldsV1 = undefined;
+  meta.managedFields = false;
+  meta.objectStart = i;
   obj.hasMeta = obj.apiVersion = obj.kind = false;
   obj.framed = framed;
   let e = walkMembers(b, i, end, visitObject);
   if (e === STOP) e = framedObjectEnd(b, cur.stopAt, end);
   if (e < 0 || !obj.hasMeta) return undefined;
-  return { start: i, end: e, namespace: meta.namespace, name: meta.name, resourceVersion: meta.resourceVersion, cluster: meta.cluster, typed: obj.apiVersion && obj.kind };
+  return { start: i, end: e, namespace: meta.namespace, name: meta.name, resourceVersion: meta.resourceVersion, cluster: meta.cluster, typed: obj.apiVersion && obj.kind, fieldsV1: meta.fieldsV1 };
 }
 
 const EVENT_TYPES = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'].map((t) => ({ text: t, bytes: bytes(`"${t}"`) }));

@@ -29,6 +29,22 @@ const sample = {
 };
 
 describe('informer scan: watch lines', () => {
+  it('notes where each managedFields[i].fieldsV1 value is, relative to the object; a duplicate fieldsV1 key is left to JSON.parse', () => {
+    const text = JSON.stringify({ type: 'ADDED', object: sample });
+    const { b, ev } = scanLine(text);
+    const o = ev!.object;
+    expect(o.fieldsV1).to.have.length(3);
+    const [i, s, e] = o.fieldsV1!;
+    expect(i).to.equal(0);
+    expect(JSON.parse(b.toString('utf8', o.start + s!, o.start + e!))).to.deep.equal(sample.metadata.managedFields[0]!.fieldsV1);
+    const two = { ...sample, metadata: { ...sample.metadata, managedFields: [{ manager: 'a' }, 'x', { fieldsV1: { 'f:a': {} } }, { fieldsV1: null }] } };
+    expect(scanLine(JSON.stringify({ type: 'ADDED', object: two })).ev!.object.fieldsV1!.filter((_, k) => k % 3 === 0)).to.deep.equal([2]);
+    const none = { ...sample, metadata: { ...sample.metadata, managedFields: undefined } };
+    expect(scanLine(JSON.stringify({ type: 'ADDED', object: none })).ev!.object.fieldsV1).to.equal(undefined);
+    expect(scanLine(text.replace('"fieldsV1":', '"fieldsV1":{},"fieldsV1":')).ev).to.equal(undefined);
+    expect(scanLine(text.replace('"managedFields":', '"managedFields":[],"managedFields":')).ev).to.equal(undefined);
+  });
+
   it('finds the type, key fields and the exact byte range of the object', () => {
     const { b, ev } = scanLine(JSON.stringify({ type: 'MODIFIED', object: sample }));
     expect(ev).to.deep.include({ type: 'MODIFIED' });
