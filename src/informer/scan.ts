@@ -233,16 +233,21 @@ function walkMembers(b: Buffer, i: number, end: number, visit: (b: Buffer, vs: n
   }
 }
 
-// The key fields of the object being scanned (one scan at a time: the scan is synchronous).
-const meta = { namespace: '', name: '', resourceVersion: '', cluster: undefined as string | undefined, fieldsV1: undefined as number[] | undefined, managedFields: false, objectStart: 0, entry: 0 };
+// The key fields of the object being scanned (one scan at a time: the scan is synchronous), and
+// the fieldsV1 ranges found so far (copied out at the end, at their exact length).
+const meta = { namespace: '', name: '', resourceVersion: '', cluster: undefined as string | undefined, fieldsV1: [] as number[], fieldsV1Length: 0, managedFields: false, objectStart: 0, entry: 0 };
 
 function visitManagedEntry(b: Buffer, vs: number, end: number): number {
   const ve = skipValue(b, vs, end);
   if (ve !== FAIL && b[vs] === LBRACE && keyIs(b, cur.keyStart, cur.keyLength, K_FIELDS_V1)) {
-    const f = (meta.fieldsV1 ??= []);
+    const f = meta.fieldsV1;
+    const n = meta.fieldsV1Length;
     // A duplicate key (JSON.parse keeps the last) is left to the decoder whole.
-    if (f.length > 0 && f[f.length - 3] === meta.entry) return FAIL;
-    f.push(meta.entry, vs - meta.objectStart, ve - meta.objectStart);
+    if (n > 0 && f[n - 3] === meta.entry) return FAIL;
+    f[n] = meta.entry;
+    f[n + 1] = vs - meta.objectStart;
+    f[n + 2] = ve - meta.objectStart;
+    meta.fieldsV1Length = n + 3;
   }
   return ve;
 }
@@ -326,7 +331,7 @@ function framedObjectEnd(b: Buffer, from: number, end: number): number {
 export function scanObject(b: Buffer, i: number, end: number, framed = false): ScannedObject | undefined {
   meta.namespace = meta.name = meta.resourceVersion = '';
   meta.cluster = undefined;
-  meta.fieldsV1 = undefined;
+  meta.fieldsV1Length = 0;
   meta.managedFields = false;
   meta.objectStart = i;
   obj.hasMeta = obj.apiVersion = obj.kind = false;
@@ -334,7 +339,7 @@ export function scanObject(b: Buffer, i: number, end: number, framed = false): S
   let e = walkMembers(b, i, end, visitObject);
   if (e === STOP) e = framedObjectEnd(b, cur.stopAt, end);
   if (e < 0 || !obj.hasMeta) return undefined;
-  return { start: i, end: e, namespace: meta.namespace, name: meta.name, resourceVersion: meta.resourceVersion, cluster: meta.cluster, typed: obj.apiVersion && obj.kind, fieldsV1: meta.fieldsV1 };
+  return { start: i, end: e, namespace: meta.namespace, name: meta.name, resourceVersion: meta.resourceVersion, cluster: meta.cluster, typed: obj.apiVersion && obj.kind, fieldsV1: meta.fieldsV1Length > 0 ? meta.fieldsV1.slice(0, meta.fieldsV1Length) : undefined };
 }
 
 const EVENT_TYPES = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'].map((t) => ({ text: t, bytes: bytes(`"${t}"`) }));
