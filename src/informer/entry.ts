@@ -6,7 +6,7 @@
  */
 import type { Chunk, ChunkTracker } from './chunks.js';
 import { deepFreeze } from './freeze.js';
-import { utf8 } from './scan.js';
+import { findFieldsV1, utf8 } from './scan.js';
 import type { SharedFields } from './shared.js';
 import type { Cached, Delta, DeltaKey, KubeObject } from './types.js';
 
@@ -39,10 +39,12 @@ export interface EntryKey {
   /** `metadata.resourceVersion`; empty when the object has none. */
   resourceVersion: string;
   /**
-   * Where the text's `metadata.managedFields[i].fieldsV1` values are: triples (i, start, end) of
-   * byte offsets relative to the object's start. Those values are decoded once and shared.
+   * Where the text's `metadata.managedFields` array begins, relative to the object's start (with
+   * `managedFieldsEnd`): its `fieldsV1` values are then decoded once and shared. 0 or absent: none.
    */
-  fieldsV1?: readonly number[] | undefined;
+  managedFieldsStart?: number;
+  /** Where that array ends, relative to the object's start. */
+  managedFieldsEnd?: number;
 }
 
 /** What readers of a store see of an entry: its key fields, and the object (decoded on first read). */
@@ -70,7 +72,9 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
   private offset = 0;
   private length = 0;
   private counted = false;
-  private sharedRanges: readonly number[] | undefined;
+  // Where metadata.managedFields is, relative to `offset` (0, 0: none).
+  private managedStart = 0;
+  private managedEnd = 0;
 
   private constructor(
     /** `metadata.namespace`; empty for cluster-scoped objects. */
@@ -105,7 +109,8 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
     e.chunk = chunk ?? codec.chunks.chunkOf(buf);
     e.offset = buf.byteOffset + start;
     e.length = end - start;
-    e.sharedRanges = key.fieldsV1;
+    e.managedStart = key.managedFieldsStart ?? 0;
+    e.managedEnd = key.managedFieldsEnd ?? 0;
     return e;
   }
 
@@ -125,7 +130,6 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
       this.value = prepare(this.codec, this.decode());
       this.release();
       this.chunk = undefined;
-      this.sharedRanges = undefined;
     }
     return this.value;
   }
@@ -162,14 +166,16 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
     return offset + this.length;
   }
 
-  private decodeSharing(fields: readonly number[]): T | undefined {
-    return decodeSharing<T>(this.chunk!.buf, this.offset, this.offset + this.length, fields, this.codec.shared);
+  private decodeSharing(): T | undefined {
+    const buf = this.chunk!.buf;
+    const n = findFieldsV1(buf, this.offset + this.managedStart, this.offset + this.managedEnd, this.offset, ranges);
+    return n > 0 ? decodeSharing<T>(buf, this.offset, this.offset + this.length, ranges, n, this.codec.shared) : undefined;
   }
 
   private decode(): T {
     let obj: T;
     try {
-      obj = (this.sharedRanges && this.decodeSharing(this.sharedRanges)) || (JSON.parse(utf8(this.chunk!.buf, this.offset, this.offset + this.length)) as T);
+      obj = (this.managedEnd > 0 && this.decodeSharing()) || (JSON.parse(utf8(this.chunk!.buf, this.offset, this.offset + this.length)) as T);
     } catch (e) {
       // The text was scanned as a balanced JSON object, so this takes a broken server; keep the key.
       obj = { metadata: { name: this.name, namespace: this.namespace || undefined, resourceVersion: this.resourceVersion } } as T;
@@ -183,14 +189,17 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
   }
 }
 
+// The fieldsV1 ranges of the object being decoded (decoding is synchronous and never nested).
+const ranges: number[] = [];
+
 /**
  * Decodes `text` without its fieldsV1 values (each replaced by `0`), then puts in the shared value
  * of each; undefined when the result is not what a plain parse would give (which then happens).
  */
-function decodeSharing<T extends KubeObject>(buf: Buffer, start: number, end: number, fields: readonly number[], shared: SharedFields): T | undefined {
+function decodeSharing<T extends KubeObject>(buf: Buffer, start: number, end: number, fields: readonly number[], n: number, shared: SharedFields): T | undefined {
   let text = '';
   let at = start;
-  for (let k = 0; k < fields.length; k += 3) {
+  for (let k = 0; k < n; k += 3) {
     text += utf8(buf, at, start + fields[k + 1]!) + '0';
     at = start + fields[k + 2]!;
   }
@@ -202,7 +211,7 @@ function decodeSharing<T extends KubeObject>(buf: Buffer, start: number, end: nu
   }
   const managed = (obj.metadata as { managedFields?: unknown } | undefined)?.managedFields;
   if (!Array.isArray(managed)) return undefined;
-  for (let k = 0; k < fields.length; k += 3) {
+  for (let k = 0; k < n; k += 3) {
     const m = managed[fields[k]!] as { fieldsV1?: unknown } | null | undefined;
     if (m === null || typeof m !== 'object' || m.fieldsV1 !== 0) return undefined;
     m.fieldsV1 = shared.get(utf8(buf, start + fields[k + 1]!, start + fields[k + 2]!));

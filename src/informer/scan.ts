@@ -28,11 +28,10 @@ export interface ScannedObject {
   cluster: string | undefined;
   /** Whether `apiVersion` and `kind` come before `metadata` (list items usually have neither). */
   typed: boolean;
-  /**
-   * Where the `metadata.managedFields[i].fieldsV1` values are, as triples (i, start, end) of byte
-   * offsets relative to `start`; undefined when there are none. See `SharedFields`.
-   */
-  fieldsV1: number[] | undefined;
+  /** Where `metadata.managedFields` (an array) begins, relative to `start`; 0 when absent. */
+  managedFieldsStart: number;
+  /** Where it ends, relative to `start`; 0 when absent. */
+  managedFieldsEnd: number;
 }
 
 /** A watch event whose object was scanned. */
@@ -233,36 +232,43 @@ function walkMembers(b: Buffer, i: number, end: number, visit: (b: Buffer, vs: n
   }
 }
 
-// The key fields of the object being scanned (one scan at a time: the scan is synchronous), and
-// the fieldsV1 ranges found so far (copied out at the end, at their exact length).
-const meta = { namespace: '', name: '', resourceVersion: '', cluster: undefined as string | undefined, fieldsV1: [] as number[], fieldsV1Length: 0, managedFields: false, objectStart: 0, entry: 0 };
+// The key fields of the object being scanned (one scan at a time: the scan is synchronous).
+const meta = { namespace: '', name: '', resourceVersion: '', cluster: undefined as string | undefined, objectStart: 0, managedFieldsStart: 0, managedFieldsEnd: 0 };
+
+// The walk of `findFieldsV1` (synchronous too): where to write, how much so far, which entry.
+const managed = { out: [] as number[], length: 0, base: 0, entry: 0 };
 
 function visitManagedEntry(b: Buffer, vs: number, end: number): number {
   const ve = skipValue(b, vs, end);
   if (ve !== FAIL && b[vs] === LBRACE && keyIs(b, cur.keyStart, cur.keyLength, K_FIELDS_V1)) {
-    const f = meta.fieldsV1;
-    const n = meta.fieldsV1Length;
+    const { out, length: n } = managed;
     // A duplicate key (JSON.parse keeps the last) is left to the decoder whole.
-    if (n > 0 && f[n - 3] === meta.entry) return FAIL;
-    f[n] = meta.entry;
-    f[n + 1] = vs - meta.objectStart;
-    f[n + 2] = ve - meta.objectStart;
-    meta.fieldsV1Length = n + 3;
+    if (n > 0 && out[n - 3] === managed.entry) return FAIL;
+    out[n] = managed.entry;
+    out[n + 1] = vs - managed.base;
+    out[n + 2] = ve - managed.base;
+    managed.length = n + 3;
   }
   return ve;
 }
 
-/** Walks the managedFields array at `i` (its `[`), noting where each entry's fieldsV1 is. */
-function walkManagedFields(b: Buffer, i: number, end: number): number {
-  if (meta.managedFields) return FAIL;
-  meta.managedFields = true;
-  let j = i + 1;
-  if (b[j] === RBRACKET) return j + 1;
-  for (meta.entry = 0; ; meta.entry++) {
+/**
+ * Where the `fieldsV1` object values are in the managedFields array at [start, end) of `b`:
+ * written to `out` as triples (entry index, start, end), offsets relative to `base`. Returns how
+ * many numbers were written, or -1 when the array is not what the scan vouches for.
+ */
+export function findFieldsV1(b: Buffer, start: number, end: number, base: number, out: number[]): number {
+  managed.out = out;
+  managed.length = 0;
+  managed.base = base;
+  if (b[start] !== LBRACKET) return FAIL;
+  let j = start + 1;
+  if (b[j] === RBRACKET) return j + 1 === end ? 0 : FAIL;
+  for (managed.entry = 0; ; managed.entry++) {
     const e = b[j] === LBRACE ? walkMembers(b, j, end, visitManagedEntry) : skipValue(b, j, end);
     if (e < 0) return FAIL;
     if (b[e] === COMMA) j = e + 1;
-    else if (b[e] === RBRACKET) return e + 1;
+    else if (b[e] === RBRACKET) return e + 1 === end ? managed.length : FAIL;
     else return FAIL;
   }
 }
@@ -277,7 +283,15 @@ function visitMeta(b: Buffer, vs: number, end: number): number {
   const ks = cur.keyStart;
   const len = cur.keyLength;
   if (len === 11 && b[vs] === LBRACE && keyIs(b, ks, len, K_ANNOTATIONS)) return walkMembers(b, vs, end, visitAnnotation);
-  if (len === 13 && b[vs] === LBRACKET && keyIs(b, ks, len, K_MANAGED_FIELDS)) return walkManagedFields(b, vs, end);
+  if (len === 13 && b[vs] === LBRACKET && keyIs(b, ks, len, K_MANAGED_FIELDS)) {
+    // Only its place is noted (a decode looks inside); a second one is left to JSON.parse.
+    if (meta.managedFieldsEnd > 0) return FAIL;
+    const ve = skipValue(b, vs, end);
+    if (ve === FAIL) return FAIL;
+    meta.managedFieldsStart = vs - meta.objectStart;
+    meta.managedFieldsEnd = ve - meta.objectStart;
+    return ve;
+  }
   const ve = skipValue(b, vs, end);
   if (ve === FAIL) return FAIL;
   const field = len === 4 && keyIs(b, ks, len, K_NAME) ? 1 : len === 9 && keyIs(b, ks, len, K_NAMESPACE) ? 2 : len === 15 && keyIs(b, ks, len, K_RESOURCE_VERSION) ? 3 : 0;
@@ -331,15 +345,24 @@ function framedObjectEnd(b: Buffer, from: number, end: number): number {
 export function scanObject(b: Buffer, i: number, end: number, framed = false): ScannedObject | undefined {
   meta.namespace = meta.name = meta.resourceVersion = '';
   meta.cluster = undefined;
-  meta.fieldsV1Length = 0;
-  meta.managedFields = false;
+  meta.managedFieldsStart = meta.managedFieldsEnd = 0;
   meta.objectStart = i;
   obj.hasMeta = obj.apiVersion = obj.kind = false;
   obj.framed = framed;
   let e = walkMembers(b, i, end, visitObject);
   if (e === STOP) e = framedObjectEnd(b, cur.stopAt, end);
   if (e < 0 || !obj.hasMeta) return undefined;
-  return { start: i, end: e, namespace: meta.namespace, name: meta.name, resourceVersion: meta.resourceVersion, cluster: meta.cluster, typed: obj.apiVersion && obj.kind, fieldsV1: meta.fieldsV1Length > 0 ? meta.fieldsV1.slice(0, meta.fieldsV1Length) : undefined };
+  return {
+    start: i,
+    end: e,
+    namespace: meta.namespace,
+    name: meta.name,
+    resourceVersion: meta.resourceVersion,
+    cluster: meta.cluster,
+    typed: obj.apiVersion && obj.kind,
+    managedFieldsStart: meta.managedFieldsStart,
+    managedFieldsEnd: meta.managedFieldsEnd,
+  };
 }
 
 const EVENT_TYPES = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'].map((t) => ({ text: t, bytes: bytes(`"${t}"`) }));

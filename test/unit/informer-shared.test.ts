@@ -76,6 +76,14 @@ describe('informer: shared managedFields values', () => {
     for (const o of objects) expect(store.get('c', 'default', (o['metadata'] as { name: string }).name)).to.deep.equal(o);
   });
 
+  it('a managedFields entry with fieldsV1 twice decodes as JSON.parse has it (the last one)', () => {
+    const store = new Store<Obj>({ freeze: false });
+    const text = '{"metadata":{"name":"d","managedFields":[{"fieldsV1":{"f:a":{}},"fieldsV1":{"f:b":{}}}]}}';
+    const b = Buffer.from(text);
+    store.upsertEntry('c', store.bytesEntry(scanObject(b, 0, b.length)!, b, 0, b.length));
+    expect(store.get('c', '', 'd')).to.deep.equal(JSON.parse(text));
+  });
+
   it('a shared value survives a compaction that moves the text, and a decode after it is still exact', () => {
     const store = new Store<Obj>({ freeze: false });
     const objects = Array.from({ length: 50 }, (_, i) => object(`o${i}`, [{ manager: 'm', time: `t${i}`, fieldsV1: fieldsA }], { pad: 'x'.repeat(300) }));
