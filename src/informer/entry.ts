@@ -6,7 +6,8 @@
  */
 import type { Chunk, ChunkTracker } from './chunks.js';
 import { deepFreeze } from './freeze.js';
-import { utf8 } from './scan.js';
+import { findFieldsV1, utf8 } from './scan.js';
+import type { SharedFields } from './shared.js';
 import type { Cached, Delta, DeltaKey, KubeObject } from './types.js';
 
 /** How a store turns objects and wire text into cached objects; shared by all its entries. */
@@ -17,6 +18,8 @@ export interface Codec<T extends KubeObject = KubeObject> {
   onDecodeError: ((err: Error, entry: Entry<T>) => void) | undefined;
   /** The memory accounting of the store's entries. */
   chunks: ChunkTracker;
+  /** The `fieldsV1` values the store's objects share. */
+  shared: SharedFields;
 }
 
 /** apiVersion and kind for objects that arrive without them (list items). */
@@ -35,6 +38,13 @@ export interface EntryKey {
   name: string;
   /** `metadata.resourceVersion`; empty when the object has none. */
   resourceVersion: string;
+  /**
+   * Where the text's `metadata.managedFields` array begins, relative to the object's start (with
+   * `managedFieldsEnd`): its `fieldsV1` values are then decoded once and shared. 0 or absent: none.
+   */
+  managedFieldsStart?: number;
+  /** Where that array ends, relative to the object's start. */
+  managedFieldsEnd?: number;
 }
 
 /** What readers of a store see of an entry: its key fields, and the object (decoded on first read). */
@@ -62,6 +72,9 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
   private offset = 0;
   private length = 0;
   private counted = false;
+  // Where metadata.managedFields is, relative to `offset` (0, 0: none).
+  private managedStart = 0;
+  private managedEnd = 0;
 
   private constructor(
     /** `metadata.namespace`; empty for cluster-scoped objects. */
@@ -96,6 +109,8 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
     e.chunk = chunk ?? codec.chunks.chunkOf(buf);
     e.offset = buf.byteOffset + start;
     e.length = end - start;
+    e.managedStart = key.managedFieldsStart ?? 0;
+    e.managedEnd = key.managedFieldsEnd ?? 0;
     return e;
   }
 
@@ -151,10 +166,16 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
     return offset + this.length;
   }
 
+  private decodeSharing(): T | undefined {
+    const buf = this.chunk!.buf;
+    const n = findFieldsV1(buf, this.offset + this.managedStart, this.offset + this.managedEnd, this.offset, ranges);
+    return n > 0 ? decodeSharing<T>(buf, this.offset, this.offset + this.length, ranges, n, this.codec.shared) : undefined;
+  }
+
   private decode(): T {
     let obj: T;
     try {
-      obj = JSON.parse(utf8(this.chunk!.buf, this.offset, this.offset + this.length)) as T;
+      obj = (this.managedEnd > 0 && this.decodeSharing()) || (JSON.parse(utf8(this.chunk!.buf, this.offset, this.offset + this.length)) as T);
     } catch (e) {
       // The text was scanned as a balanced JSON object, so this takes a broken server; keep the key.
       obj = { metadata: { name: this.name, namespace: this.namespace || undefined, resourceVersion: this.resourceVersion } } as T;
@@ -166,6 +187,36 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
     }
     return obj;
   }
+}
+
+// The fieldsV1 ranges of the object being decoded (decoding is synchronous and never nested).
+const ranges: number[] = [];
+
+/**
+ * Decodes `text` without its fieldsV1 values (each replaced by `0`), then puts in the shared value
+ * of each; undefined when the result is not what a plain parse would give (which then happens).
+ */
+function decodeSharing<T extends KubeObject>(buf: Buffer, start: number, end: number, fields: readonly number[], n: number, shared: SharedFields): T | undefined {
+  let text = '';
+  let at = start;
+  for (let k = 0; k < n; k += 3) {
+    text += utf8(buf, at, start + fields[k + 1]!) + '0';
+    at = start + fields[k + 2]!;
+  }
+  let obj: T;
+  try {
+    obj = JSON.parse(text + utf8(buf, at, end)) as T;
+  } catch {
+    return undefined;
+  }
+  const managed = (obj.metadata as { managedFields?: unknown } | undefined)?.managedFields;
+  if (!Array.isArray(managed)) return undefined;
+  for (let k = 0; k < n; k += 3) {
+    const m = managed[fields[k]!] as { fieldsV1?: unknown } | null | undefined;
+    if (m === null || typeof m !== 'object' || m.fieldsV1 !== 0) return undefined;
+    m.fieldsV1 = shared.get(utf8(buf, start + fields[k + 1]!, start + fields[k + 2]!));
+  }
+  return obj;
 }
 
 function prepare<T extends KubeObject>(codec: Codec<T>, obj: T): Cached<T> {

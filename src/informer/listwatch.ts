@@ -23,7 +23,7 @@ import { Relist } from './delta.js';
 import { jsonLineLog, logDecodeErrors, type Log } from './log.js';
 import { Store } from './store.js';
 import { resourcePath, type KubeObject, type ListWatchEvent, type ResourceRef } from './types.js';
-import { scanList, scanWatchEvent, type ScannedList, type ScannedObject } from './scan.js';
+import { scanList, scanWatchEvent, utf8, type ScannedList, type ScannedObject } from './scan.js';
 import { readWatchBody, type WatchEnd } from './watchstream.js';
 
 /** What to list and watch, and how. */
@@ -295,7 +295,7 @@ class ListWatchRun<T extends KubeObject> {
             this.applyScanned(scanned.type, scanned.object, buf, lastChunk!);
             return true;
           }
-          const ev = decodeWatchLine(buf.toString('utf8', start, end));
+          const ev = decodeWatchLine(utf8(buf, start, end));
           switch (ev.type) {
             case 'MALFORMED':
               if (++malformed <= MAX_MALFORMED_LOGGED) this.log({ level: 'warn', msg: `malformed watch line skipped: ${ev.reason}`, event: 'malformed', ...this.ctx, excerpt: ev.excerpt });

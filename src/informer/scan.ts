@@ -28,6 +28,10 @@ export interface ScannedObject {
   cluster: string | undefined;
   /** Whether `apiVersion` and `kind` come before `metadata` (list items usually have neither). */
   typed: boolean;
+  /** Where `metadata.managedFields` (an array) begins, relative to `start`; 0 when absent. */
+  managedFieldsStart: number;
+  /** Where it ends, relative to `start`; 0 when absent. */
+  managedFieldsEnd: number;
 }
 
 /** A watch event whose object was scanned. */
@@ -77,6 +81,8 @@ const K_API_VERSION = bytes('apiVersion');
 const K_KIND = bytes('kind');
 const K_ITEMS = bytes('items');
 const K_CONTINUE = bytes('continue');
+const K_MANAGED_FIELDS = bytes('managedFields');
+const K_FIELDS_V1 = bytes('fieldsV1');
 
 interface Utf8Slicer {
   utf8Slice(start: number, end: number): string;
@@ -227,7 +233,45 @@ function walkMembers(b: Buffer, i: number, end: number, visit: (b: Buffer, vs: n
 }
 
 // The key fields of the object being scanned (one scan at a time: the scan is synchronous).
-const meta = { namespace: '', name: '', resourceVersion: '', cluster: undefined as string | undefined, bad: false };
+const meta = { namespace: '', name: '', resourceVersion: '', cluster: undefined as string | undefined, objectStart: 0, managedFieldsStart: 0, managedFieldsEnd: 0 };
+
+// The walk of `findFieldsV1` (synchronous too): where to write, how much so far, which entry.
+const managed = { out: [] as number[], length: 0, base: 0, entry: 0 };
+
+function visitManagedEntry(b: Buffer, vs: number, end: number): number {
+  const ve = skipValue(b, vs, end);
+  if (ve !== FAIL && b[vs] === LBRACE && keyIs(b, cur.keyStart, cur.keyLength, K_FIELDS_V1)) {
+    const { out, length: n } = managed;
+    // A duplicate key (JSON.parse keeps the last) is left to the decoder whole.
+    if (n > 0 && out[n - 3] === managed.entry) return FAIL;
+    out[n] = managed.entry;
+    out[n + 1] = vs - managed.base;
+    out[n + 2] = ve - managed.base;
+    managed.length = n + 3;
+  }
+  return ve;
+}
+
+/**
+ * Where the `fieldsV1` object values are in the managedFields array at [start, end) of `b`:
+ * written to `out` as triples (entry index, start, end), offsets relative to `base`. Returns how
+ * many numbers were written, or -1 when the array is not what the scan vouches for.
+ */
+export function findFieldsV1(b: Buffer, start: number, end: number, base: number, out: number[]): number {
+  managed.out = out;
+  managed.length = 0;
+  managed.base = base;
+  if (b[start] !== LBRACKET) return FAIL;
+  let j = start + 1;
+  if (b[j] === RBRACKET) return j + 1 === end ? 0 : FAIL;
+  for (managed.entry = 0; ; managed.entry++) {
+    const e = b[j] === LBRACE ? walkMembers(b, j, end, visitManagedEntry) : skipValue(b, j, end);
+    if (e < 0) return FAIL;
+    if (b[e] === COMMA) j = e + 1;
+    else if (b[e] === RBRACKET) return e + 1 === end ? managed.length : FAIL;
+    else return FAIL;
+  }
+}
 
 function visitAnnotation(b: Buffer, vs: number, end: number): number {
   const ve = skipValue(b, vs, end);
@@ -239,6 +283,15 @@ function visitMeta(b: Buffer, vs: number, end: number): number {
   const ks = cur.keyStart;
   const len = cur.keyLength;
   if (len === 11 && b[vs] === LBRACE && keyIs(b, ks, len, K_ANNOTATIONS)) return walkMembers(b, vs, end, visitAnnotation);
+  if (len === 13 && b[vs] === LBRACKET && keyIs(b, ks, len, K_MANAGED_FIELDS)) {
+    // Only its place is noted (a decode looks inside); a second one is left to JSON.parse.
+    if (meta.managedFieldsEnd > 0) return FAIL;
+    const ve = skipValue(b, vs, end);
+    if (ve === FAIL) return FAIL;
+    meta.managedFieldsStart = vs - meta.objectStart;
+    meta.managedFieldsEnd = ve - meta.objectStart;
+    return ve;
+  }
   const ve = skipValue(b, vs, end);
   if (ve === FAIL) return FAIL;
   const field = len === 4 && keyIs(b, ks, len, K_NAME) ? 1 : len === 9 && keyIs(b, ks, len, K_NAMESPACE) ? 2 : len === 15 && keyIs(b, ks, len, K_RESOURCE_VERSION) ? 3 : 0;
@@ -292,12 +345,24 @@ function framedObjectEnd(b: Buffer, from: number, end: number): number {
 export function scanObject(b: Buffer, i: number, end: number, framed = false): ScannedObject | undefined {
   meta.namespace = meta.name = meta.resourceVersion = '';
   meta.cluster = undefined;
+  meta.managedFieldsStart = meta.managedFieldsEnd = 0;
+  meta.objectStart = i;
   obj.hasMeta = obj.apiVersion = obj.kind = false;
   obj.framed = framed;
   let e = walkMembers(b, i, end, visitObject);
   if (e === STOP) e = framedObjectEnd(b, cur.stopAt, end);
   if (e < 0 || !obj.hasMeta) return undefined;
-  return { start: i, end: e, namespace: meta.namespace, name: meta.name, resourceVersion: meta.resourceVersion, cluster: meta.cluster, typed: obj.apiVersion && obj.kind };
+  return {
+    start: i,
+    end: e,
+    namespace: meta.namespace,
+    name: meta.name,
+    resourceVersion: meta.resourceVersion,
+    cluster: meta.cluster,
+    typed: obj.apiVersion && obj.kind,
+    managedFieldsStart: meta.managedFieldsStart,
+    managedFieldsEnd: meta.managedFieldsEnd,
+  };
 }
 
 const EVENT_TYPES = ['ADDED', 'MODIFIED', 'DELETED', 'BOOKMARK', 'ERROR'].map((t) => ({ text: t, bytes: bytes(`"${t}"`) }));

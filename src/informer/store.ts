@@ -7,6 +7,7 @@
 import { ChunkTracker, type Chunk } from './chunks.js';
 import { addedDelta, deletedDelta, Entry, modifiedDelta, type CachedEntry, type Codec, type EntryKey, type TypeMeta } from './entry.js';
 import { freezeByDefault } from './freeze.js';
+import { SharedFields } from './shared.js';
 import type { Cached, Delta, KubeObject, ClusterObjectKey } from './types.js';
 
 /** Values an object is indexed under (e.g. a field value, an owner UID). */
@@ -97,7 +98,7 @@ export class Store<T extends KubeObject = KubeObject> implements StoreReader<T> 
   private count = 0;
 
   constructor(opts: StoreOptions<T> = {}) {
-    this.codec = { freeze: opts.freeze ?? freezeByDefault(), transform: opts.transform, onDecodeError: opts.onDecodeError, chunks: new ChunkTracker() };
+    this.codec = { freeze: opts.freeze ?? freezeByDefault(), transform: opts.transform, onDecodeError: opts.onDecodeError, chunks: new ChunkTracker(), shared: new SharedFields() };
     if (opts.indexers) this.addIndexers(opts.indexers);
   }
 

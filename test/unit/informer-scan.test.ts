@@ -4,7 +4,7 @@
  * cannot vouch for must be left to JSON.parse (undefined), never half-read.
  */
 import { expect } from 'chai';
-import { scanList, scanObject, scanWatchEvent } from '../../src/informer/scan.js';
+import { findFieldsV1, scanList, scanObject, scanWatchEvent } from '../../src/informer/scan.js';
 
 const enc = (s: string): Buffer => Buffer.from(s, 'utf8');
 
@@ -29,6 +29,31 @@ const sample = {
 };
 
 describe('informer scan: watch lines', () => {
+  it('notes where metadata.managedFields is; findFieldsV1 finds each entry\'s fieldsV1 in it; a duplicate key is left to JSON.parse', () => {
+    const text = JSON.stringify({ type: 'ADDED', object: sample });
+    const { b, ev } = scanLine(text);
+    const o = ev!.object;
+    const [ms, me] = [o.start + o.managedFieldsStart, o.start + o.managedFieldsEnd];
+    expect(JSON.parse(b.toString('utf8', ms, me))).to.deep.equal(sample.metadata.managedFields);
+    const out: number[] = [];
+    expect(findFieldsV1(b, ms, me, o.start, out)).to.equal(3);
+    expect(out[0]).to.equal(0);
+    expect(JSON.parse(b.toString('utf8', o.start + out[1]!, o.start + out[2]!))).to.deep.equal(sample.metadata.managedFields[0]!.fieldsV1);
+    const fields = (managed: unknown[]): number[] => {
+      const x = Buffer.from(JSON.stringify(managed));
+      const got: number[] = [];
+      const n = findFieldsV1(x, 0, x.length, 0, got);
+      return n < 0 ? [n] : got.slice(0, n).filter((_, k) => k % 3 === 0);
+    };
+    expect(fields([{ manager: 'a' }, 'x', { fieldsV1: { 'f:a': {} } }, { fieldsV1: null }, { fieldsV1: [] }])).to.deep.equal([2]);
+    expect(fields([])).to.deep.equal([]);
+    const dup = Buffer.from('[{"fieldsV1":{},"fieldsV1":{"f:a":{}}}]');
+    expect(findFieldsV1(dup, 0, dup.length, 0, [])).to.equal(-1);
+    const none = { ...sample, metadata: { ...sample.metadata, managedFields: undefined } };
+    expect(scanLine(JSON.stringify({ type: 'ADDED', object: none })).ev!.object).to.deep.include({ managedFieldsStart: 0, managedFieldsEnd: 0 });
+    expect(scanLine(text.replace('"managedFields":', '"managedFields":[],"managedFields":')).ev).to.equal(undefined);
+  });
+
   it('finds the type, key fields and the exact byte range of the object', () => {
     const { b, ev } = scanLine(JSON.stringify({ type: 'MODIFIED', object: sample }));
     expect(ev).to.deep.include({ type: 'MODIFIED' });
