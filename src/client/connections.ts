@@ -1,0 +1,71 @@
+/**
+ * Keep-alive connections to one origin, one request at a time on each, handed out like node:http's
+ * keep-alive agent does. undici's own Pool lets a connection take its next request only one event
+ * loop turn after the last answer ended, and opens another connection for anything asked sooner:
+ * a controller that writes right after each answer would keep opening sockets (and TLS handshakes).
+ * Here the next request is queued on the connection that just finished, and undici sends it as soon
+ * as the connection is ready again.
+ */
+import { Client } from 'undici';
+
+/** Gives a borrowed connection back; later calls do nothing. */
+export type Release = () => void;
+
+/** One request's turn on a connection: `start` sends it; `closed` fails it if the connections close first. */
+export interface Turn {
+  /** Sends the request on `client`; `release` must be called once the request is over. */
+  start(client: Client, release: Release): void;
+  /** Fails the request: the connections were closed while it waited for one. */
+  closed(): void;
+}
+
+/** Connections to one origin, at most `cap` of them (unlimited when undefined). */
+export class Connections {
+  private readonly clients: Client[] = [];
+  // Most recently released last: reusing the warmest socket lets idle ones time out (like 'lifo').
+  private readonly free: Client[] = [];
+  private readonly waiting: Turn[] = [];
+  private destroyed = false;
+
+  constructor(
+    private readonly origin: string,
+    private readonly options: Client.Options,
+    private readonly cap: number | undefined,
+  ) {}
+
+  /** Starts `turn` on a connection of its own, now or once one is free. */
+  run(turn: Turn): void {
+    if (this.destroyed) return turn.closed();
+    let client = this.free.pop();
+    if (!client) {
+      if (this.cap !== undefined && this.clients.length >= this.cap) {
+        this.waiting.push(turn);
+        return;
+      }
+      client = new Client(this.origin, this.options);
+      this.clients.push(client);
+    }
+    this.lend(client, turn);
+  }
+
+  private lend(client: Client, turn: Turn): void {
+    let released = false;
+    turn.start(client, () => {
+      if (released) return;
+      released = true;
+      if (this.destroyed) return;
+      const next = this.waiting.shift();
+      if (next) this.lend(client, next);
+      else this.free.push(client);
+    });
+  }
+
+  /** Closes every connection; requests in flight fail with their own errors, waiting ones as closed. */
+  destroy(): void {
+    this.destroyed = true;
+    this.free.length = 0;
+    for (const c of this.clients) c.destroy().catch(() => undefined);
+    this.clients.length = 0;
+    for (const t of this.waiting.splice(0)) t.closed();
+  }
+}
