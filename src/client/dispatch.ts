@@ -8,7 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Readable } from 'node:stream';
 import type { Client, Dispatcher } from 'undici';
 import { abortError, onAbort } from './abort.js';
-import { readBytes, readText } from './body.js';
+import { readBytes } from './body.js';
 import type { Connections, Release, Turn } from './connections.js';
 import { NetworkError } from './errors.js';
 import type { RawResponse } from './transport.js';
@@ -41,7 +41,7 @@ export function networkError(method: string, url: URL, e: Error & { code?: strin
   return new NetworkError(`${method} ${url.origin}${url.pathname}: ${what}`, { cause: e, code });
 }
 
-/** A response body fed by the dispatch handler; reading resumes the socket, destroying aborts the request. */
+/** A response body stream fed by the dispatch handler; reading resumes the socket, destroying aborts the request. */
 class ResponseBody extends Readable {
   ended = false;
 
@@ -61,12 +61,26 @@ class ResponseBody extends Readable {
   }
 }
 
+/** Bytes a response may buffer before anyone asks for them; past this the socket waits for a reader. */
+const UNREAD_LIMIT = 64 * 1024;
+
+/**
+ * One request's life, from its turn on a connection to the end of the answer. Most answers are read
+ * whole (`bytes`, `text`, `json`): their chunks are kept in an array and handed over at the end,
+ * without a stream. The `body` stream is made only for a caller that asks for it (a watch).
+ */
 class Handler implements Dispatcher.DispatchHandler, Turn {
   private controller: Dispatcher.DispatchController | undefined;
   private release: Release = noop;
-  private body: ResponseBody | undefined;
   private settled = false;
   private readonly unsubscribe: () => void;
+  // The answer's body, until a stream or a reader takes it over.
+  private chunks: Buffer[] = [];
+  private size = 0;
+  private ended = false;
+  private error: Error | undefined;
+  private stream: ResponseBody | undefined;
+  private reader: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
 
   constructor(
     private readonly out: Outgoing,
@@ -79,10 +93,13 @@ class Handler implements Dispatcher.DispatchHandler, Turn {
 
   private abort(err: Error): void {
     this.unsubscribe();
-    // After the headers the abort ends the body stream; the caller sees it as a stream error.
-    if (this.body) this.body.destroy(err);
-    else this.controller?.abort(err);
+    // After the headers the abort ends the body; the caller sees it as a stream or read error.
+    // The body and the promise settle first, so that undici's answer to the abort (a call to
+    // onResponseError) finds them settled with the abort reason and leaves them be.
+    if (this.stream) this.stream.destroy(err);
+    else if (this.settled) this.bodyFailed(err);
     this.fail(err);
+    this.controller?.abort(err);
   }
 
   private fail(err: Error): void {
@@ -120,41 +137,105 @@ class Handler implements Dispatcher.DispatchHandler, Turn {
     if (this.settled) controller.abort(abortError(this.out.signal!));
   }
 
-  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+  onResponseStart(_controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
     if (statusCode < 200 || this.settled) return;
     this.settled = true;
-    const body = (this.body = new ResponseBody(controller));
-    // The abort still has to reach a streaming body until it is over: ended, destroyed or failed.
-    if (this.out.signal) body.once('close', this.unsubscribe);
+    const bytes = (): Promise<Buffer> => this.bytes();
+    const text = async (): Promise<string> => (await this.bytes()).toString('utf8');
+    const handler = this;
     this.resolve({
       status: statusCode,
       headers,
-      body,
-      text: () => readText(body),
-      bytes: () => readBytes(body),
-      json: async <T>() => JSON.parse(await readText(body)) as T,
+      get body(): Readable {
+        return handler.body();
+      },
+      text,
+      bytes,
+      json: async <T>() => JSON.parse(await text()) as T,
     });
   }
 
+  /** The body as a stream, made on first use from what arrived so far. */
+  private body(): Readable {
+    if (this.stream) return this.stream;
+    const stream = (this.stream = new ResponseBody(this.controller!));
+    for (const c of this.chunks) stream.push(c);
+    this.chunks = [];
+    if (this.error) stream.destroy(this.error);
+    else if (this.ended) {
+      stream.ended = true;
+      stream.push(null);
+    } else if (this.out.signal) {
+      // The abort still has to reach a streaming body until it is over: ended, destroyed or failed.
+      stream.once('close', this.unsubscribe);
+    }
+    return stream;
+  }
+
+  private bytes(): Promise<Buffer> {
+    if (this.stream) return readBytes(this.stream);
+    if (this.error) return Promise.reject(this.error);
+    if (this.ended) return Promise.resolve(this.take());
+    return new Promise<Buffer>((resolve, reject) => {
+      this.reader = { resolve, reject };
+      if (this.controller?.paused) this.controller.resume();
+    });
+  }
+
+  // Read once: a second read finds the body used up, as a stream read to its end would.
+  private take(): Buffer {
+    const c = this.chunks;
+    this.chunks = [];
+    return c.length === 1 ? c[0]! : Buffer.concat(c);
+  }
+
+  private bodyFailed(err: Error): void {
+    if (this.ended || this.error) return;
+    this.error = err;
+    this.chunks = [];
+    const r = this.reader;
+    this.reader = undefined;
+    r?.reject(err);
+  }
+
   onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
-    if (this.body && !this.body.push(chunk)) controller.pause();
+    if (this.stream) {
+      if (!this.stream.push(chunk)) controller.pause();
+      return;
+    }
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size > UNREAD_LIMIT && !this.reader) controller.pause();
   }
 
   onResponseEnd(): void {
     this.release();
-    if (!this.body) return;
-    this.body.ended = true;
-    this.body.push(null);
     this.unsubscribe();
+    if (this.stream) {
+      this.stream.ended = true;
+      this.stream.push(null);
+      return;
+    }
+    if (!this.settled) return;
+    this.ended = true;
+    const r = this.reader;
+    this.reader = undefined;
+    r?.resolve(this.take());
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     this.release();
-    if (this.body) {
-      if (!this.body.destroyed) this.body.destroy(networkError(this.out.method, this.out.url, err));
+    if (!this.settled || this.ended || this.error) {
+      this.fail(this.out.signal?.aborted ? abortError(this.out.signal) : networkError(this.out.method, this.out.url, err));
       return;
     }
-    this.fail(this.out.signal?.aborted ? abortError(this.out.signal) : networkError(this.out.method, this.out.url, err));
+    const e = networkError(this.out.method, this.out.url, err);
+    if (this.stream) {
+      if (!this.stream.destroyed) this.stream.destroy(e);
+      return;
+    }
+    this.unsubscribe();
+    this.bodyFailed(e);
   }
 }
 
