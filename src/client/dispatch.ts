@@ -15,11 +15,17 @@ import type { RawResponse } from './transport.js';
 
 /** What `dispatch` sends. */
 export interface Outgoing {
+  /** Upper-case HTTP method. */
   method: string;
+  /** Absolute URL; its origin picked the connections. */
   url: URL;
+  /** Header names in lower case. */
   headers: Record<string, string>;
+  /** Encoded request body, if any. */
   body: Buffer | undefined;
+  /** Aborts the request and a body still arriving. */
   signal: AbortSignal | undefined;
+  /** ms until response headers. */
   timeoutMs: number;
 }
 

@@ -1,7 +1,8 @@
 /**
  * HTTP(S) transport over client-node's `KubeConfig`: credentials, TLS material, exec plugins and
  * token refresh come from `kc.applyToHTTPSOptions` on every request; connections come from our own
- * keep-alive pools (see agents.ts), requests go out through undici (dispatch.ts). Everything else in the library talks to servers through this.
+ * keep-alive pools (agents.ts, connections.ts) and requests go out through undici (dispatch.ts).
+ * Everything else in the library talks to servers through this.
  */
 import type * as http from 'node:http';
 import type * as https from 'node:https';
