@@ -8,6 +8,9 @@
  */
 import { Client } from 'undici';
 
+/** Idle connections kept per origin beyond which the longest idle is closed. */
+export const MAX_IDLE = 32;
+
 /** Gives a borrowed connection back; later calls do nothing. */
 export type Release = () => void;
 
@@ -55,10 +58,20 @@ export class Connections {
       released = true;
       if (this.destroyed) return;
       const next = this.waiting.shift();
-      if (next) this.lend(client, next);
-      else this.free.push(client);
+      if (next) return this.lend(client, next);
+      this.free.push(client);
+      // A burst (or many watches ending) leaves many idle connections; keep as many as
+      // node:http's agent keeps free sockets, closing the longest idle.
+      if (this.free.length > MAX_IDLE) this.retire(this.free.shift()!);
     });
   }
+
+  private retire(client: Client): void {
+    const i = this.clients.indexOf(client);
+    if (i >= 0) this.clients.splice(i, 1);
+    client.close().catch(() => undefined);
+  }
+
 
   /** Closes every connection; requests in flight fail with their own errors, waiting ones as closed. */
   destroy(): void {

@@ -89,6 +89,19 @@ describe('client: Transport dispatch (loopback HTTP)', () => {
     }
   });
 
+  it('after a burst, keeps at most 32 idle connections open', async () => {
+    const t = transport();
+    try {
+      await Promise.all(Array.from({ length: 48 }, () => t.requestJSON({ url: '/ok' })));
+      expect(t.socketStats()[0]!.created).to.be.greaterThan(32);
+      // Well before the idle sockets' own keep-alive timeout (4 s) would close them.
+      await eventually(() => t.socketStats()[0]!.open <= 32, 'idle connections beyond 32 closed', 2_000);
+      expect(await t.requestJSON({ url: '/ok' })).to.deep.equal({ ok: true });
+    } finally {
+      t.close();
+    }
+  });
+
   it('reads a large answer whole even when it is read late, and streams an answer that already arrived', async () => {
     const t = transport();
     try {
