@@ -87,6 +87,8 @@ class Handler implements Dispatcher.DispatchHandler, Turn {
   private error: Error | undefined;
   private stream: ResponseBody | undefined;
   private reader: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
+  private started = false;
+  private waitTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly out: Outgoing,
@@ -115,9 +117,20 @@ class Handler implements Dispatcher.DispatchHandler, Turn {
     this.reject(err);
   }
 
+  /** Fails the request if no connection is free within its timeout (node:http's timer ran from the start too). */
+  waitAtMost(ms: number): void {
+    if (this.started || this.settled) return;
+    this.waitTimer = setTimeout(() => {
+      const { method, url } = this.out;
+      this.fail(new NetworkError(`${method} ${url.origin}${url.pathname}: no connection free within ${ms} ms`, { code: 'ETIMEDOUT' }));
+    }, ms);
+  }
+
   start(client: Client, release: Release): void {
+    this.started = true;
+    if (this.waitTimer) clearTimeout(this.waitTimer);
     this.release = release;
-    // Aborted while waiting for a connection.
+    // Aborted or timed out while waiting for a connection.
     if (this.settled) return release();
     const out = this.out;
     client.dispatch(
@@ -251,6 +264,10 @@ function noop(): void {}
 export function dispatch(conns: Connections, out: Outgoing): Promise<RawResponse> {
   return new Promise<RawResponse>((resolve, reject) => {
     if (out.signal?.aborted) return reject(abortError(out.signal));
-    conns.run(new Handler(out, resolve, reject));
+    const handler = new Handler(out, resolve, reject);
+    conns.run(handler);
+    // Only a request left waiting for a connection (maxSockets) needs a timer of its own;
+    // once sent, undici's headersTimeout counts.
+    handler.waitAtMost(out.timeoutMs);
   });
 }

@@ -6,7 +6,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
-import { isNetworkError, Transport } from '../../src/client/index.js';
+import { isNetworkError, NetworkError, Transport } from '../../src/client/index.js';
 import { createWebhookCertificates, type PemPair } from '../../src/webhook/index.js';
 import { eventually } from '../support/server.js';
 
@@ -143,7 +143,7 @@ describe('client: Transport dispatch (loopback HTTP)', () => {
     }
   });
 
-  it('a request waiting for one of maxSockets connections can be aborted; one waiting at close() fails', async () => {
+  it('a request waiting for one of maxSockets connections can be aborted or time out; one waiting at close() fails', async () => {
     const t = transport(1);
     try {
       const hanging = t.request({ url: '/hang' }).catch((e: unknown) => e);
@@ -155,6 +155,12 @@ describe('client: Transport dispatch (loopback HTTP)', () => {
         () => expect.fail('an aborted request answered'),
         (e: unknown) => expect((e as Error).name).to.equal('AbortError'),
       );
+      const late = await t.request({ url: '/ok', timeoutMs: 150 }).then(
+        () => expect.fail('a request answered while the one connection hung'),
+        (e: unknown) => e as Error,
+      );
+      expect(late, late.message).to.be.instanceOf(NetworkError);
+      expect((late as NetworkError).code).to.equal('ETIMEDOUT');
       const queued = t.request({ url: '/ok' });
       t.close();
       await queued.then(
