@@ -16,8 +16,12 @@ export type Release = () => void;
 
 /** One request's turn on a connection: `start` sends it; `closed` fails it if the connections close first. */
 export interface Turn {
-  /** Sends the request on `client`; `release` must be called once the request is over. */
-  start(client: Client, release: Release): void;
+  /**
+   * Sends the request on `client`; `release` must be called once the request is over. `reused`:
+   * the connection's socket already carried an earlier request (a failure on it may be a keep-alive
+   * socket the server closed while idle).
+   */
+  start(client: Client, release: Release, reused: boolean): void;
   /** Fails the request: the connections were closed while it waited for one. */
   closed(): void;
 }
@@ -28,6 +32,8 @@ export class Connections {
   // Most recently released last: reusing the warmest socket lets idle ones time out (like 'lifo').
   private readonly free: Client[] = [];
   private readonly waiting: Turn[] = [];
+  // Clients whose socket is open and has carried a request.
+  private readonly warm = new WeakSet<Client>();
   private destroyed = false;
 
   constructor(
@@ -45,7 +51,8 @@ export class Connections {
         this.waiting.push(turn);
         return;
       }
-      client = new Client(this.origin, this.options);
+      const c = (client = new Client(this.origin, this.options));
+      c.on('disconnect', () => this.warm.delete(c));
       this.clients.push(client);
     }
     this.lend(client, turn);
@@ -53,7 +60,9 @@ export class Connections {
 
   private lend(client: Client, turn: Turn): void {
     let released = false;
-    turn.start(client, () => {
+    const reused = this.warm.has(client);
+    this.warm.add(client);
+    const release = (): void => {
       if (released) return;
       released = true;
       if (this.destroyed) return;
@@ -63,7 +72,8 @@ export class Connections {
       // A burst (or many watches ending) leaves many idle connections; keep as many as
       // node:http's agent keeps free sockets, closing the longest idle.
       if (this.free.length > MAX_IDLE) this.retire(this.free.shift()!);
-    });
+    };
+    turn.start(client, release, reused);
   }
 
   private retire(client: Client): void {

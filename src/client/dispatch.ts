@@ -88,6 +88,7 @@ class Handler implements Dispatcher.DispatchHandler, Turn {
   private stream: ResponseBody | undefined;
   private reader: { resolve: (b: Buffer) => void; reject: (e: Error) => void } | undefined;
   private started = false;
+  private reused = false;
   private waitTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -126,8 +127,9 @@ class Handler implements Dispatcher.DispatchHandler, Turn {
     }, ms);
   }
 
-  start(client: Client, release: Release): void {
+  start(client: Client, release: Release, reused: boolean): void {
     this.started = true;
+    this.reused = reused;
     if (this.waitTimer) clearTimeout(this.waitTimer);
     this.release = release;
     // Aborted or timed out while waiting for a connection.
@@ -245,7 +247,10 @@ class Handler implements Dispatcher.DispatchHandler, Turn {
   onResponseError(_controller: Dispatcher.DispatchController, err: Error): void {
     this.release();
     if (!this.settled || this.ended || this.error) {
-      this.fail(this.out.signal?.aborted ? abortError(this.out.signal) : networkError(this.out.method, this.out.url, err));
+      if (this.out.signal?.aborted) return this.fail(abortError(this.out.signal));
+      const ne = networkError(this.out.method, this.out.url, err);
+      ne.reusedSocket = this.reused;
+      this.fail(ne);
       return;
     }
     const e = networkError(this.out.method, this.out.url, err);

@@ -67,8 +67,6 @@ const DEFAULT_USER_AGENT = 'kcp-multicluster-provider';
 const MAX_ATTEMPTS_ON_429 = 5;
 /** Longest Retry-After `requestJSON` waits out; a longer one is returned to the caller as the error. */
 const MAX_RETRY_AFTER_SECONDS = 60;
-/** Methods a request may be repeated with and have the same effect (PUT carries its resourceVersion). */
-const IDEMPOTENT = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE']);
 
 function encodeBody(o: RequestOptions): Buffer | undefined {
   if (o.body === undefined) return undefined;
@@ -115,10 +113,9 @@ export class Transport {
     try {
       return await this.send(o, body);
     } catch (e) {
-      // A keep-alive socket the server closed while idle fails at once with ECONNRESET, before any
-      // answer; the remedy is one retry on a fresh socket. Without knowing the socket was reused,
-      // only a request that is safe to repeat is retried.
-      if (e instanceof NetworkError && e.code === 'ECONNRESET' && (e.reusedSocket || IDEMPOTENT.has((o.method ?? 'GET').toUpperCase())) && !o.signal?.aborted) {
+      // A keep-alive socket the server closed while idle fails at once with ECONNRESET; Node's
+      // documented remedy is one retry on a fresh socket. The server never saw the request.
+      if (e instanceof NetworkError && e.reusedSocket && e.code === 'ECONNRESET' && !o.signal?.aborted) {
         return this.send(o, body);
       }
       throw e;
