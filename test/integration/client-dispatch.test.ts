@@ -2,6 +2,7 @@
 import { X509Certificate } from 'node:crypto';
 import * as http from 'node:http';
 import * as https from 'node:https';
+import * as net from 'node:net';
 import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
@@ -201,6 +202,50 @@ describe('client: Transport dispatch (loopback HTTP)', () => {
       expect(isNetworkError(await hanging), 'the request in flight fails too').to.equal(true);
     } finally {
       t.close();
+    }
+  });
+});
+
+describe('client: Transport dispatch through a proxy-url', () => {
+  it('sends requests through the cluster proxy, with the credentials and body', async () => {
+    const target = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        res.writeHead(200, { 'Content-Type': 'application/json' });
+        res.end(JSON.stringify({ auth: req.headers.authorization, body: Buffer.concat(chunks).toString() }));
+      });
+    });
+    // A tunnelling proxy (HTTP CONNECT), as client-node's proxy agent expects.
+    const seen: string[] = [];
+    const proxy = http.createServer((_req, res) => res.writeHead(405).end());
+    const tunnels = new Set<Socket>();
+    proxy.on('connect', (req: http.IncomingMessage, client: Socket, head: Buffer) => {
+      seen.push(`${req.method} ${req.url}`);
+      const [host, port] = req.url!.split(':');
+      const up = net.connect(Number(port), host!, () => {
+        client.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+        up.write(head);
+        up.pipe(client).pipe(up);
+      });
+      for (const s of [up, client]) {
+        tunnels.add(s);
+        s.on('error', () => undefined).on('close', () => tunnels.delete(s));
+      }
+    });
+    const t1 = await listen(target);
+    const p1 = await listen(proxy);
+    const server = `http://127.0.0.1:${t1.port}`;
+    const t = Transport.fromKubeConfig(kubeConfig(server, { skipTLSVerify: true, proxyUrl: `http://127.0.0.1:${p1.port}` }, { token: 'via-proxy' }));
+    try {
+      const r = await t.requestJSON<{ auth: string; body: string }>({ method: 'POST', url: '/x', body: { a: 1 } });
+      expect(r).to.deep.equal({ auth: 'Bearer via-proxy', body: '{"a":1}' });
+      expect(seen).to.deep.equal([`CONNECT 127.0.0.1:${t1.port}`]);
+    } finally {
+      t.close();
+      for (const s of tunnels) s.destroy();
+      await stop(proxy, p1.sockets);
+      await stop(target, t1.sockets);
     }
   });
 });
