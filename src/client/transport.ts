@@ -1,14 +1,17 @@
 /**
  * HTTP(S) transport over client-node's `KubeConfig`: credentials, TLS material, exec plugins and
  * token refresh come from `kc.applyToHTTPSOptions` on every request; connections come from our own
- * keep-alive agents (see agents.ts). Everything else in the library talks to servers through this.
+ * keep-alive pools (agents.ts, connections.ts) and requests go out through undici (dispatch.ts).
+ * Everything else in the library talks to servers through this.
  */
-import * as http from 'node:http';
-import * as https from 'node:https';
+import type * as http from 'node:http';
+import type * as https from 'node:https';
 import type { Readable } from 'node:stream';
 import type { KubeConfig } from '@kubernetes/client-node';
 import { AgentPool, type SocketStats, type TLSMaterial } from './agents.js';
-import { abortError, onAbort, sleep } from './abort.js';
+import { abortError, sleep } from './abort.js';
+import { dispatch, type Outgoing } from './dispatch.js';
+import { dispatchViaAgent } from './dispatch-proxy.js';
 import { apiErrorFromResponse, NetworkError } from './errors.js';
 import { isAbsoluteURL, joinURL, withQuery } from './url.js';
 
@@ -64,44 +67,6 @@ const DEFAULT_USER_AGENT = 'kcp-multicluster-provider';
 const MAX_ATTEMPTS_ON_429 = 5;
 /** Longest Retry-After `requestJSON` waits out; a longer one is returned to the caller as the error. */
 const MAX_RETRY_AFTER_SECONDS = 60;
-
-// Listeners rather than `for await`: the async iterator costs a promise and a queue per chunk,
-// and most answers are one chunk.
-function readBytes(body: Readable): Promise<Buffer> {
-  return new Promise<Buffer>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    const onData = (c: Buffer | string): void => void chunks.push(typeof c === 'string' ? Buffer.from(c) : c);
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks));
-    };
-    const onError = (e: Error): void => {
-      cleanup();
-      reject(e);
-    };
-    // A body destroyed before its end (an abort) ends without 'end'.
-    const onClose = (): void => {
-      cleanup();
-      reject(body.errored ?? new NetworkError('response body closed before its end', { code: 'ECONNRESET' }));
-    };
-    const cleanup = (): void => {
-      body.off('data', onData);
-      body.off('end', onEnd);
-      body.off('error', onError);
-      body.off('close', onClose);
-    };
-    if (body.readableEnded) return resolve(Buffer.alloc(0));
-    if (body.destroyed) return onClose();
-    body.on('data', onData);
-    body.once('end', onEnd);
-    body.once('error', onError);
-    body.once('close', onClose);
-  });
-}
-
-async function readAll(body: Readable): Promise<string> {
-  return (await readBytes(body)).toString('utf8');
-}
 
 function encodeBody(o: RequestOptions): Buffer | undefined {
   if (o.body === undefined) return undefined;
@@ -208,9 +173,19 @@ export class Transport {
     const method = (o.method ?? 'GET').toUpperCase();
 
     // client-node fills in Authorization (token, exec plugin, token file, OIDC), basic auth and
-    // the TLS material. It also builds a throwaway agent, which we replace with a pooled one.
+    // the TLS material. It also builds a throwaway agent, which only a proxied cluster uses.
     const opts: https.RequestOptions = { headers: {} };
     await this.kc.applyToHTTPSOptions(opts);
+    // Lower-case names, so that a caller's header replaces a default whatever its spelling.
+    const headers: Record<string, string> = { accept: 'application/json', 'user-agent': this.userAgent };
+    if (opts.auth) headers['authorization'] = `Basic ${Buffer.from(opts.auth).toString('base64')}`;
+    addHeaders(headers, opts.headers as Record<string, unknown> | undefined);
+    addHeaders(headers, o.headers);
+    if (body !== undefined) headers['content-type'] = o.contentType ?? 'application/json';
+    const out: Outgoing = { method, url, headers, body, signal: o.signal, timeoutMs: o.timeoutMs ?? DEFAULT_TIMEOUT_MS };
+
+    // A proxy agent from client-node knows how to tunnel (HTTP CONNECT or SOCKS); keep it.
+    if (typeof opts.agent === 'object' && this.kc.getCurrentCluster()?.proxyUrl) return dispatchViaAgent(opts.agent, out, (s) => this.pool.track(url.origin, s));
     const tls: TLSMaterial = {
       ca: opts.ca,
       cert: opts.cert,
@@ -220,71 +195,14 @@ export class Transport {
       rejectUnauthorized: opts.rejectUnauthorized,
       servername: opts.servername,
     };
-    // A proxy agent from client-node knows how to tunnel; keep it (correct, if not pooled).
-    const proxied = !!this.kc.getCurrentCluster()?.proxyUrl;
-    const agent = proxied && opts.agent ? opts.agent : this.pool.agentFor(url.origin, tls, this);
+    return dispatch(this.pool.poolFor(url.origin, tls, this), out);
+  }
+}
 
-    const headers: http.OutgoingHttpHeaders = {
-      Accept: 'application/json',
-      'User-Agent': this.userAgent,
-      ...(opts.headers as http.OutgoingHttpHeaders),
-      ...(o.headers ?? {}),
-    };
-    if (body !== undefined) {
-      headers['Content-Type'] = o.contentType ?? 'application/json';
-      headers['Content-Length'] = body.length;
-    }
-
-    const mod = url.protocol === 'https:' ? https : http;
-    const timeoutMs = o.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    return new Promise<RawResponse>((resolve, reject) => {
-      let settled = false;
-      let res: http.IncomingMessage | undefined;
-      const req = mod.request(url, { method, headers, agent, auth: opts.auth }, (r) => {
-        res = r;
-        settled = true;
-        clearTimeout(timer);
-        // The abort still has to reach a streaming body, until the body is over: read to its end,
-        // destroyed or failed, whichever comes first.
-        r.once('end', unsubscribe);
-        r.once('close', unsubscribe);
-        r.once('error', unsubscribe);
-        resolve({
-          status: r.statusCode ?? 0,
-          headers: r.headers,
-          body: r,
-          text: () => readAll(r),
-          bytes: () => readBytes(r),
-          json: async <T>() => JSON.parse(await readAll(r)) as T,
-        });
-      });
-      const signal = o.signal;
-      const unsubscribe = signal
-        ? onAbort(signal, () => {
-            const err = abortError(signal);
-            // After the headers the abort ends the body stream; the caller sees it as a stream error.
-            if (res) res.destroy(err);
-            req.destroy(err);
-          })
-        : () => undefined;
-      req.once('close', unsubscribe);
-      const timer = setTimeout(() => {
-        req.destroy(new NetworkError(`${method} ${url.origin}${url.pathname}: no response headers within ${timeoutMs} ms`, { code: 'ETIMEDOUT' }));
-      }, timeoutMs);
-      req.on('socket', (s) => this.pool.track(url.origin, s));
-      req.on('error', (e: NodeJS.ErrnoException) => {
-        clearTimeout(timer);
-        if (settled) return;
-        settled = true;
-        unsubscribe();
-        if (o.signal?.aborted) return reject(abortError(o.signal));
-        if (e instanceof NetworkError) return reject(e);
-        // Only the method, origin and path go into the message: never headers, never the token.
-        const ne = new NetworkError(`${method} ${url.origin}${url.pathname}: ${e.message}`, { cause: e, code: e.code });
-        ne.reusedSocket = req.reusedSocket;
-        reject(ne);
-      });
-      req.end(body);
-    });
+function addHeaders(into: Record<string, string>, from: Record<string, unknown> | undefined): void {
+  if (!from) return;
+  for (const k in from) {
+    const v = from[k];
+    if (v !== undefined) into[k.toLowerCase()] = String(v);
   }
 }

@@ -206,6 +206,9 @@ describe('reference server: access reviews and kubectl auth', function () {
     const asBob = await raw(srv, 'GET', `/clusters/${T}${cms}`, undefined, { 'Impersonate-User': 'bob' });
     expect(asBob.status).to.equal(403);
     expect(asBob.json['message']).to.contain('User "bob" cannot list resource "configmaps"');
+    // Header names are case-insensitive; impersonating extras alone is refused, as kube does.
+    expect((await raw(srv, 'GET', `/clusters/${T}${cms}`, undefined, { 'IMPERSONATE-USER': 'bob' })).status).to.equal(403);
+    expect((await raw(srv, 'GET', `/clusters/${T}${cms}`, undefined, { 'impersonate-extra-scopes': 'x' })).status).to.equal(400);
     const who = JSON.parse(await k(T, ['auth', 'whoami', '-o', 'json', '--as', 'bob', '--as-group', 'devs', '--as-uid', 'u-7'])) as { status: { userInfo: unknown } };
     expect(who.status.userInfo).to.deep.equal({ username: 'bob', uid: 'u-7', groups: ['devs', 'system:authenticated'] });
 

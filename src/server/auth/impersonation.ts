@@ -13,6 +13,17 @@ const EXTRA_PREFIX = 'impersonate-extra-';
 /** Groups only a member of system:masters may hand out, so RBAC on `groups` cannot mint an admin. */
 const PRIVILEGED = new Set(['system:masters', 'system:kcp:admin']);
 
+const PREFIX = 'impersonate-';
+
+/** Whether any header name starts with `Impersonate-` (in any case). */
+function asksImpersonation(raw: readonly string[]): boolean {
+  for (let i = 0; i < raw.length; i += 2) {
+    const n = raw[i]!;
+    if (n.length >= PREFIX.length && (n.charCodeAt(0) | 0x20) === 0x69 && n.slice(0, PREFIX.length).toLowerCase() === PREFIX) return true;
+  }
+  return false;
+}
+
 /** What the headers ask for: the user to act as and the `impersonate` checks that must pass. */
 export interface Impersonation {
   user: UserInfo;
@@ -21,6 +32,9 @@ export interface Impersonation {
 
 /** The impersonation a request asks for, or undefined when it sends no impersonation header. */
 export function impersonationOf(req: IncomingMessage): Impersonation | undefined {
+  // `headersDistinct` builds a fresh object of every header on each read; nearly no request
+  // impersonates, so a scan of the raw names decides first.
+  if (!asksImpersonation(req.rawHeaders)) return undefined;
   const h = req.headersDistinct;
   const name = h['impersonate-user']?.[0];
   const groups = (h['impersonate-group'] ?? []).filter(Boolean);
