@@ -203,10 +203,20 @@ class ServerChild {
         while (next < count && !failure && nowMs() - t0 < maxMs) {
           const name = `${prefix}-${next++}`;
           names.add(name);
-          try {
-            await c.expect(201, 'POST', `/clusters/root${WS}`, JSON.stringify({ apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { type: { name: TYPE, path: 'root' } } }));
-          } catch (e) {
-            failure = e as Error;
+          const body = JSON.stringify({ apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { type: { name: TYPE, path: 'root' } } });
+          // A kept-alive socket the server closed resets a request now and then over tens of
+          // thousands of them: sent again, and a 409 then means the first one got through.
+          for (let attempt = 0; ; attempt++) {
+            try {
+              const r = await c.request('POST', `/clusters/root${WS}`, body);
+              if (r.status !== 201 && !(attempt > 0 && r.status === 409)) throw new Error(`POST workspace ${name}: ${r.status}: ${r.text.slice(0, 200)}`);
+              break;
+            } catch (e) {
+              const code = (e as NodeJS.ErrnoException).code;
+              if (attempt < 3 && (code === 'ECONNRESET' || code === 'EPIPE')) continue;
+              failure = e as Error;
+              break;
+            }
           }
         }
       };
