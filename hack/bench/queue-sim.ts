@@ -10,6 +10,7 @@
  * that covers it); its position is how many items were handed out in between.
  */
 import { PriorityQueue } from '../../src/queue/index.js';
+import { seededRandom } from '../../src/server/faults/index.js';
 import { quantile } from './stats.js';
 
 /** The load of one simulated run. */
@@ -50,18 +51,6 @@ export interface QueueSimResult {
   noisyHandOuts: number;
   /** Virtual seconds simulated. */
   seconds: number;
-}
-
-/** A small seeded PRNG (mulberry32): the same seed gives the same arrivals. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 interface Item {
@@ -116,7 +105,7 @@ const before = (a: { at: number; seq: number }, b: { at: number; seq: number }):
 
 /** Runs one simulation to the end (every quiet event handed out). */
 export async function simulateQueue(o: QueueSimOptions): Promise<QueueSimResult> {
-  const rnd = random(o.seed);
+  const rnd = seededRandom(o.seed);
   const exp = (ratePerSecond: number) => (-Math.log(1 - rnd()) * 1000) / ratePerSecond;
   let now = 0;
   const agenda = new Agenda();
