@@ -31,9 +31,8 @@ async function heapLoops(ctx: BenchContext, srv: ServerProcess, vw: string, clus
   return loops;
 }
 
-/** The rows of the 100,000-workspace part of `section`. */
-export async function providerScaleRows(ctx: BenchContext, section: string): Promise<BenchRow[]> {
-  const n = ctx.quick ? 1_000 : 100_000;
+/** The rows of the 100,000-workspace part of `section` (`n` workspaces instead, to measure elsewhere). */
+export async function providerScaleRows(ctx: BenchContext, section: string, n = ctx.quick ? 1_000 : 100_000): Promise<BenchRow[]> {
   const maxMs = ctx.quick ? 30_000 : 180_000;
   const fmtN = n.toLocaleString('en-US');
   const srv = new ServerProcess();

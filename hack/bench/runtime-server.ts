@@ -204,19 +204,20 @@ class ServerChild {
           const name = `${prefix}-${next++}`;
           names.add(name);
           const body = JSON.stringify({ apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { type: { name: TYPE, path: 'root' } } });
-          // A kept-alive socket the server closed resets a request now and then over tens of
-          // thousands of them: sent again, and a 409 then means the first one got through.
+          // Over tens of thousands of creates a request is now and then reset or left unanswered
+          // (a kept-alive socket closed, a long collection in the server): sent again, and a 409
+          // then means an earlier attempt got through.
           for (let attempt = 0; ; attempt++) {
+            let r: { status: number; text: string };
             try {
-              const r = await c.request('POST', `/clusters/root${WS}`, body);
-              if (r.status !== 201 && !(attempt > 0 && r.status === 409)) throw new Error(`POST workspace ${name}: ${r.status}: ${r.text.slice(0, 200)}`);
-              break;
+              r = await c.request('POST', `/clusters/root${WS}`, body);
             } catch (e) {
-              const code = (e as NodeJS.ErrnoException).code;
-              if (attempt < 3 && (code === 'ECONNRESET' || code === 'EPIPE')) continue;
+              if (attempt < 3) continue;
               failure = e as Error;
               break;
             }
+            if (r.status !== 201 && !(attempt > 0 && r.status === 409)) failure = new Error(`POST workspace ${name}: ${r.status}: ${r.text.slice(0, 200)}`);
+            break;
           }
         }
       };
