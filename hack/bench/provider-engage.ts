@@ -188,7 +188,7 @@ async function oneRun(ctx: BenchContext, n: number, run: number): Promise<Run> {
 
 export const providerEngageSection: BenchSection = {
   id: 'provider-engage',
-  title: 'Workspace event → engagement, per kcp provider (p50/p99)',
+  title: 'Workspace event → engagement, per kcp provider (p50/p99); the APIExport provider at 100,000 bound workspaces (cold start, heap per engaged cluster)',
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     const n = ctx.quick ? 50 : 1000;
     const runs: Run[] = [];
