@@ -13,11 +13,15 @@
  *   of it are deleted, and the time is from the delete request to `engage`.
  *
  * Requests go 8 at a time; engagements are matched to workspaces by the path on the cluster handle.
+ *
+ * Then the APIExport provider at 100,000 bound workspaces: cold start and heap per engaged cluster
+ * (provider-scale.ts).
  */
 import { KubeConfig } from '@kubernetes/client-node';
 import { APIExportProvider, InitializingWorkspacesProvider, PathAwareProvider, TerminatingWorkspacesProvider, type Provider } from '../../src/provider/index.js';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HttpClient } from './client.js';
+import { providerScaleRows } from './provider-scale.js';
 import { problemOf, quietLogger, row } from './runtime-fixture.js';
 import { nowMs, quantile, round, runBounded, waitFor } from './stats.js';
 import type { BenchContext, BenchRow, BenchSection } from './types.js';
@@ -184,7 +188,7 @@ async function oneRun(ctx: BenchContext, n: number, run: number): Promise<Run> {
 
 export const providerEngageSection: BenchSection = {
   id: 'provider-engage',
-  title: 'Workspace event → engagement, per kcp provider (p50/p99)',
+  title: 'Workspace event → engagement, per kcp provider (p50/p99); the APIExport provider at 100,000 bound workspaces (cold start, heap per engaged cluster)',
   async run(ctx: BenchContext): Promise<BenchRow[]> {
     const n = ctx.quick ? 50 : 1000;
     const runs: Run[] = [];
@@ -206,6 +210,11 @@ export const providerEngageSection: BenchSection = {
           }),
         );
       }
+    }
+    try {
+      rows.push(...(await providerScaleRows(ctx, 'provider-engage')));
+    } catch (e) {
+      rows.push(row('provider-engage', 'APIExportProvider at 100,000 bound workspaces', '-', [NaN], { problem: (e as Error).stack ?? String(e) }));
     }
     return rows;
   },

@@ -9,7 +9,7 @@
  *    reconcile of every object is in the detail.
  * 2. Heap per engaged cluster beyond its objects, and 3. engage/disengage churn: a small Provider of
  *    our own reports the endpoint's clusters (`endpoint.cluster(name)` on the real VW endpoint) and
- *    aborts their signals. The ConfigMap informer is kept running and synced by a subscription of
+ *    ends their engagements. The ConfigMap informer is kept running and synced by a subscription of
  *    our own, so that the objects are cached throughout; the heap (after full collections) with all
  *    N engaged minus the heap with none engaged, divided by N, is what an engaged cluster costs.
  *    Each loop engages and disengages all N clusters `rounds` times; its growth is the heap with
@@ -20,6 +20,7 @@ import type { Controller } from '../../src/controller/controller.js';
 import { Manager } from '../../src/manager/index.js';
 import { APIExportProvider } from '../../src/provider/apiexport.js';
 import { Endpoint, type EndpointCluster } from '../../src/provider/endpoint.js';
+import { Engagement, reportEngagement } from '../../src/provider/engagement.js';
 import { FieldIndexes } from '../../src/provider/indexes.js';
 import { ClusterNotFoundError, type Aware, type Cluster, type EventRecorder, type Provider } from '../../src/provider/types.js';
 import { kubeConfigOf, memoryAfterGC, problemOf, quietLogger, row, ServerProcess, socketsTo, sleep } from './runtime-fixture.js';
@@ -53,7 +54,8 @@ function countEngaged(ctrl: Controller): { count: number } {
   return counter;
 }
 
-interface ColdRun {
+/** What one cold start measured. */
+export interface ColdRun {
   engagedMs: number;
   reconciledMs: number;
   objects: number;
@@ -66,7 +68,7 @@ interface ColdRun {
 }
 
 /** One cold start against the server's `n` bound workspaces. */
-async function coldStart(srv: ServerProcess, n: number, maxMs: number): Promise<ColdRun> {
+export async function coldStart(srv: ServerProcess, n: number, maxMs: number): Promise<ColdRun> {
   const log = quietLogger();
   const provider = new APIExportProvider(kubeConfigOf(srv.info), { endpointSlice: EXPORT, log });
   const manager = new Manager({ provider, log, gracefulShutdownMs: 1_000 });
@@ -114,9 +116,13 @@ const noRecorder: EventRecorder = { publish: async () => undefined, stop: () => 
 /** Reports a fixed list of the endpoint's clusters on demand, and takes them away again. */
 class ListProvider implements Provider {
   private aware: Aware | undefined;
-  private readonly engaged = new Map<string, { handle: EndpointCluster; ctl: AbortController }>();
+  private readonly engaged = new Map<string, { handle: EndpointCluster; engagement: Engagement }>();
 
-  constructor(private readonly endpoint: Endpoint) {}
+  /** `signals`: report every cluster with an AbortSignal, as to an Aware without `engageWith`. */
+  constructor(
+    private readonly endpoint: Endpoint,
+    private readonly signals = false,
+  ) {}
 
   get started(): boolean {
     return this.aware !== undefined;
@@ -132,15 +138,17 @@ class ListProvider implements Provider {
   engageAll(names: readonly string[]): void {
     for (const name of names) {
       const handle = this.endpoint.cluster(name);
-      const ctl = new AbortController();
-      this.engaged.set(name, { handle, ctl });
-      this.aware!.engage(name, handle, ctl.signal);
+      // As the kcp providers report clusters (machine.ts), so that the heap figure is theirs.
+      const engagement = new Engagement();
+      this.engaged.set(name, { handle, engagement });
+      if (this.signals) this.aware!.engage(name, handle, engagement.signal);
+      else reportEngagement(this.aware!, name, handle, engagement);
     }
   }
 
   disengageAll(): void {
-    for (const { handle, ctl } of this.engaged.values()) {
-      ctl.abort();
+    for (const { handle, engagement } of this.engaged.values()) {
+      engagement.end();
       handle.stop();
     }
     this.engaged.clear();
@@ -161,7 +169,8 @@ class ListProvider implements Provider {
   }
 }
 
-interface ChurnRun {
+/** What one engage/disengage loop measured. */
+export interface ChurnRun {
   /** Heap with all engaged minus heap with none, per cluster, for each round. */
   bytesPerCluster: number[];
   /** Heap with none engaged after each round. */
@@ -171,15 +180,15 @@ interface ChurnRun {
   problem?: string;
 }
 
-/** A running manager on a ListProvider over the VW endpoint, the ConfigMap informer held synced. */
-async function churnRig(srv: ServerProcess, vw: string, maxMs: number) {
+/** A running manager on a ListProvider over the VW endpoint, the ConfigMap informer held synced (`signals`: see ListProvider). */
+export async function churnRig(srv: ServerProcess, vw: string, maxMs: number, signals = false) {
   const transport = Transport.fromKubeConfig(kubeConfigOf(srv.info));
   const endpoint = new Endpoint({ transport, url: vw, indexes: new FieldIndexes(), recorder: () => noRecorder, log: () => undefined });
   const inf = await endpoint.informer<KubernetesObject>(CM);
   const keep = inf.events$.subscribe();
   if (!(await waitFor(() => inf.synced, maxMs))) throw new Error(`ConfigMap informer not synced within ${maxMs} ms`);
   const log = quietLogger();
-  const provider = new ListProvider(endpoint);
+  const provider = new ListProvider(endpoint, signals);
   const manager = new Manager({ provider, log, gracefulShutdownMs: 1_000 });
   let reconciles = 0;
   const ctrl = manager.controller('churn').for(CM).reconcile(() => void reconciles++);
@@ -204,7 +213,8 @@ async function churnRig(srv: ServerProcess, vw: string, maxMs: number) {
   };
 }
 
-async function churnLoop(rig: Awaited<ReturnType<typeof churnRig>>, clusters: readonly string[], rounds: number, maxMs: number): Promise<ChurnRun> {
+/** Engages and disengages every cluster `rounds` times; heap with all engaged vs none, per cluster. */
+export async function churnLoop(rig: Awaited<ReturnType<typeof churnRig>>, clusters: readonly string[], rounds: number, maxMs: number): Promise<ChurnRun> {
   const n = clusters.length;
   const problems: string[] = [];
   const bytesPerCluster: number[] = [];

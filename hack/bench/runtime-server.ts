@@ -203,10 +203,21 @@ class ServerChild {
         while (next < count && !failure && nowMs() - t0 < maxMs) {
           const name = `${prefix}-${next++}`;
           names.add(name);
-          try {
-            await c.expect(201, 'POST', `/clusters/root${WS}`, JSON.stringify({ apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { type: { name: TYPE, path: 'root' } } }));
-          } catch (e) {
-            failure = e as Error;
+          const body = JSON.stringify({ apiVersion: 'tenancy.kcp.io/v1alpha1', kind: 'Workspace', metadata: { name }, spec: { type: { name: TYPE, path: 'root' } } });
+          // Over tens of thousands of creates a request is now and then reset or left unanswered
+          // (a kept-alive socket closed, a long collection in the server): sent again, and a 409
+          // then means an earlier attempt got through.
+          for (let attempt = 0; ; attempt++) {
+            let r: { status: number; text: string };
+            try {
+              r = await c.request('POST', `/clusters/root${WS}`, body);
+            } catch (e) {
+              if (attempt < 3) continue;
+              failure = e as Error;
+              break;
+            }
+            if (r.status !== 201 && !(attempt > 0 && r.status === 409)) failure = new Error(`POST workspace ${name}: ${r.status}: ${r.text.slice(0, 200)}`);
+            break;
           }
         }
       };

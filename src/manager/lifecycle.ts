@@ -1,7 +1,7 @@
 /**
  * The cluster lifecycle, owned here once for every provider:
  *
- *   reported ──► syncing ──► engaged ──► (signal aborts) ──► gone
+ *   reported ──► syncing ──► engaged ──► (the engagement ends) ──► gone
  *                  │ a controller's engage failed (no claim yet, informers not synced in time...)
  *                  └──► retrying (backoff) ──► syncing
  *
@@ -12,6 +12,7 @@
 import type { Controller } from '../controller/controller.js';
 import { backoffDelay } from '../informer/index.js';
 import type { Logger } from '../log/index.js';
+import type { Engagement } from '../provider/engagement.js';
 import type { Aware, Cluster } from '../provider/types.js';
 
 /** Where a reported cluster stands. */
@@ -36,7 +37,10 @@ export interface ClusterRecord {
 }
 
 interface Internal extends ClusterRecord {
-  readonly signal: AbortSignal;
+  /** What the provider reported the engagement with (a re-report with the same one is no news). */
+  readonly end: AbortSignal | Engagement;
+  /** Aborts the engagement attempt under way; made per attempt, so an engaged cluster holds no signal. */
+  attempt?: AbortController;
   readonly done: Set<Controller>;
   timer?: NodeJS.Timeout;
   running: boolean;
@@ -89,14 +93,28 @@ export class ClusterLifecycle implements Aware {
   }
 
   engage(name: string, cluster: Cluster, signal: AbortSignal): void {
-    const prev = this.records.get(name);
-    if (prev && prev.cluster === cluster && prev.signal === signal) return;
-    if (prev) this.remove(prev);
-    if (signal.aborted) return;
-    const rec: Internal = { name, cluster, token: {}, state: 'syncing', failures: 0, everEngaged: false, signal, done: new Set(), running: false, again: false };
-    this.records.set(name, rec);
+    const rec = this.report(name, cluster, signal, signal.aborted);
+    if (!rec) return;
     signal.addEventListener('abort', () => this.remove(rec), { once: true });
     if (this.active) this.schedule(rec, 0);
+  }
+
+  engageWith(name: string, cluster: Cluster, engagement: Engagement): void {
+    const rec = this.report(name, cluster, engagement, engagement.ended);
+    if (!rec) return;
+    engagement.onEnd(() => this.remove(rec));
+    if (this.active) this.schedule(rec, 0);
+  }
+
+  /** The new record of a report, replacing any earlier one; undefined when it is a repeat or over already. */
+  private report(name: string, cluster: Cluster, end: AbortSignal | Engagement, ended: boolean): Internal | undefined {
+    const prev = this.records.get(name);
+    if (prev && prev.cluster === cluster && prev.end === end) return undefined;
+    if (prev) this.remove(prev);
+    if (ended) return undefined;
+    const rec: Internal = { name, cluster, token: {}, state: 'syncing', failures: 0, everEngaged: false, end, done: new Set(), running: false, again: false };
+    this.records.set(name, rec);
+    return rec;
   }
 
   /** The record of a reported cluster. */
@@ -149,15 +167,17 @@ export class ClusterLifecycle implements Aware {
     // Every controller engages at once: one waiting for its caches never holds back the others
     // (each controller's queue holds the cluster's requests until its own informers synced).
     const todo = this.controllers.filter((c) => !rec.done.has(c));
+    const attempt = (rec.attempt = new AbortController());
     const results = await Promise.allSettled(
       todo.map(async (c) => {
-        await c.engage(rec.cluster, rec.token, rec.signal);
+        await c.engage(rec.cluster, rec.token, attempt.signal);
         rec.done.add(c);
       }),
     );
+    rec.attempt = undefined;
     for (const [i, r] of results.entries()) {
       if (r.status === 'fulfilled') continue;
-      if (rec.signal.aborted || this.records.get(rec.name) !== rec) break;
+      if (this.records.get(rec.name) !== rec) break;
       failure ??= r.reason;
       this.log.warn('engaging cluster failed; will retry', { cluster: rec.name, controller: todo[i]!.name, err: r.reason });
     }
@@ -190,6 +210,7 @@ export class ClusterLifecycle implements Aware {
   private remove(rec: Internal): void {
     if (this.records.get(rec.name) !== rec) return;
     this.records.delete(rec.name);
+    rec.attempt?.abort();
     clearTimeout(rec.timer);
     for (const c of this.controllers) c.disengage(rec.name, rec.token);
     rec.done.clear();

@@ -14,6 +14,7 @@ import { Logger } from '../log/index.js';
 import { OwnAPIs, ScopedCache } from './cluster.js';
 import { FieldIndexes } from './indexes.js';
 import { LOGICAL_CLUSTER, LOGICAL_CLUSTER_NAME } from './hooks.js';
+import type { Engagement } from './engagement.js';
 import { ClusterNotFoundError, type Aware, type Cluster, type ClusterCache, type EventRecorder, type FieldIndexer, type Provider, type ProviderReadiness } from './types.js';
 
 /** The separator between a provider's prefix and its cluster's name. */
@@ -91,7 +92,15 @@ export class CompositeProvider implements Provider {
     try {
       const runs = this.providers.map(([prefix, p]) =>
         p
-          .start({ engage: (name, cluster, engagement) => aware.engage(CompositeProvider.qualify(prefix, name), this.wrap(prefix, cluster), engagement) }, ctl.signal)
+          .start(
+            {
+              engage: (name, cluster, engagement) => aware.engage(CompositeProvider.qualify(prefix, name), this.wrap(prefix, cluster), engagement),
+              ...(aware.engageWith
+                ? { engageWith: (name: string, cluster: Cluster, engagement: Engagement) => aware.engageWith!(CompositeProvider.qualify(prefix, name), this.wrap(prefix, cluster), engagement) }
+                : {}),
+            },
+            ctl.signal,
+          )
           .catch((e: unknown) => {
             // One provider failing stops the others: the manager sees one error.
             ctl.abort(e);

@@ -25,6 +25,7 @@ import { AggregateInformer, AggregateLister } from './aggregate.js';
 import { Endpoint, type EndpointCluster } from './endpoint.js';
 import { FieldIndexes, stripManagedFields } from './indexes.js';
 import { EndpointSet } from './endpoint-set.js';
+import { Engagement, reportEngagement } from './engagement.js';
 import type { KcpProviderOptions, VirtualWorkspaceKind } from './kind.js';
 import { SourceReport } from './source-report.js';
 import { ClusterNotFoundError, type Aware, type Cluster, type FieldIndexer, type Provider, type ProviderReadiness } from './types.js';
@@ -36,7 +37,7 @@ export const PATH_ANNOTATION = 'kcp.io/path';
 
 interface Engaged {
   readonly handle: EndpointCluster;
-  readonly ctl: AbortController;
+  readonly engagement: Engagement;
   readonly endpoint: WatchedEndpoint;
 }
 
@@ -320,10 +321,10 @@ export class VirtualWorkspaceProvider implements Provider {
   private engage(ep: WatchedEndpoint, cluster: string, obj: Cached<KubernetesObject>): void {
     if (this.clusters.has(cluster)) return;
     const handle = ep.endpoint.cluster(cluster, undefined, this.kind.apis);
-    const ctl = new AbortController();
-    this.clusters.set(cluster, { handle, ctl, endpoint: ep });
+    const engagement = new Engagement();
+    this.clusters.set(cluster, { handle, engagement, endpoint: ep });
     this.notePath(cluster, handle, obj);
-    this.aware?.engage(cluster, handle, ctl.signal);
+    if (this.aware) reportEngagement(this.aware, cluster, handle, engagement);
   }
 
   /** Keeps the handle's path and the path table in step with the objects' `kcp.io/path` (Go #103). */
@@ -343,7 +344,7 @@ export class VirtualWorkspaceProvider implements Provider {
     this.clusters.delete(cluster);
     const path = e.handle.path;
     if (path && this.paths.get(path) === cluster) this.paths.delete(path);
-    e.ctl.abort();
+    e.engagement.end();
     e.handle.stop();
     this.hook(() => this.opts.hooks?.onDelete?.(obj, cluster));
   }

@@ -11,6 +11,9 @@
  *    with backoff, and owns everything that follows (see `src/manager`).
  * 3. Reporting the same name again with a new handle and a new signal replaces the old engagement;
  *    aborting the old signal afterwards does not touch the new one.
+ *    When `aware.engageWith` exists a provider may report through it instead, with an `Engagement`
+ *    whose `end()` is the abort (and whose `signal` aborts with it): the same contract without an
+ *    AbortSignal per cluster (see `engagement.ts`).
  * 4. `get(name)` returns an engaged cluster or throws `ClusterNotFoundError`.
  * 5. `indexField` registers a field index on the caches of current and future clusters.
  * 6. `ready()` (optional) says whether the provider has synced its sources and can work with them,
@@ -19,6 +22,7 @@
 import type { ClusterClient, KubernetesObject, ObjectKey, ObjectType } from '../client/index.js';
 import type { Cached, SharedInformer } from '../informer/index.js';
 import type { LabelSelectorInput } from '../informer/index.js';
+import type { Engagement } from './engagement.js';
 
 /** The manager side of engagement: what a provider reports clusters to. */
 export interface Aware {
@@ -27,6 +31,11 @@ export interface Aware {
    * re-report of `name` replaces the earlier engagement.
    */
   engage(name: string, cluster: Cluster, engagement: AbortSignal): void;
+  /**
+   * Optional: `engage` with the end of the engagement as an `Engagement` (the cluster is available
+   * until it ends). Providers use it when present: it spares them an AbortSignal per cluster.
+   */
+  engageWith?(name: string, cluster: Cluster, engagement: Engagement): void;
 }
 
 /** Extracts index values from an object (CR's `IndexerFunc`). */

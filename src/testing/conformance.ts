@@ -20,7 +20,7 @@
  */
 import { Logger } from '../log/index.js';
 import { Manager } from '../manager/index.js';
-import { isClusterNotFound, type Aware, type Cluster, type Provider } from '../provider/index.js';
+import { isClusterNotFound, type Aware, type Cluster, type Engagement, type Provider } from '../provider/index.js';
 import type { KubernetesObject, ObjectType } from '../client/index.js';
 import type { Request } from '../controller/index.js';
 
@@ -462,6 +462,15 @@ function observed<P extends Provider>(inner: P, signals: Map<string, AbortSignal
                 signals.set(name, engagement);
                 aware.engage(name, cluster, engagement);
               },
+              // Offered whenever the manager offers it, so both ways of reporting are held to the contract.
+              ...(aware.engageWith
+                ? {
+                    engageWith(name: string, cluster: Cluster, engagement: Engagement) {
+                      signals.set(name, engagement.signal);
+                      aware.engageWith!(name, cluster, engagement);
+                    },
+                  }
+                : {}),
             },
             signal,
           );
