@@ -147,6 +147,23 @@ describe('informer: a wildcard informer that keeps only admitted clusters', func
     await eventually(() => vw.watching > 0, 'the wildcard watch open');
   }
 
+  /**
+   * c1 synced from the first list at `rv1`; c2 admitted, and while its LIST is out the watch
+   * expires and the relist at `rv2` (showing `relisted`) completes. Resolves with c2's held LIST.
+   */
+  async function fillOverlappingRelist(rv1: string, c1: KubeObject[], rv2: string, relisted: KubeObject[]): Promise<PendingList> {
+    vw.wildcard = { rv: rv1, items: c1 };
+    inf.restrictClusters();
+    inf.admitCluster('c1');
+    await start();
+    inf.admitCluster('c2');
+    const first = await vw.nextList('c2');
+    vw.wildcard = { rv: rv2, items: relisted };
+    vw.expire();
+    await eventually(() => vw.wildcardLists === 2 && vw.watching > 0, 'the relist done and the watch open again');
+    return first;
+  }
+
   it('drops objects of clusters not admitted, from the list and from the watch', async () => {
     vw.wildcard = { rv: '10', items: [cm('c1', 'a', '3'), cm('c2', 'a', '4'), cm('c3', 'b', '5')] };
     inf.restrictClusters();
@@ -259,16 +276,8 @@ describe('informer: a wildcard informer that keeps only admitted clusters', func
   });
 
   it('a relist while a cluster fills leaves that cluster to the fill, which runs again after it', async () => {
-    vw.wildcard = { rv: '10', items: [cm('c1', 'a', '3')] };
-    inf.restrictClusters();
-    inf.admitCluster('c1');
-    await start();
-    inf.admitCluster('c2');
-    const first = await vw.nextList('c2');
     // The watch expires while the cluster's LIST is out: events (here the deletion of b) may be lost.
-    vw.wildcard = { rv: '50', items: [cm('c1', 'a', '3'), cm('c2', 'a', '45')] };
-    vw.expire();
-    await eventually(() => vw.wildcardLists === 2 && vw.watching > 0, 'the relist done and the watch open again');
+    const first = await fillOverlappingRelist('10', [cm('c1', 'a', '3')], '50', [cm('c1', 'a', '3'), cm('c2', 'a', '45')]);
     first.answer('20', [cm('c2', 'a', '15'), cm('c2', 'b', '16')]);
     const second = await vw.nextList('c2');
     expect(inf.clusterSynced('c2'), 'synced from a fill that overlapped a relist').to.equal(false);
@@ -279,15 +288,7 @@ describe('informer: a wildcard informer that keeps only admitted clusters', func
   });
 
   it('a fill that overlapped a relist but listed at or after its resourceVersion completes with no second LIST', async () => {
-    vw.wildcard = { rv: '10', items: [cm('c1', 'a', '3')] };
-    inf.restrictClusters();
-    inf.admitCluster('c1');
-    await start();
-    inf.admitCluster('c2');
-    const first = await vw.nextList('c2');
-    vw.wildcard = { rv: '50', items: [cm('c1', 'a', '3'), cm('c2', 'a', '45')] };
-    vw.expire();
-    await eventually(() => vw.wildcardLists === 2 && vw.watching > 0, 'the relist done and the watch open again');
+    const first = await fillOverlappingRelist('10', [cm('c1', 'a', '3')], '50', [cm('c1', 'a', '3'), cm('c2', 'a', '45')]);
     // This LIST saw the state after the relist's resourceVersion: nothing the 410 gap hid is missing.
     first.answer('55', [cm('c2', 'a', '45')]);
     await inf.whenClusterSynced('c2');
@@ -296,15 +297,7 @@ describe('informer: a wildcard informer that keeps only admitted clusters', func
   });
 
   it('a fill that overlapped a relist with opaque resourceVersions runs again (their order is unknown)', async () => {
-    vw.wildcard = { rv: 'k', items: [cm('c1', 'a', 'x3')] };
-    inf.restrictClusters();
-    inf.admitCluster('c1');
-    await start();
-    inf.admitCluster('c2');
-    const first = await vw.nextList('c2');
-    vw.wildcard = { rv: 'm', items: [cm('c1', 'a', 'x3')] };
-    vw.expire();
-    await eventually(() => vw.wildcardLists === 2 && vw.watching > 0, 'the relist done and the watch open again');
+    const first = await fillOverlappingRelist('k', [cm('c1', 'a', 'x3')], 'm', [cm('c1', 'a', 'x3')]);
     first.answer('n', [cm('c2', 'a', 'x15')]);
     const second = await vw.nextList('c2');
     expect(inf.clusterSynced('c2')).to.equal(false);
