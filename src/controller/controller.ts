@@ -29,6 +29,8 @@ interface Engagement {
   readonly cluster: Cluster;
   /** The primary type's scope in this cluster, as discovery gave it (undefined: unknown). */
   readonly primaryNamespaced?: boolean;
+  /** The name deltas of this cluster carry in the informers (`cluster.informerCluster ?? name`). */
+  readonly raw: string;
 }
 
 /** One informer this controller subscribes to, with the clusters that need it. */
@@ -132,12 +134,12 @@ export class Controller {
       if (w.role === 'for') primaryNamespaced = inf.namespaced;
     }
     signal.throwIfAborted();
-    const eng: Engagement = { token, cluster, primaryNamespaced };
+    const raw = cluster.informerCluster ?? name;
+    const eng: Engagement = { token, cluster, primaryNamespaced, raw };
     this.engaged.set(name, eng);
     // Before the first enqueue: requests wait in the queue until the caches are complete.
     this.queue.hold(name);
     try {
-      const raw = cluster.informerCluster ?? name;
       for (const [inf, watches] of byInformer) this.attach(inf, watches, name, raw);
       // Usually the endpoint's informers synced long ago: nothing to wait for, no listener then.
       const unsynced = [...byInformer.keys()].filter((inf) => !inf.clusterSynced(raw));
@@ -161,7 +163,9 @@ export class Controller {
     this.queue.release(name);
     for (const src of [...this.sources.values()]) {
       if (!src.clusters.delete(name)) continue;
-      for (const [raw, n] of src.names) if (n === name) src.names.delete(raw);
+      // By the engagement's own raw name: a scan of every name per cluster would make a shutdown
+      // (or a replica losing thousands of clusters) quadratic.
+      if (src.names.get(eng.raw) === name) src.names.delete(eng.raw);
       if (src.clusters.size > 0) continue;
       src.subscription?.unsubscribe();
       this.sources.delete(src.informer);

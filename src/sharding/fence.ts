@@ -16,6 +16,7 @@
  * duration) before that runs out, so its work stops before anyone else may take over. Seeing
  * another holder (at a renewal, at most a third of the duration after it wrote) aborts `lost` at once.
  */
+import PQueue from 'p-queue';
 import { isAlreadyExists, isConflict, isNotFound, sleep, type ClusterClient } from '../client/index.js';
 import type { Logger } from '../log/index.js';
 import { LEASE, type Lease, type LeaseSpec } from '../manager/leader.js';
@@ -43,6 +44,13 @@ export interface FencesOptions {
   log?: Logger;
   /** Told how long it took from first asking for a fence to holding it. */
   onWait?: (seconds: number) => void;
+  /**
+   * Acquisitions (a read and a write each) in flight at once; default 16. A replica that starts,
+   * or takes over from a stopped peer, wants thousands of fences at once: sent together they queue
+   * up in front of the renewals of the fences already held, which then time out, so fences are
+   * lost and asked for again, and the group never settles.
+   */
+  maxConcurrentAcquires?: number;
 }
 
 /** What this replica saw of a fence another replica holds. */
@@ -70,9 +78,11 @@ export class Fences {
   private readonly held = new Map<string, LeaseFence>();
   private lastSweep = performance.now();
   private closed = false;
+  private readonly turns: PQueue;
 
   constructor(opts: FencesOptions) {
     this.o = opts;
+    this.turns = new PQueue({ concurrency: Math.max(1, opts.maxConcurrentAcquires ?? 16) });
   }
 
   /** The Lease name of `cluster`'s fence. */
@@ -98,6 +108,16 @@ export class Fences {
       this.sightings.set(cluster, s);
     }
     s.triedMono = now;
+    const sighting = s;
+    return this.turns.add(() => this.take(cluster, sighting, signal), { signal });
+  }
+
+  /** The read and the write of one acquisition (the rule in this file's comment). */
+  private async take(cluster: string, s: Sighting, signal: AbortSignal): Promise<Fence | undefined> {
+    if (this.closed) throw new Error('the shard coordinator has stopped');
+    // Asked for twice while waiting for a turn: the first turn may have taken it.
+    const mine = this.held.get(cluster);
+    if (mine && !mine.releasing && !mine.lost.aborted) return mine;
     const key = { namespace: this.o.namespace, name: this.leaseName(cluster) };
     const record: LeaseSpec = { holderIdentity: this.o.id, leaseDurationSeconds: wireSeconds(this.o.durationMs) };
 

@@ -177,6 +177,31 @@ describe('sharding: Lease coordinator', function () {
       return { fence: fence!, at: performance.now() };
     }
 
+    it('acquires at most maxConcurrentAcquires fences at a time when asked for many at once, and takes them all', async () => {
+      const g = group();
+      const r = replica(g, 'a', { maxConcurrentAcquires: 4 }, false);
+      // Fence acquisitions read, then create (or update): count those in flight at once.
+      let inFlight = 0;
+      let most = 0;
+      const counted = <A extends unknown[], R>(fn: (...a: A) => Promise<R>) => async (...a: A): Promise<R> => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await fn(...a);
+        } finally {
+          inFlight--;
+        }
+      };
+      r.client.get = counted(r.client.get.bind(r.client)) as typeof r.client.get;
+      r.client.create = counted(r.client.create.bind(r.client)) as typeof r.client.create;
+      const clusters = Array.from({ length: 60 }, (_, i) => `root:many-${i}`);
+      const fences = await Promise.all(clusters.map((c) => r.coord.acquire(c, AbortSignal.timeout(20_000))));
+      expect(fences.every((f) => f !== undefined && !f.lost.aborted)).to.equal(true);
+      expect(most, 'acquisition requests in flight at once').to.be.at.most(4);
+      expect(most).to.be.at.least(2);
+      // Asked for again while held: the same fence, no turn needed.
+      expect(await r.coord.acquire(clusters[0]!, AbortSignal.timeout(2000))).to.equal(fences[0]);
+    });
+
     it('is held by one replica at a time: the other is refused while the holder renews', async () => {
       const g = group();
       const [a, b] = [replica(g, 'a', {}, false), replica(g, 'b', {}, false)];
