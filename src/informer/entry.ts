@@ -94,7 +94,7 @@ export class Entry<T extends KubeObject = KubeObject> implements EntryKey, Cache
   static ofObject<T extends KubeObject>(codec: Codec<T>, obj: T): Entry<T> {
     const m = obj.metadata;
     const e = new Entry<T>(m?.namespace ?? '', m?.name ?? '', m?.resourceVersion ?? '', codec, undefined);
-    e.value = prepare(codec, obj);
+    e.value = prepare(codec, obj, true);
     return e;
   }
 
@@ -219,8 +219,11 @@ function decodeSharing<T extends KubeObject>(buf: Buffer, start: number, end: nu
   return obj;
 }
 
-function prepare<T extends KubeObject>(codec: Codec<T>, obj: T): Cached<T> {
+function prepare<T extends KubeObject>(codec: Codec<T>, obj: T, decodedWhole = false): Cached<T> {
   const o = codec.transform ? codec.transform(obj) : obj;
+  // Text decoded here shares its fieldsV1 values already (decodeSharing); an object decoded
+  // whole shares them by comparison (after the transform, which may drop managedFields).
+  if (decodedWhole) codec.shared.shareManaged(o);
   return (codec.freeze ? deepFreeze(o) : o) as Cached<T>;
 }
 

@@ -88,6 +88,8 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
   private objectReaders = 0;
   private lastRV = '';
   private lastErr: Error | undefined;
+  /** Waiters of `whenClusterSynced`, by cluster: a fill that completes wakes its own cluster's only. */
+  private readonly clusterWaits = new Map<string, Set<() => void>>();
 
   constructor(
     transport: Transport,
@@ -121,6 +123,11 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
       log: this.log,
       emit: (d) => this.fillDeltas$.next(d),
       running: () => this.running,
+    });
+    // Internal subjects, as long-lived as the informer: no teardown needed.
+    this.partition.changed$.subscribe((cluster) => this.wakeClusterWaits(cluster));
+    this.syncedState.subscribe((synced) => {
+      if (synced) this.wakeClusterWaits(undefined);
     });
 
     this.shared$ = defer(() => {
@@ -237,9 +244,42 @@ export class SharedInformer<T extends KubeObject = KubeObject> {
     return this.partition.fillError(cluster);
   }
 
-  /** Resolves once `clusterSynced(cluster)`; rejects if `signal` aborts first. */
+  /**
+   * Resolves once `clusterSynced(cluster)`; rejects if `signal` aborts first. A replica gaining
+   * thousands of clusters waits on all of them at once: each wait is woken by its own cluster's
+   * fill (or by the informer's sync), never by every other cluster's.
+   */
   whenClusterSynced(cluster: string, signal?: AbortSignal): Promise<void> {
-    return this.waitUntil(() => this.clusterSynced(cluster), merge(this.syncedState, this.partition.changed$), signal);
+    return new Promise<void>((resolve, reject) => {
+      if (signal?.aborted) return reject(signal.reason as Error);
+      if (this.clusterSynced(cluster)) return resolve();
+      let waits = this.clusterWaits.get(cluster);
+      if (!waits) this.clusterWaits.set(cluster, (waits = new Set()));
+      let off: (() => void) | undefined;
+      const wake = (): void => {
+        off?.();
+        resolve();
+      };
+      waits.add(wake);
+      if (!signal) return;
+      // Many waits share one signal (a manager's, a controller's): one listener for all of them.
+      off = onAbort(signal, () => {
+        const set = this.clusterWaits.get(cluster);
+        if (set?.delete(wake) && set.size === 0) this.clusterWaits.delete(cluster);
+        reject(signal.reason as Error);
+      });
+    });
+  }
+
+  /** Resolves the waits of `cluster` (of every cluster when undefined) whose part is complete now. */
+  private wakeClusterWaits(cluster: string | undefined): void {
+    const clusters = cluster === undefined ? [...this.clusterWaits.keys()] : [cluster];
+    for (const c of clusters) {
+      const waits = this.clusterWaits.get(c);
+      if (!waits || !this.clusterSynced(c)) continue;
+      this.clusterWaits.delete(c);
+      for (const wake of waits) wake();
+    }
   }
 
   /** Whether the cache keeps only admitted clusters (see `restrictClusters`). */

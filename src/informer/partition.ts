@@ -113,8 +113,11 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
   /** Fills LISTing now, and those waiting for a turn (FIFO). */
   private listingFills = 0;
   private readonly turnWaiters: (() => void)[] = [];
-  /** Fires when a cluster's part becomes synced or stops being admitted. */
-  readonly changed$ = new Subject<void>();
+  /**
+   * Fires with a cluster whose part became complete or stopped being admitted, and with undefined
+   * when every cluster's may have changed (restricted, reset).
+   */
+  readonly changed$ = new Subject<string | undefined>();
 
   constructor(private readonly deps: PartitionDeps<T>) {}
 
@@ -161,7 +164,7 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
     if (!WILDCARD.test(this.deps.transport.server)) throw new Error(`only an informer on a /clusters/* URL keeps clusters selectively, not ${this.deps.transport.server}`);
     this.admitted = new Set();
     for (const c of this.deps.store.clusters()) this.deps.store.dropCluster(c);
-    this.changed$.next();
+    this.changed$.next(undefined);
   }
 
   /** Starts keeping `cluster`; while the informer runs, fills its part (see the file comment). */
@@ -170,7 +173,7 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
     this.admitted.add(cluster);
     // Not running: the first list of the next start takes the cluster with the rest.
     if (this.deps.running()) this.startFill(cluster);
-    this.changed$.next();
+    this.changed$.next(cluster);
   }
 
   /** Stops keeping `cluster`: its objects go without a delta (nothing was deleted). */
@@ -182,7 +185,7 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
       f.ctl.abort();
     }
     this.deps.store.dropCluster(cluster);
-    this.changed$.next();
+    this.changed$.next(cluster);
   }
 
   /** Whether `cluster`'s part is complete (the informer's own sync aside). */
@@ -209,7 +212,7 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
     for (const f of this.fills.values()) f.ctl.abort();
     this.fills.clear();
     this.listed();
-    this.changed$.next();
+    this.changed$.next(undefined);
   }
 
   private startFill(cluster: string): void {
@@ -245,7 +248,7 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
       if (signal.aborted) return;
       if (f.overlapped && !reached(listRV, f.mustReach)) continue;
       this.fills.delete(cluster);
-      this.changed$.next();
+      this.changed$.next(cluster);
       return;
     }
   }

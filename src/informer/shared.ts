@@ -13,6 +13,8 @@ const DEFAULT_MAX_TEXTS = 4096;
 /** A table of decoded `fieldsV1` values by their JSON text. */
 export class SharedFields {
   private readonly byText = new Map<string, unknown>();
+  /** The latest value shared per managedFields entry identity (manager, operation, apiVersion, subresource). */
+  private readonly byManager = new Map<string, unknown>();
 
   constructor(private readonly maxTexts = DEFAULT_MAX_TEXTS) {}
 
@@ -27,8 +29,56 @@ export class SharedFields {
     return v;
   }
 
+  /**
+   * For objects decoded whole (when every object is read anyway): replaces each
+   * `metadata.managedFields[].fieldsV1` of `obj` by the shared value last seen for the same manager
+   * entry when the two are equal, and shares it otherwise. Objects written the same way by the same
+   * manager then hold one frozen tree instead of one each: less to keep, less for the collector to
+   * copy. Compared, not re-encoded: the parsed value is all there is.
+   */
+  shareManaged(obj: { metadata?: unknown }): void {
+    const meta = obj.metadata as { managedFields?: unknown } | undefined;
+    const managed = meta?.managedFields;
+    if (!Array.isArray(managed)) return;
+    for (let i = 0; i < managed.length; i++) {
+      const m = managed[i] as { manager?: unknown; operation?: unknown; apiVersion?: unknown; subresource?: unknown; fieldsV1?: unknown } | null;
+      if (m === null || typeof m !== 'object' || Object.isFrozen(m)) continue;
+      const v = m.fieldsV1;
+      if (v === null || typeof v !== 'object') continue;
+      const key = `${String(m.manager)}\n${String(m.operation)}\n${String(m.apiVersion)}\n${String(m.subresource ?? '')}`;
+      const shared = this.byManager.get(key);
+      if (shared !== undefined && sameJSON(shared, v)) {
+        m.fieldsV1 = shared;
+      } else {
+        if (this.byManager.size >= this.maxTexts) this.byManager.clear();
+        this.byManager.set(key, deepFreeze(v));
+      }
+    }
+  }
+
   /** Distinct texts held now. */
   get size(): number {
     return this.byText.size;
   }
+}
+
+/** Equality of two values decoded from JSON (no undefined members), without allocating. */
+function sameJSON(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a)) {
+    if (!Array.isArray(b) || a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!sameJSON(a[i], b[i])) return false;
+    return true;
+  }
+  if (Array.isArray(b)) return false;
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  let n = 0;
+  for (const k in bo) {
+    if (!Object.hasOwn(ao, k) || !sameJSON(ao[k], bo[k])) return false;
+    n++;
+  }
+  for (const k in ao) if (Object.hasOwn(ao, k)) n--;
+  return n === 0;
 }

@@ -109,7 +109,12 @@ export class Fences {
     }
     s.triedMono = now;
     const sighting = s;
-    return this.turns.add(() => this.take(cluster, sighting, signal), { signal });
+    // The signal is checked when the turn comes, not handed to the queue: that would add one
+    // abort listener per waiting acquisition to the (shared) signal.
+    return this.turns.add(() => {
+      signal.throwIfAborted();
+      return this.take(cluster, sighting, signal);
+    });
   }
 
   /** The read and the write of one acquisition (the rule in this file's comment). */

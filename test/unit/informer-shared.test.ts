@@ -65,6 +65,32 @@ describe('informer: shared managedFields values', () => {
     expect(managedOf(b)[0]!.fieldsV1).to.deep.equal(fieldsA);
   });
 
+  it('objects decoded whole (every object read anyway) share equal fieldsV1 values of the same manager entry, and stay equal to what was decoded', () => {
+    const store = new Store<Obj>({ freeze: false });
+    const objects = [
+      object('a', [{ manager: 'm', operation: 'Update', time: 't1', fieldsV1: fieldsA }, { manager: 'n', fieldsV1: fieldsB }]),
+      object('b', [{ manager: 'm', operation: 'Update', time: 't2', fieldsV1: fieldsA }, { manager: 'n', fieldsV1: fieldsB }]),
+      // Same manager entry, different fields: its own value (and the one shared from now on).
+      object('c', [{ manager: 'm', operation: 'Update', fieldsV1: fieldsB }]),
+      // Same fields, another operation of the same manager: not mixed up with `m`/Update.
+      object('d', [{ manager: 'm', operation: 'Apply', fieldsV1: fieldsB }, 'odd', { manager: 'm', operation: 'Update', fieldsV1: { ...fieldsB, 'f:x': {} } }]),
+    ];
+    for (const o of objects) store.upsertEntry('c', store.objectEntry(JSON.parse(JSON.stringify(o)) as Obj));
+    const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => store.get('c', 'default', n) as Obj);
+    objects.forEach((o, i) => expect([a, b, c, d][i]).to.deep.equal(o));
+    expect(managedOf(b)[0]!.fieldsV1).to.equal(managedOf(a)[0]!.fieldsV1);
+    expect(managedOf(b)[1]!.fieldsV1).to.equal(managedOf(a)[1]!.fieldsV1);
+    expect(managedOf(c)[0]!.fieldsV1).to.not.equal(managedOf(a)[0]!.fieldsV1);
+    expect(managedOf(d)[0]!.fieldsV1).to.not.equal(managedOf(c)[0]!.fieldsV1);
+    const shared = managedOf(a)[0]!.fieldsV1 as { 'f:data': Record<string, unknown> };
+    expect(Object.isFrozen(shared) && Object.isFrozen(shared['f:data'])).to.equal(true);
+    expect(Object.isFrozen(a!.metadata)).to.equal(false);
+    // A transform that drops managedFields leaves nothing to share, and nothing breaks.
+    const bare = new Store<Obj>({ freeze: true, transform: (o) => ({ ...o, metadata: { ...o.metadata, managedFields: undefined } }) });
+    bare.upsertEntry('c', bare.objectEntry(JSON.parse(JSON.stringify(objects[0])) as Obj));
+    expect(bare.get('c', 'default', 'a')!.metadata!.managedFields).to.equal(undefined);
+  });
+
   it('managedFields entries without fieldsV1, or with a fieldsV1 that is not an object, decode as JSON.parse has them', () => {
     const store = new Store<Obj>({ freeze: true });
     const objects = [
