@@ -86,6 +86,11 @@ export interface ClusterFilter {
    */
   listing(): (cluster: string) => boolean;
   /**
+   * Whether no cluster is kept now (a replica that owns none yet): a (re)list then asks for one
+   * item, for its resourceVersion only, instead of every object of every cluster only to drop them.
+   */
+  admitsNone?(): boolean;
+  /**
    * A watch deleted an object of an admitted cluster that the store did not hold (its part may be
    * filling: the deletion must outlast a list that began before it).
    */
@@ -206,7 +211,8 @@ class ListWatchRun<T extends KubeObject> {
   private async list(): Promise<void> {
     const filter = this.opts.clusterFilter;
     const relist = new Relist(this.store, filter?.listing());
-    const pageSize = this.opts.pageSize ?? 500;
+    const none = filter?.admitsNone?.() ?? false;
+    const pageSize = none ? 1 : (this.opts.pageSize ?? 500);
     let cont: string | undefined;
     let rv: string | undefined;
     let items = 0;
@@ -230,6 +236,8 @@ class ListWatchRun<T extends KubeObject> {
         items += this.applyParsedPage(relist, page);
         cont = page.metadata?.continue || undefined;
       }
+      // Keeping nothing, the first page's resourceVersion is all this list is for.
+      if (none) cont = undefined;
     } while (cont !== undefined && !this.signal.aborted);
     // An abandoned list proves nothing about what vanished: no DELETED from it.
     if (this.signal.aborted) return;

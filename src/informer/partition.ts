@@ -140,6 +140,10 @@ export class ClusterPartition<T extends KubeObject = KubeObject> implements Clus
     return this.admitted === undefined || this.admitted.has(cluster);
   }
 
+  admitsNone(): boolean {
+    return this.admitted !== undefined && this.admitted.size === 0;
+  }
+
   listing(): (cluster: string) => boolean {
     this.listingNow = true;
     for (const f of this.fills.values()) f.overlapped = true;

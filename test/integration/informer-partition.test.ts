@@ -34,6 +34,8 @@ class ScriptedVW {
   /** What the wildcard list returns. */
   wildcard: { rv: string; items: KubeObject[] } = { rv: '1', items: [] };
   wildcardLists = 0;
+  /** The `limit` of each wildcard list (null: none). */
+  readonly wildcardLimits: (string | null)[] = [];
   readonly pending: PendingList[] = [];
   readonly clusterLists: string[] = [];
   private watches: http.ServerResponse[] = [];
@@ -56,6 +58,7 @@ class ScriptedVW {
       }
       if (cluster === '*') {
         this.wildcardLists++;
+        this.wildcardLimits.push(url.searchParams.get('limit'));
         res.writeHead(200, { 'Content-Type': 'application/json' }).end(listBody(this.wildcard.rv, this.wildcard.items));
         return;
       }
@@ -179,6 +182,22 @@ describe('informer: a wildcard informer that keeps only admitted clusters', func
     expect(inf.store.clusters()).to.deep.equal(['c1']);
     expect(inf.store.size).to.equal(2);
     expect(deltas.every((d) => d.cluster === 'c1'), 'a delta of a cluster not admitted').to.equal(true);
+  });
+
+  it('keeping no cluster yet, a list asks for one item (its resourceVersion only); once one is kept, relists list everything', async () => {
+    vw.wildcard = { rv: '10', items: [cm('c1', 'a', '3'), cm('c2', 'a', '4')] };
+    inf.restrictClusters();
+    await start();
+    expect(vw.wildcardLimits).to.deep.equal(['1']);
+    expect(inf.store.size).to.equal(0);
+    inf.admitCluster('c1');
+    (await vw.nextList('c1')).answer('11', [cm('c1', 'a', '3')]);
+    await eventually(() => inf.clusterSynced('c1'), 'c1 filled');
+    expect(names(inf, 'c1')).to.deep.equal(['a@3']);
+    vw.expire();
+    await eventually(() => vw.wildcardLists === 2 && vw.watching > 0, 'the relist done and the watch open again');
+    expect(vw.wildcardLimits[1]).to.equal('500');
+    expect(inf.store.clusters()).to.deep.equal(['c1']);
   });
 
   it('keeps every cluster when not restricted (the default)', async () => {

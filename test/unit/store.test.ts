@@ -113,6 +113,32 @@ describe('Store.page', () => {
     expect(p2.more).to.equal(false);
   });
 
+  it('pages an older resourceVersion as it was while only other resources and clusters change, and a wildcard page sees clusters come and go', () => {
+    const t = new Store();
+    const key = (o: KubeObject) => `${o.metadata.annotations!['kcp.io/cluster']}/${o.metadata.name}`;
+    for (const c of ['c2', 'c1']) for (const n of ['a', 'b', 'c']) t.put('r', c, obj(n, c));
+    const rv = t.resourceVersion;
+    const first = t.page('r', { cluster: '*', namespace: '' }, rv, '', 2, () => true);
+    expect(first.items.map(key)).to.deep.equal(['c1/a', 'c1/b']);
+    // Writes elsewhere (another resource: Lease renewals, say) leave the snapshot as it was.
+    for (let i = 0; i < 5; i++) t.put('leases', 'c1', obj(`l${i}`, 'c1'));
+    const second = t.page('r', { cluster: '*', namespace: '' }, rv, first.lastKey, 2, () => true);
+    expect(second.items.map(key)).to.deep.equal(['c1/c', 'c2/a']);
+    expect(second.remaining).to.equal(2);
+    // A new cluster in scope: not in the snapshot, in the current list, in order.
+    t.put('r', 'c0', obj('z', 'c0'));
+    const third = t.page('r', { cluster: '*', namespace: '' }, rv, second.lastKey, 10, () => true);
+    expect(third.items.map(key)).to.deep.equal(['c2/b', 'c2/c']);
+    expect(t.page('r', { cluster: '*', namespace: '' }, undefined, '', 1, () => true).items.map(key)).to.deep.equal(['c0/z']);
+    // The last object of a cluster goes: so does the cluster, from the current list.
+    t.delete('r', 'c0', 'default', 'z');
+    expect(t.page('r', { cluster: '*', namespace: '' }, undefined, '', 1, () => true).items.map(key)).to.deep.equal(['c1/a']);
+    // Older than the window: refused, even where nothing in scope changed.
+    t.put('leases', 'c1', obj('after', 'c1'));
+    t.compact();
+    expect(() => t.page('r', { cluster: '*', namespace: '' }, rv, first.lastKey, 2, () => true)).to.throw(Compacted);
+  });
+
   it('pages an older resourceVersion from history', () => {
     const rv = s.resourceVersion;
     s.delete('r', 'c1', 'a', 'n0');

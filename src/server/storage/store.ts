@@ -94,6 +94,8 @@ export class Store {
   /** Events with rv ≤ compactedRV are no longer retained. */
   private compactedRV = 0;
   private readonly watchers = new Map<string, Set<Watcher>>();
+  /** The cluster names of each bucket, sorted; dropped when a cluster bucket comes or goes. */
+  private readonly clusterOrder = new Map<string, string[]>();
   journal: Journal | undefined;
   /** Told of every read refused because its resourceVersion was compacted (fault statistics). */
   onExpired: (() => void) | undefined;
@@ -197,7 +199,10 @@ export class Store {
   ): { items: KubeObject[]; more: boolean; remaining: number; lastKey: string } {
     const items: KubeObject[] = [];
     let lastKey = '';
-    if (atRV !== undefined && atRV < this.rv) {
+    // A snapshot older than now differs from the current state only where this scope changed
+    // since: when nothing did (other resources were written, e.g. Lease renewals), the current
+    // state is the snapshot and the seek below serves it.
+    if (atRV !== undefined && atRV < this.rv && this.changedSince(storage, scope, atRV)) {
       const all = this.list(storage, scope, atRV);
       let more = false;
       let after = 0;
@@ -218,7 +223,7 @@ export class Store {
     const b = this.buckets.get(storage);
     if (!b) return { items, more: false, remaining: 0, lastKey };
     const [startCluster, startNs, startName] = startAfter ? startAfter.split('\u0000') : ['', '', ''];
-    const clusters = scope.cluster === '*' ? [...b.keys()].sort() : [scope.cluster];
+    const clusters = scope.cluster === '*' ? this.sortedClusters(storage, b) : [scope.cluster];
     const nsPrefix = scope.namespace ? `${scope.namespace}\u0000` : '';
     let more = false;
     let remaining = 0;
@@ -264,6 +269,23 @@ export class Store {
     return { items, more, remaining, lastKey };
   }
 
+  /** The clusters of a bucket in list order (every page of a wildcard list walks them). */
+  private sortedClusters(storage: string, b: Map<string, ClusterBucket>): string[] {
+    let sorted = this.clusterOrder.get(storage);
+    if (!sorted) this.clusterOrder.set(storage, (sorted = [...b.keys()].sort()));
+    return sorted;
+  }
+
+  /** Whether any object of `scope` in `storage` changed after `atRV`; throws `Compacted` when `atRV` left the window. */
+  private changedSince(storage: string, scope: Scope, atRV: number): boolean {
+    this.assertResumable(atRV);
+    for (let i = this.firstIndexAfter(atRV); i < this.history.length; i++) {
+      const e = this.history[i]!;
+      if (e.storage === storage && inScope(scope, e.cluster, e.namespace)) return true;
+    }
+    return false;
+  }
+
   /** Objects of one cluster bucket, in one namespace when `nsPrefix` is set. */
   private countIn(cb: ClusterBucket | undefined, nsPrefix: string): number {
     if (!cb) return 0;
@@ -276,7 +298,7 @@ export class Store {
   private currentList(storage: string, scope: Scope): KubeObject[] {
     const b = this.buckets.get(storage);
     if (!b) return [];
-    const clusters = scope.cluster === '*' ? [...b.keys()].sort() : [scope.cluster];
+    const clusters = scope.cluster === '*' ? this.sortedClusters(storage, b) : [scope.cluster];
     const out: KubeObject[] = [];
     for (const c of clusters) {
       const cb = b.get(c);
@@ -346,7 +368,10 @@ export class Store {
     let b = this.buckets.get(storage);
     if (!b) this.buckets.set(storage, (b = new Map()));
     let cb = b.get(cluster);
-    if (!cb) b.set(cluster, (cb = { objects: new Map() }));
+    if (!cb) {
+      b.set(cluster, (cb = { objects: new Map() }));
+      this.clusterOrder.delete(storage);
+    }
     return cb;
   }
 
@@ -372,7 +397,7 @@ export class Store {
       if (!prev) return undefined;
       cb.objects.delete(k);
       cb.sorted = undefined;
-      if (cb.objects.size === 0) this.buckets.get(storage)?.delete(cluster);
+      if (cb.objects.size === 0 && this.buckets.get(storage)?.delete(cluster)) this.clusterOrder.delete(storage);
       const base = object ?? prev;
       const last = withResourceVersion(base, rv);
       event = { rv, type: 'DELETED', storage, cluster, namespace, name, object: last, prev };
