@@ -133,6 +133,21 @@ describe('Store.page', () => {
     // The last object of a cluster goes: so does the cluster, from the current list.
     t.delete('r', 'c0', 'default', 'z');
     expect(t.page('r', { cluster: '*', namespace: '' }, undefined, '', 1, () => true).items.map(key)).to.deep.equal(['c1/a']);
+    // Paging an older state one object at a time while its scope keeps changing gives exactly that state.
+    const all = { cluster: '*', namespace: '' };
+    const rv2 = t.resourceVersion;
+    const want = t.list('r', all, rv2).map(key);
+    const got: string[] = [];
+    for (let start = '', i = 0; i < 50; i++) {
+      const p = t.page('r', all, rv2, start, 1, () => true);
+      got.push(...p.items.map(key));
+      t.put('r', 'c1', obj(`new-${i}`, 'c1'));
+      if (p.items.length > 0) t.delete('r', p.items[0]!.metadata.annotations!['kcp.io/cluster']!, 'default', p.items[0]!.metadata.name!);
+      expect(p.remaining).to.equal(want.length - got.length);
+      if (!p.more) break;
+      start = p.lastKey;
+    }
+    expect(got).to.deep.equal(want);
     // Older than the window: refused, even where nothing in scope changed.
     t.put('leases', 'c1', obj('after', 'c1'));
     t.compact();

@@ -75,6 +75,15 @@ export class Compacted extends Error {
 
 type ClusterBucket = { objects: Map<string, KubeObject>; sorted?: string[] };
 
+/** A past state of one list scope, in list order: what its continue pages are cut from. */
+interface Snapshot {
+  objects: KubeObject[];
+  keys: string[];
+}
+
+/** Snapshots kept for lists being paged at an older resourceVersion (each a few references per object). */
+const MAX_SNAPSHOTS = 8;
+
 /** Namespace and name joined so that string order is (namespace, name) order. */
 function innerKey(namespace: string, name: string): string {
   return `${namespace}\u0000${name}`;
@@ -94,6 +103,8 @@ export class Store {
   /** Events with rv ≤ compactedRV are no longer retained. */
   private compactedRV = 0;
   private readonly watchers = new Map<string, Set<Watcher>>();
+  /** Older states being paged through (continue tokens), newest last. */
+  private readonly snapshots = new Map<string, Snapshot>();
   /** The cluster names of each bucket, sorted; dropped when a cluster bucket comes or goes. */
   private readonly clusterOrder = new Map<string, string[]>();
   journal: Journal | undefined;
@@ -203,22 +214,19 @@ export class Store {
     // since: when nothing did (other resources were written, e.g. Lease renewals), the current
     // state is the snapshot and the seek below serves it.
     if (atRV !== undefined && atRV < this.rv && this.changedSince(storage, scope, atRV)) {
-      const all = this.list(storage, scope, atRV);
-      let more = false;
-      let after = 0;
-      for (const o of all) {
-        const k = orderKey(clusterOf(o), o.metadata.namespace ?? '', o.metadata.name ?? '');
-        if (startAfter && k <= startAfter) continue;
-        if (limit && items.length >= limit) {
-          after++;
-          if (!more && filter(o)) more = true;
-          continue;
-        }
+      // Built once per list, not once per page: a snapshot never changes.
+      const snap = this.snapshot(storage, scope, atRV);
+      let i = startAfter ? lowerBound(snap.keys, startAfter + '\u0000') : 0;
+      for (; i < snap.objects.length; i++) {
+        if (limit && items.length >= limit) break;
+        const o = snap.objects[i]!;
         if (!filter(o)) continue;
         items.push(o);
-        lastKey = k;
+        lastKey = snap.keys[i]!;
       }
-      return { items, more, remaining: after, lastKey };
+      let more = false;
+      for (let j = i; j < snap.objects.length && !more; j++) more = filter(snap.objects[j]!);
+      return { items, more, remaining: snap.objects.length - i, lastKey };
     }
     const b = this.buckets.get(storage);
     if (!b) return { items, more: false, remaining: 0, lastKey };
@@ -267,6 +275,19 @@ export class Store {
       }
     }
     return { items, more, remaining, lastKey };
+  }
+
+  /** The objects of `scope` as of `atRV` in list order with their order keys, from a small cache. */
+  private snapshot(storage: string, scope: Scope, atRV: number): Snapshot {
+    const key = `${storage}\n${scope.cluster}\n${scope.namespace}\n${atRV}`;
+    let snap = this.snapshots.get(key);
+    if (!snap) {
+      const objects = this.list(storage, scope, atRV);
+      snap = { objects, keys: objects.map((o) => orderKey(clusterOf(o), o.metadata.namespace ?? '', o.metadata.name ?? '')) };
+      if (this.snapshots.size >= MAX_SNAPSHOTS) this.snapshots.delete(this.snapshots.keys().next().value!);
+      this.snapshots.set(key, snap);
+    }
+    return snap;
   }
 
   /** The clusters of a bucket in list order (every page of a wildcard list walks them). */
