@@ -397,6 +397,11 @@ export class Manager {
 
   private async shutdown(lost: boolean): Promise<void> {
     const grace = lost ? 0 : (this.opts.gracefulShutdownMs ?? 30_000);
+    // Sharded: leave the group first, so that the others take each cluster over as soon as its
+    // fence is released below, instead of after the last one (the fences keep them apart).
+    if (this.coordinatorRun && this.coordinator?.leave) {
+      await this.coordinator.leave().catch((e: unknown) => this.log.warn('leaving the shard group failed', { err: e }));
+    }
     if (this.started.size > 0) {
       this.log.info('shutting down', { graceMs: grace });
       await Promise.all([...this.started].map((c) => c.stop(grace)));

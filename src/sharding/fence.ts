@@ -45,7 +45,7 @@ export interface FencesOptions {
   /** Told how long it took from first asking for a fence to holding it. */
   onWait?: (seconds: number) => void;
   /**
-   * Acquisitions (a read and a write each) in flight at once; default 16. A replica that starts,
+   * Acquisitions (a read and a write each) and releases in flight at once; default 16. A replica that starts,
    * or takes over from a stopped peer, wants thousands of fences at once: sent together they queue
    * up in front of the renewals of the fences already held, which then time out, so fences are
    * lost and asked for again, and the group never settles.
@@ -184,7 +184,7 @@ export class Fences {
     this.o.onWait?.((performance.now() - s.wantedMono) / 1000);
     const fence = new LeaseFence(this.o, cluster, written, start, () => {
       if (this.held.get(cluster) === fence) this.held.delete(cluster);
-    });
+    }, (write) => this.turns.add(write));
     this.held.set(cluster, fence);
     return fence;
   }
@@ -241,6 +241,8 @@ class LeaseFence implements Fence {
     /** Monotonic start of the last successful write. */
     private renewedAt: number,
     private readonly onEnd: () => void,
+    /** Runs a release's writes in their turn among the acquisitions (a stopping replica releases thousands at once). */
+    private readonly inTurn: (write: () => Promise<void>) => Promise<void>,
   ) {
     this.lost = this.lostCtrl.signal;
     this.key = { namespace: o.namespace, name: lease.metadata!.name! };
@@ -248,7 +250,7 @@ class LeaseFence implements Fence {
   }
 
   release(): Promise<void> {
-    this.releasing ??= this.clear().finally(() => this.onEnd());
+    this.releasing ??= this.inTurn(() => this.clear()).finally(() => this.onEnd());
     return this.releasing;
   }
 

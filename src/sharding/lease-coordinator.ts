@@ -57,6 +57,9 @@ export class LeaseCoordinator implements Coordinator {
   private readonly log: Logger | undefined;
   private readonly metrics: CoordinatorMetrics | undefined;
   private started = false;
+  private readonly leaving = new AbortController();
+  /** Settles once the membership loop ended (left the group). */
+  private left: Promise<void> | undefined;
 
   constructor(opts: LeaseCoordinatorOptions) {
     this.id = opts.id ?? defaultShardId();
@@ -109,12 +112,26 @@ export class LeaseCoordinator implements Coordinator {
     if (this.started) throw new Error('the shard coordinator runs once');
     this.started = true;
     this.log?.info('joining the shard group', { lease: this.membership.leaseName });
+    let resolveLeft!: () => void;
+    this.left = new Promise((r) => (resolveLeft = r));
     try {
-      await this.membership.run(signal);
+      try {
+        await this.membership.run(AbortSignal.any([signal, this.leaving.signal]));
+      } finally {
+        resolveLeft();
+      }
+      // Left early (leave()): the fences stay renewed until they are released or this stops.
+      if (!signal.aborted) await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
     } finally {
       // Fences still held now are not renewed any more: whoever holds them is told through `lost`.
       this.fences.close('the shard coordinator stopped');
     }
+  }
+
+  /** Leaves the group (its peer Lease deleted) and keeps the fences held until released; see `Coordinator.leave`. */
+  leave(): Promise<void> {
+    this.leaving.abort();
+    return this.left ?? Promise.resolve();
   }
 
   ready(signal?: AbortSignal): Promise<void> {

@@ -48,6 +48,12 @@ export interface Coordinator {
    * holder has it (free, expired or already ours is taken). Renewal runs until release or loss.
    */
   acquire(cluster: string, signal: AbortSignal): Promise<Fence | undefined>;
+  /**
+   * Optional: leaves the group now (the others stop counting this replica) while the fences held
+   * stay held and renewed until released. A replica that stops calls it first, so that the others
+   * start taking its clusters over as each fence is released, not only after the last one.
+   */
+  leave?(): Promise<void>;
 }
 
 /** Options of the Lease-based coordinator (`new Manager({ sharding })`). */

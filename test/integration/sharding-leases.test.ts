@@ -200,6 +200,41 @@ describe('sharding: Lease coordinator', function () {
       expect(most).to.be.at.least(2);
       // Asked for again while held: the same fence, no turn needed.
       expect(await r.coord.acquire(clusters[0]!, AbortSignal.timeout(2000))).to.equal(fences[0]);
+      // Releasing them all at once (a replica stopping) takes turns too.
+      inFlight = 0;
+      most = 0;
+      const update = r.client.update.bind(r.client);
+      r.client.update = (async (obj: Lease, opts) => {
+        if (obj.spec?.holderIdentity !== '') return update(obj, opts);
+        return counted(update)(obj, opts);
+      }) as typeof r.client.update;
+      await Promise.all(fences.map((f) => f!.release()));
+      expect(most, 'releases in flight at once').to.be.within(1, 4);
+      for (const c of clusters.slice(0, 3)) expect((await lease(r.coord.fenceLeaseName(c))).spec?.holderIdentity).to.equal('');
+    });
+
+    it('leave() takes the replica out of the others\' view at once while its fences stay held until released', async () => {
+      const g = group();
+      const [a, b] = [replica(g, 'a'), replica(g, 'b')];
+      await eventually(() => ids(a) === 'a,b' && ids(b) === 'a,b', 'both see each other');
+      const fa = await a.coord.acquire('root:leaving', AbortSignal.timeout(5000));
+      expect(fa).to.not.equal(undefined);
+      await a.coord.leave();
+      await eventually(() => ids(b) === 'b', 'b no longer counts a', 5000);
+      // Past a full fence duration: still a's, renewed, and b is refused.
+      const until = performance.now() + FENCE_MS * 1.3;
+      while (performance.now() < until) {
+        expect(await b.coord.acquire('root:leaving', AbortSignal.timeout(2000))).to.equal(undefined);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      expect(fa!.lost.aborted).to.equal(false);
+      await fa!.release();
+      expect(await b.coord.acquire('root:leaving', AbortSignal.timeout(5000))).to.not.equal(undefined);
+      // start() settles only when the coordinator is stopped.
+      let settled = false;
+      void a.done.then(() => (settled = true));
+      await new Promise((r) => setTimeout(r, 100));
+      expect(settled).to.equal(false);
     });
 
     it('is held by one replica at a time: the other is refused while the holder renews', async () => {
