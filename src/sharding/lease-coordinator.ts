@@ -29,11 +29,6 @@ export interface LeaseCoordinatorOptions extends ShardingOptions {
   clock?: WallClock;
   /** Interval between reads of the peer Leases; default a third of the peer duration, at most 2 s. */
   peerRefreshMs?: number;
-  /**
-   * Fence acquisitions in flight at once (each a read and a write); default 16. The others wait
-   * their turn, so that the renewals of fences already held never queue behind thousands of them.
-   */
-  maxConcurrentAcquires?: number;
 }
 
 /** The default shard id: this host's name cleaned to a DNS label. */

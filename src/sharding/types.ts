@@ -72,4 +72,10 @@ export interface ShardingOptions {
   fenceLeaseDuration?: number;
   /** Clock skew allowed between replicas when judging a peer's renewTime; default 2 s. */
   clockSkewMs?: number;
+  /**
+   * Fence acquisitions and releases in flight at once (each a read and a write, or a write); default
+   * 16. The others wait their turn, so that the renewals of fences already held never queue behind
+   * thousands of them (a replica starting, or taking over from a stopped peer).
+   */
+  maxConcurrentAcquires?: number;
 }
