@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { Subscription } from 'rxjs';
-import { Discovery, Transport, UnknownResourceError, type ResourceInfo } from '../client/index.js';
+import { Discovery, Transport, UnknownResourceError, untilAborted, type ResourceInfo } from '../client/index.js';
 import { Backoff, InformerFactory, type Cached, type EntryKey, type KubeObject, type Log } from '../informer/index.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 
@@ -147,7 +147,7 @@ export async function runWatch(resource: string, o: WatchCommandOptions, io: Wat
         );
       }),
     );
-    if (!io.signal.aborted) await new Promise<void>((r) => io.signal.addEventListener('abort', () => r(), { once: true }));
+    await untilAborted(io.signal);
   } finally {
     for (const s of subs) s.unsubscribe();
     factory.close();

@@ -46,6 +46,14 @@ export function abortError(signal: AbortSignal): Error {
   return e;
 }
 
+/** Resolves once `signal` aborts (at once when it has): for work that runs until it is stopped. */
+export function untilAborted(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal.aborted) return resolve();
+    onAbort(signal, resolve);
+  });
+}
+
 /** Sleeps `ms`, rejecting with the abort reason when `signal` fires first. */
 export function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   return new Promise((resolve, reject) => {

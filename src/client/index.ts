@@ -54,4 +54,4 @@ export {
 } from './cluster-client.js';
 export type { KubernetesObject, ObjectKey, ObjectList, ObjectMeta, ObjectType } from './types.js';
 export { microTime, rfc3339 } from './time.js';
-export { abortError, onAbort, sleep } from './abort.js';
+export { abortError, onAbort, sleep, untilAborted } from './abort.js';

@@ -179,10 +179,9 @@ export class Controller {
   syncError(name: string): string | undefined {
     const eng = this.engaged.get(name);
     if (!eng) return undefined;
-    const raw = eng.cluster.informerCluster ?? name;
     for (const src of this.sources.values()) {
       if (!src.clusters.has(name)) continue;
-      const err = src.informer.clusterSyncError(raw);
+      const err = src.informer.clusterSyncError(eng.raw);
       if (err !== undefined) return `${src.informer.path}: ${err}`;
     }
     return undefined;

@@ -44,12 +44,7 @@ export interface FencesOptions {
   log?: Logger;
   /** Told how long it took from first asking for a fence to holding it. */
   onWait?: (seconds: number) => void;
-  /**
-   * Acquisitions (a read and a write each) and releases in flight at once; default 16. A replica that starts,
-   * or takes over from a stopped peer, wants thousands of fences at once: sent together they queue
-   * up in front of the renewals of the fences already held, which then time out, so fences are
-   * lost and asked for again, and the group never settles.
-   */
+  /** Acquisitions and releases in flight at once; default 16 (see `ShardingOptions.maxConcurrentAcquires`). */
   maxConcurrentAcquires?: number;
 }
 

@@ -4,7 +4,7 @@
  * namespace of the provider's workspace (kcp serves coordination.k8s.io in every workspace).
  */
 import { hostname } from 'node:os';
-import type { ClusterClient } from '../client/index.js';
+import { untilAborted, type ClusterClient } from '../client/index.js';
 import type { Logger } from '../log/index.js';
 import type { ShardMetrics } from '../metrics/index.js';
 import { checkDuration, type WallClock } from './clock.js';
@@ -107,16 +107,11 @@ export class LeaseCoordinator implements Coordinator {
     if (this.started) throw new Error('the shard coordinator runs once');
     this.started = true;
     this.log?.info('joining the shard group', { lease: this.membership.leaseName });
-    let resolveLeft!: () => void;
-    this.left = new Promise((r) => (resolveLeft = r));
     try {
-      try {
-        await this.membership.run(AbortSignal.any([signal, this.leaving.signal]));
-      } finally {
-        resolveLeft();
-      }
+      this.left = this.membership.run(AbortSignal.any([signal, this.leaving.signal]));
+      await this.left;
       // Left early (leave()): the fences stay renewed until they are released or this stops.
-      if (!signal.aborted) await new Promise<void>((r) => signal.addEventListener('abort', () => r(), { once: true }));
+      await untilAborted(signal);
     } finally {
       // Fences still held now are not renewed any more: whoever holds them is told through `lost`.
       this.fences.close('the shard coordinator stopped');
