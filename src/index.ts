@@ -8,8 +8,9 @@
  * server for tests is `kcp-multicluster-provider/testing`.
  */
 // client-node's KubeConfig, re-exported so that a program builds the very class the library's
-// signatures name (client-node is a peer dependency: one copy, the application's).
-export { KubeConfig } from '@kubernetes/client-node';
+// signatures name (client-node is a peer dependency: one copy, the application's); loaded on first
+// use, so that importing the library does not load client-node's generated API.
+export { KubeConfig } from './client/client-node-class.js';
 export * from './client/index.js';
 export * from './informer/index.js';
 export * from './log/index.js';

@@ -6,28 +6,15 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import * as v8 from 'node:v8';
-import * as vm from 'node:vm';
 import { KubeConfig } from '@kubernetes/client-node';
-import { Logger } from '../../src/log/index.js';
 import { IpcChild } from './ipc.js';
 import { PROVIDER_PATH, type Created, type LoadResult, type Request, type Started, type Stream, type Touched } from './runtime-server.js';
 import { median, round } from './stats.js';
 import type { BenchRow } from './types.js';
 
+export { memoryAfterGC, quietLogger } from './runtime-light.js';
+
 const CHILD = path.join(path.dirname(fileURLToPath(import.meta.url)), 'runtime-server.js');
-
-// Memory figures are only meaningful after a full collection; expose gc without a command-line flag.
-v8.setFlagsFromString('--expose-gc');
-const gcFn = vm.runInNewContext('gc') as () => void;
-
-/** JS heap plus ArrayBuffer memory after two full collections, bytes. */
-export function memoryAfterGC(): number {
-  gcFn();
-  gcFn();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-}
 
 /** Absolute ms (`timeOrigin + now`), comparable across processes once corrected by the offset. */
 export function absNow(): number {
@@ -128,10 +115,6 @@ export function kubeConfigOf(info: Started, server = `${info.url}/clusters/${PRO
   return kc;
 }
 
-/** A logger that prints errors only (to stderr), so that a failing run says why. */
-export function quietLogger(): Logger {
-  return new Logger({ level: 'error' });
-}
 
 /**
  * Established TCP sockets of this process to `port` (from /proc: the socket inodes among this

@@ -14,15 +14,9 @@ import { fileURLToPath } from 'node:url';
 import { startServer, type RunningServer } from '../../src/server/index.js';
 import { HttpClient, WatchCounter, transport } from './client.js';
 import { nowMs, waitFor } from './stats.js';
+import { EXPORT, LOAD_CM, PROVIDER_PATH, TYPE, type Started } from './runtime-light.js';
 
-/** Where the provider's export lives. */
-export const PROVIDER_PATH = 'root:rt-provider';
-/** The APIExport (and its endpoint slice). */
-export const EXPORT = 'rt';
-/** The WorkspaceType with the default binding. */
-export const TYPE = 'rt-bound';
-/** The ConfigMap each workspace gets for the writers (namespace `default`). */
-export const LOAD_CM = 'rt-load';
+export { EXPORT, LOAD_CM, PROVIDER_PATH, TYPE, type Started } from './runtime-light.js';
 
 const WS = '/apis/tenancy.kcp.io/v1alpha1/workspaces';
 
@@ -79,14 +73,6 @@ export interface Touched {
 /** The name of the `i`-th ConfigMap `fill` creates in each cluster. */
 export function fillName(i: number): string {
   return `fill-${i}`;
-}
-
-/** What `start` answers. */
-export interface Started {
-  url: string;
-  token: string;
-  ca?: string;
-  port: number;
 }
 
 /** What `workspaces` answers. */

@@ -12,12 +12,12 @@
  * throughput windows, where the wall clock of one machine is good enough.
  */
 import { fileURLToPath } from 'node:url';
+import { writeHeapSnapshot } from 'node:v8';
 import type { Controller } from '../../src/controller/controller.js';
 import { Manager } from '../../src/manager/index.js';
 import { APIExportProvider } from '../../src/provider/apiexport.js';
 import { IpcChild } from './ipc.js';
-import { kubeConfigOf, memoryAfterGC, quietLogger } from './runtime-fixture.js';
-import { EXPORT, type Started } from './runtime-server.js';
+import { EXPORT, memoryAfterGC, plainKubeConfigOf, quietLogger, type Started } from './runtime-light.js';
 
 const CM = { apiVersion: 'v1', kind: 'ConfigMap' } as const;
 
@@ -30,6 +30,8 @@ export interface ReplicaConfig {
   group: string;
   peerLeaseMs: number;
   fenceLeaseMs: number;
+  /** Rendezvous weight; default 1. */
+  weight?: number;
 }
 
 /** What a replica reports about itself. */
@@ -65,6 +67,7 @@ type ReplicaRequest =
   | { op: 'status' }
   | { op: 'engaged' }
   | { op: 'heap' }
+  | { op: 'snapshot'; file: string }
   | { op: 'cpu' }
   | { op: 'mark' }
   | { op: 'firstReconciles' }
@@ -100,6 +103,9 @@ class ReplicaChild {
         const m = process.memoryUsage();
         return { heapUsed: m.heapUsed, arrayBuffers: m.arrayBuffers, rss: m.rss } satisfies ReplicaHeap;
       }
+      case 'snapshot':
+        memoryAfterGC();
+        return writeHeapSnapshot(r.file);
       case 'cpu': {
         const u = process.cpuUsage();
         return (u.user + u.system) / 1e6;
@@ -123,14 +129,14 @@ class ReplicaChild {
 
   private start(c: ReplicaConfig): null {
     const log = quietLogger();
-    const kubeconfig = kubeConfigOf(c.server);
+    const kubeconfig = plainKubeConfigOf(c.server);
     const provider = (this.provider = new APIExportProvider(kubeconfig, { endpointSlice: EXPORT, log }));
     const manager = (this.manager = new Manager({
       provider,
       kubeconfig,
       log,
       gracefulShutdownMs: 5_000,
-      sharding: { id: c.id, group: c.group, peerLeaseDuration: c.peerLeaseMs, fenceLeaseDuration: c.fenceLeaseMs },
+      sharding: { id: c.id, group: c.group, peerLeaseDuration: c.peerLeaseMs, fenceLeaseDuration: c.fenceLeaseMs, weight: c.weight },
     }));
     this.ctrl = manager
       .controller('bench-read')
@@ -226,6 +232,11 @@ export class ReplicaProcess {
 
   heap(): Promise<ReplicaHeap> {
     return this.child.call({ op: 'heap' }, 60_000);
+  }
+
+  /** Writes a heap snapshot after a full collection (for analysis; not used by the section). */
+  snapshot(file: string): Promise<string> {
+    return this.child.call({ op: 'snapshot', file }, 300_000);
   }
 
   /** CPU seconds (user + system) used so far. */

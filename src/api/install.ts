@@ -3,7 +3,7 @@
  * and named by content, so the workspace's own schemas decide the names: an equal one is reused,
  * new content is created under a new name, and the export is applied to point at the newest.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import { ClusterClient, Transport, isAlreadyExists, isNotFound } from '../client/index.js';
 import type { Logger } from '../log/index.js';
 import type { DefinedAPI } from './define.js';
@@ -48,7 +48,7 @@ async function ensureEndpointSlice(client: ClusterClient, path: string, name: st
  * applied (server-side, forced), each export's endpoint slice made sure of. Safe to run again;
  * resolves with the manifests as installed.
  */
-export async function installAPIs(kubeconfig: KubeConfig, apis: readonly DefinedAPI[], log: Logger, opts: InstallOptions = {}): Promise<(APIResourceSchema | APIExport)[]> {
+export async function installAPIs(kubeconfig: KubeConfigLike, apis: readonly DefinedAPI[], log: Logger, opts: InstallOptions = {}): Promise<(APIResourceSchema | APIExport)[]> {
   const transport = Transport.fromKubeConfig(kubeconfig);
   const client = new ClusterClient(transport, { fieldManager: opts.fieldManager ?? 'kcp-mc-apis' });
   const { signal } = opts;

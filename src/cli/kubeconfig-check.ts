@@ -1,11 +1,11 @@
 /**
- * What is wrong with a loaded kubeconfig, said about the file it came from: client-node loads a
- * kubeconfig without clusters or without a current context silently, and only a request fails later.
+ * What is wrong with a loaded kubeconfig, said about the file it came from: a kubeconfig without
+ * clusters or without a current context loads silently, and only a request would fail later.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigView } from '../client/kubeconfig.js';
 
 /** Where `loadFromDefault` reads: `$KUBECONFIG`, else `~/.kube/config` when it exists; undefined when neither. */
 export function defaultKubeconfigSource(env: NodeJS.ProcessEnv = process.env): string | undefined {
@@ -22,7 +22,7 @@ function names(list: { name: string }[]): string {
  * Why `kc` cannot be used, as one line naming `source` (the file, or `$KUBECONFIG`); undefined when
  * its current context names a cluster with a server. `contextFlag`: the command has `--context`.
  */
-export function kubeConfigProblem(kc: KubeConfig, source: string | undefined, contextFlag = false): string | undefined {
+export function kubeConfigProblem(kc: KubeConfigView, source: string | undefined, contextFlag = false): string | undefined {
   const server = kc.getCurrentCluster()?.server;
   // loadFromDefault falls back to localhost:8080 when it finds nothing.
   if (!source) return server && server !== 'http://localhost:8080' ? undefined : 'no kubeconfig found: pass --kubeconfig FILE or set KUBECONFIG';

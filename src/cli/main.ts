@@ -1,13 +1,21 @@
 #!/usr/bin/env node
 /** `kcp-mc`: the command-line entry point. */
 import { Command } from 'commander';
-import { registerApigen } from './apigen.js';
-import { registerCerts } from './certs.js';
-import { registerDemo } from './demo.js';
-import { registerInit } from './init/index.js';
-import { registerRun } from './run.js';
-import { registerServer } from './server.js';
-import { registerWatch } from './watch.js';
+
+/**
+ * Each command's module, loaded only when that command runs (or for help, which lists them all):
+ * `kcp-mc run` then loads the runtime alone, not the reference server, the demo's client-node
+ * or the generators, which would otherwise sit in every controller's heap.
+ */
+const COMMANDS: Record<string, () => Promise<(program: Command) => void>> = {
+  server: async () => (await import('./server.js')).registerServer,
+  demo: async () => (await import('./demo.js')).registerDemo,
+  watch: async () => (await import('./watch.js')).registerWatch,
+  run: async () => (await import('./run.js')).registerRun,
+  apigen: async () => (await import('./apigen.js')).registerApigen,
+  certs: async () => (await import('./certs.js')).registerCerts,
+  init: async () => (await import('./init/index.js')).registerInit,
+};
 
 const program = new Command();
 program
@@ -34,15 +42,14 @@ Examples:
 
 Run "kcp-mc <command> --help" for a command's flags.`,
 );
-registerServer(program);
-registerDemo(program);
-registerWatch(program);
-registerRun(program);
-registerApigen(program);
-registerCerts(program);
-registerInit(program);
-
-program.parseAsync(process.argv).catch((e: unknown) => {
-  process.stderr.write(`kcp-mc: ${(e as Error).message}\n`);
-  process.exit(1);
-});
+const named = process.argv[2];
+const wanted = named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
+Promise.all(wanted.map((n) => COMMANDS[n]!()))
+  .then((registers) => {
+    for (const register of registers) register(program);
+    return program.parseAsync(process.argv);
+  })
+  .catch((e: unknown) => {
+    process.stderr.write(`kcp-mc: ${(e as Error).message}\n`);
+    process.exit(1);
+  });

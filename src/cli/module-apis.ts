@@ -3,7 +3,7 @@
  * of `defineAPI` results (or one). Checked by shape, since the module may import its own copy of
  * the library.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import { APIDefinitionError, installAPIs, type DefinedAPI } from '../api/index.js';
 import type { Logger } from '../log/index.js';
 import { UsageError } from './usage.js';
@@ -32,7 +32,7 @@ export function soleExport(apis: readonly DefinedAPI[]): string | undefined {
 }
 
 /** `installAPIs`, with a definition mistake reported as a usage error. */
-export async function installModuleAPIs(kc: KubeConfig, apis: readonly DefinedAPI[], log: Logger, file: string): Promise<void> {
+export async function installModuleAPIs(kc: KubeConfigLike, apis: readonly DefinedAPI[], log: Logger, file: string): Promise<void> {
   try {
     await installAPIs(kc, apis, log);
   } catch (e) {

@@ -8,10 +8,8 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-// client-node loads lazily: it costs most of the CLI's start-up, and usage errors need none of it.
-import type { KubeConfig } from '@kubernetes/client-node';
 import { Command, InvalidArgumentError, Option } from 'commander';
-import type { ClusterClient } from '../client/index.js';
+import { loadKubeConfig as readKubeConfig, toClientNodeKubeConfig, UnknownContextError, type ClusterClient, type LoadedKubeConfig } from '../client/index.js';
 import { Logger, type LogFormat, type LogLevel } from '../log/index.js';
 import { LeaderElectionLostError, Manager, parseBindAddress } from '../manager/index.js';
 import type { ControllerModule, ProviderContext } from '../module/index.js';
@@ -95,23 +93,18 @@ export async function loadController(file: string): Promise<ControllerModule> {
   return mod as ControllerModule;
 }
 
-/** Loads the kubeconfig (file, else KUBECONFIG / ~/.kube/config) and picks the context. */
-export async function loadKubeConfig(file: string | undefined, context: string | undefined): Promise<KubeConfig> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
+/**
+ * Loads the kubeconfig (file, else KUBECONFIG / ~/.kube/config) and picks the context. Without
+ * client-node unless the user needs it (exec plugin, auth provider, proxy): a controller process
+ * then never loads client-node's generated API, unless its module asks for a `KubeConfig`.
+ */
+export async function loadKubeConfig(file: string | undefined, context: string | undefined): Promise<LoadedKubeConfig> {
+  let kc: LoadedKubeConfig;
   try {
-    if (file) {
-      fs.accessSync(file, fs.constants.R_OK);
-      kc.loadFromFile(file);
-    } else {
-      kc.loadFromDefault();
-    }
+    kc = await readKubeConfig({ file, context });
   } catch (e) {
+    if (e instanceof UnknownContextError) throw new UsageError(e.message);
     throw new UsageError(`cannot read kubeconfig ${file ?? '(default)'}: ${(e as Error).message}`);
-  }
-  if (context) {
-    if (!kc.getContextObject(context)) throw new UsageError(`kubeconfig has no context ${JSON.stringify(context)}`);
-    kc.setCurrentContext(context);
   }
   const problem = kubeConfigProblem(kc, file ?? defaultKubeconfigSource(), true);
   if (problem) throw new UsageError(problem);
@@ -140,7 +133,7 @@ function checkLeaseTimings(o: RunOptions): void {
 }
 
 /** The module's own provider, or an APIExportProvider on the endpoint slice. */
-async function moduleProvider(mod: ControllerModule, file: string, kc: KubeConfig, ctx: ProviderContext): Promise<Provider> {
+async function moduleProvider(mod: ControllerModule, file: string, kc: LoadedKubeConfig, ctx: ProviderContext): Promise<Provider> {
   if (!mod.provider) {
     // Recorders are built as clusters engage, after setup: by then ctx.eventSource is the final name.
     const recorder = (client: ClusterClient, cluster: string) => new ClusterEventRecorder({ client, controller: ctx.eventSource, log: ctx.log.with({ cluster }) });
@@ -148,7 +141,8 @@ async function moduleProvider(mod: ControllerModule, file: string, kc: KubeConfi
   }
   if (typeof mod.provider !== 'function') throw new UsageError(`controller module ${file} exports a provider that is not a function`);
   try {
-    return await mod.provider(kc, ctx);
+    // The module contract gives it client-node's KubeConfig, loaded now.
+    return await mod.provider(await toClientNodeKubeConfig(kc), ctx);
   } catch (e) {
     throw new UsageError(`the provider of ${file} failed: ${(e as Error).message}`);
   }
@@ -168,7 +162,7 @@ export async function runController(spec: string, o: RunOptions, signal: AbortSi
   if (o.install && (apis.length > 0 || typeof mod.install === 'function')) {
     log.info('installing', { module: file, server: kc.getCurrentCluster()?.server });
     if (apis.length) await installModuleAPIs(kc, apis, log, file);
-    if (typeof mod.install === 'function') await mod.install(kc, log);
+    if (typeof mod.install === 'function') await mod.install(await toClientNodeKubeConfig(kc), log);
   }
   const endpointSlice = o.endpointslice ?? mod.endpointSlice ?? soleExport(apis);
   if (!endpointSlice && !mod.provider) throw new UsageError('no endpoint slice: pass --endpointslice NAME (the APIExportEndpointSlice in the kubeconfig\'s workspace)');

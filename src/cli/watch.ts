@@ -4,10 +4,9 @@
  * how a provider author sees exactly what the engine sees, through restarts and 410s.
  */
 import * as fs from 'node:fs';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Command } from 'commander';
 import { Subscription } from 'rxjs';
-import { Discovery, Transport, UnknownResourceError, untilAborted, type ResourceInfo } from '../client/index.js';
+import { Discovery, loadKubeConfig, Transport, UnknownResourceError, untilAborted, type LoadedKubeConfig, type ResourceInfo } from '../client/index.js';
 import { Backoff, InformerFactory, type Cached, type EntryKey, type KubeObject, type Log } from '../informer/index.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';
 
@@ -38,15 +37,9 @@ export function watchURL(server: string): string {
   return /\/clusters\/[^/]+$/.test(new URL(s).pathname) ? s : `${s}/clusters/*`;
 }
 
-async function loadKubeConfig(file: string | undefined): Promise<KubeConfig> {
-  const { KubeConfig } = await import('@kubernetes/client-node');
-  const kc = new KubeConfig();
-  if (file) {
-    if (!fs.existsSync(file)) throw new Error(`kubeconfig ${file} does not exist`);
-    kc.loadFromFile(file);
-  } else {
-    kc.loadFromDefault();
-  }
+async function kubeConfigFor(file: string | undefined): Promise<LoadedKubeConfig> {
+  if (file && !fs.existsSync(file)) throw new Error(`kubeconfig ${file} does not exist`);
+  const kc = await loadKubeConfig({ file });
   const problem = kubeConfigProblem(kc, file ?? defaultKubeconfigSource());
   if (problem) throw new Error(problem);
   return kc;
@@ -102,7 +95,7 @@ const PROGRESS_INTERVAL_MS = 2000;
 export async function runWatch(resource: string, o: WatchCommandOptions, io: WatchIO): Promise<void> {
   const json = o.output === 'json';
   if (o.output !== undefined && o.output !== 'json') throw new Error(`unsupported output format "${o.output}" (supported: json)`);
-  const kc = await loadKubeConfig(o.kubeconfig);
+  const kc = await kubeConfigFor(o.kubeconfig);
   const transport = Transport.fromKubeConfig(kc, { userAgent: 'kcp-mc-watch' });
   const urls = [...new Set((o.server?.length ? o.server : [transport.server]).map(watchURL))];
   const log: Log = (e) => {

@@ -1,5 +1,5 @@
 /** `kcp-mc run`'s webhook flags: where the webhook server listens, its certificate, and the URL `--install` writes. */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ClusterClient, Transport } from '../client/index.js';
 import type { Logger } from '../log/index.js';
@@ -52,7 +52,7 @@ export function checkWebhookInstall(o: WebhookFlags, manager: Manager): string |
 }
 
 /** Writes the module's webhook configurations into the kubeconfig's workspace. */
-export async function installWebhooks(o: WebhookFlags, manager: Manager, kc: KubeConfig, name: string, log: Logger): Promise<void> {
+export async function installWebhooks(o: WebhookFlags, manager: Manager, kc: KubeConfigLike, name: string, log: Logger): Promise<void> {
   const regs = manager.webhooks();
   if (regs.length === 0) return;
   const transport = Transport.fromKubeConfig(kc);

@@ -1,6 +1,19 @@
-/** REST access to kcp over client-node's KubeConfig: transport, typed errors, names, discovery, ClusterClient. */
+/** REST access to kcp over a kubeconfig (client-node's KubeConfig, or PlainKubeConfig without client-node): transport, typed errors, names, discovery, ClusterClient. */
 export { Transport, joinURL, type RequestOptions, type RawResponse, type TransportOptions } from './transport.js';
 export type { SocketStats } from './agents.js';
+export {
+  PlainKubeConfig,
+  loadKubeConfig,
+  parseKubeConfig,
+  mergeKubeConfigs,
+  toClientNodeKubeConfig,
+  type KubeConfigLike,
+  type KubeConfigView,
+  type KubeConfigContents,
+  UnknownContextError,
+  type LoadKubeConfigOptions,
+  type LoadedKubeConfig,
+} from './kubeconfig.js';
 export {
   ApiError,
   NetworkError,

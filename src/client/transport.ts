@@ -7,7 +7,7 @@
 import type * as http from 'node:http';
 import type * as https from 'node:https';
 import type { Readable } from 'node:stream';
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from './kubeconfig.js';
 import { AgentPool, type SocketStats, type TLSMaterial } from './agents.js';
 import { abortError, sleep } from './abort.js';
 import { dispatch, type Outgoing } from './dispatch.js';
@@ -80,7 +80,7 @@ export class Transport {
   private closed = false;
 
   private constructor(
-    private readonly kc: KubeConfig,
+    private readonly kc: KubeConfigLike,
     /** the current context's server URL (may carry a path like /clusters/root:org or /services/apiexport/<c>/<e>) */
     readonly server: string,
     private readonly pool: AgentPool,
@@ -90,7 +90,7 @@ export class Transport {
   ) {}
 
   /** A transport for the current context of `kc`. */
-  static fromKubeConfig(kc: KubeConfig, opts: TransportOptions = {}): Transport {
+  static fromKubeConfig(kc: KubeConfigLike, opts: TransportOptions = {}): Transport {
     const cluster = kc.getCurrentCluster();
     if (!cluster) throw new Error('kubeconfig has no current cluster');
     // client-node refuses every request to a plain-HTTP server unless the cluster skips TLS

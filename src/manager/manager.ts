@@ -3,7 +3,7 @@
  * at `/metrics`, `/healthz` and `/readyz`, leader election with a Lease, and a clean shutdown
  * (stop taking work, let reconciles finish up to a grace period, release the lease, close watches).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import { ClusterClient, Transport } from '../client/index.js';
 import { Builder } from '../controller/builder.js';
 import type { KubernetesObject, ObjectType } from '../client/index.js';
@@ -40,7 +40,7 @@ export interface ManagerOptions {
   /** Where clusters come from. */
   provider: Provider;
   /** The provider's own workspace, for the leader-election Lease. */
-  kubeconfig?: KubeConfig;
+  kubeconfig?: KubeConfigLike;
   /** Logger; default JSON lines on stderr at info. */
   log?: Logger;
   /** Defaults for every controller (multicluster-runtime #163/#177: they always apply). */

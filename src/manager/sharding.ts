@@ -18,6 +18,7 @@
 import { abortError } from '../client/index.js';
 import type { Controller } from '../controller/controller.js';
 import type { Logger } from '../log/index.js';
+import { Engagement, reportEngagement } from '../provider/engagement.js';
 import type { Aware, Cluster } from '../provider/types.js';
 import type { ShardMetrics } from '../metrics/index.js';
 import type { Coordinator, Fence } from '../sharding/index.js';
@@ -42,11 +43,11 @@ export interface ShardRouterOptions {
 interface Entry {
   readonly name: string;
   readonly cluster: Cluster;
-  /** The provider's signal for this report. */
-  readonly signal: AbortSignal;
+  /** The provider's signal or engagement for this report (what a repeated report is compared by). */
+  readonly source: AbortSignal | Engagement;
   fence?: Fence;
-  /** Aborts the lifecycle engagement (hand-off). */
-  engagement?: AbortController;
+  /** The lifecycle engagement while the cluster is engaged here; ended on hand-off. */
+  engagement?: Engagement;
   acquiring: boolean;
   /** The cluster's objects are in the shared caches (admitted) until the hand-off evicts them. */
   admitted?: boolean;
@@ -76,14 +77,32 @@ export class ShardRouter implements Aware {
 
   /** Records a reported cluster and engages it if this replica owns it. */
   engage(name: string, cluster: Cluster, signal: AbortSignal): void {
-    const prev = this.entries.get(name);
-    if (prev && prev.cluster === cluster && prev.signal === signal) return;
-    if (prev) this.forget(prev, 'the provider reported it anew');
-    if (signal.aborted || this.stopCtl.signal.aborted) return;
-    const e: Entry = { name, cluster, signal, acquiring: false };
-    this.entries.set(name, e);
+    const e = this.record(name, cluster, signal, signal.aborted);
+    if (!e) return;
     signal.addEventListener('abort', () => this.forget(e, 'the cluster left'), { once: true });
     this.evaluate(e);
+  }
+
+  /**
+   * As `engage`, with the provider's `Engagement`: no AbortSignal per reported cluster (every
+   * replica sees every cluster, and a signal with its listener is most of what one costs here).
+   */
+  engageWith(name: string, cluster: Cluster, engagement: Engagement): void {
+    const e = this.record(name, cluster, engagement, engagement.ended);
+    if (!e) return;
+    engagement.onEnd(() => this.forget(e, 'the cluster left'));
+    this.evaluate(e);
+  }
+
+  /** The new entry of a report, replacing an earlier one; undefined when it is a repeat or over already. */
+  private record(name: string, cluster: Cluster, source: AbortSignal | Engagement, ended: boolean): Entry | undefined {
+    const prev = this.entries.get(name);
+    if (prev && prev.cluster === cluster && prev.source === source) return undefined;
+    if (prev) this.forget(prev, 'the provider reported it anew');
+    if (ended || this.stopCtl.signal.aborted) return undefined;
+    const e: Entry = { name, cluster, source, acquiring: false };
+    this.entries.set(name, e);
+    return e;
   }
 
   /** Whether this replica works on `name` now: engaged, fenced, not leaving, and still its owner. */
@@ -143,7 +162,7 @@ export class ShardRouter implements Aware {
 
   private gain(e: Entry, fence: Fence | undefined): void {
     e.fence = fence;
-    const engagement = new AbortController();
+    const engagement = new Engagement();
     e.engagement = engagement;
     if (fence) {
       const lost = (): void => void this.handOff(e, `fence lost: ${abortError(fence.lost).message}`);
@@ -157,7 +176,8 @@ export class ShardRouter implements Aware {
     // Before the engagement: its controllers wait until the cluster's part of each cache is filled.
     e.admitted = true;
     e.cluster.admit?.();
-    this.inner.engage(e.name, e.cluster, AbortSignal.any([e.signal, engagement.signal]));
+    // The provider ending the report (the cluster left) ends this engagement too, through forget().
+    reportEngagement(this.inner, e.name, e.cluster, engagement);
   }
 
   /**
@@ -172,7 +192,7 @@ export class ShardRouter implements Aware {
     if (!engagement && !fence) return Promise.resolve();
     const leaving = (async () => {
       if (engagement) {
-        engagement.abort(new Error(reason));
+        engagement.end();
         this.owned--;
         this.opts.hooks?.ownedClusters(this.owned);
         this.opts.hooks?.handoff('lost');

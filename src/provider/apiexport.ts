@@ -7,7 +7,7 @@
  * its clusters. A URL that does not serve yet is retried with backoff by its informer; one shard
  * down never stops the others. `PathAwareProvider` adds lookup by workspace path.
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import type { KubernetesObject } from '../client/index.js';
 import type { Cached } from '../informer/index.js';
 import { VirtualWorkspaceProvider, cleanURLs, type KcpProviderOptions, type VirtualWorkspaceKind } from './machine.js';
@@ -86,7 +86,7 @@ function apiExportKind(opts: APIExportProviderOptions, byPath: boolean): Virtual
 
 /** Engages every logical cluster that bound the export, on every shard the slice lists. */
 export class APIExportProvider extends VirtualWorkspaceProvider {
-  constructor(kubeconfig: KubeConfig, opts: APIExportProviderOptions) {
+  constructor(kubeconfig: KubeConfigLike, opts: APIExportProviderOptions) {
     super(kubeconfig, apiExportKind(opts, false), opts);
   }
 }
@@ -99,7 +99,7 @@ export class APIExportProvider extends VirtualWorkspaceProvider {
  * in reconcile logs.
  */
 export class PathAwareProvider extends VirtualWorkspaceProvider {
-  constructor(kubeconfig: KubeConfig, opts: APIExportProviderOptions) {
+  constructor(kubeconfig: KubeConfigLike, opts: APIExportProviderOptions) {
     super(kubeconfig, apiExportKind(opts, true), opts);
   }
 }

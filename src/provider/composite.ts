@@ -6,7 +6,7 @@
  * `LocalClusterProvider` offers one cluster: the workspace the kubeconfig points at
  * (multicluster-runtime #96).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import { ClusterClient, Transport, clusterOfURL, isNotFound, type KubernetesObject, type ObjectType } from '../client/index.js';
 import { ClusterEventRecorder } from './recorder.js';
 import { CLUSTER_ANNOTATION, type SharedInformer } from '../informer/index.js';
@@ -209,7 +209,7 @@ export class LocalClusterProvider implements Provider {
   private cluster: LocalCluster | undefined;
 
   constructor(
-    kubeconfig: KubeConfig,
+    kubeconfig: KubeConfigLike,
     private readonly opts: LocalClusterOptions = {},
   ) {
     const base = Transport.fromKubeConfig(kubeconfig);

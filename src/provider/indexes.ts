@@ -16,7 +16,12 @@ export function typeKey(type: ObjectType<KubernetesObject>): string {
  * cached APIBinding's bytes, read by nobody.
  */
 export function stripManagedFields<T extends KubernetesObject>(obj: T): T {
-  if (obj.metadata && 'managedFields' in obj.metadata) delete obj.metadata['managedFields'];
+  const md = obj.metadata;
+  if (!md || !('managedFields' in md)) return obj;
+  // A new object rather than `delete`: deleting a property turns an object into a slow dictionary
+  // of its own (~0.7 KB more per object, with its own hidden class).
+  const { managedFields: _dropped, ...rest } = md;
+  obj.metadata = rest;
   return obj;
 }
 

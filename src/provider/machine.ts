@@ -15,11 +15,12 @@
  * warning repeated with backoff and a readiness failure that says what to check, not a ready
  * provider that does nothing (see `source-report.ts`).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import { Subscription } from 'rxjs';
 import { Transport, type KubernetesObject, type ObjectType } from '../client/index.js';
 import { ClusterEventRecorder } from './recorder.js';
 import { InformerFactory, type Cached, type SharedInformer } from '../informer/index.js';
+import { StringInterner } from '../informer/intern.js';
 import { Logger } from '../log/index.js';
 import { AggregateInformer, AggregateLister } from './aggregate.js';
 import { Endpoint, type EndpointCluster } from './endpoint.js';
@@ -63,6 +64,8 @@ export class VirtualWorkspaceProvider implements Provider {
   private readonly endpoints = new Map<string, WatchedEndpoint>();
   private readonly filter: (obj: Cached<KubernetesObject>) => boolean;
   private readonly views = new Map<string, AggregateInformer<KubernetesObject>>();
+  /** Shares equal strings among the watched objects (one per workspace: their values repeat). */
+  private readonly interner = new StringInterner();
   private listerValue: AggregateLister | undefined;
   /** Sharding: endpoints keep only admitted clusters' objects (`restrictCaches`). */
   private cachesRestricted = false;
@@ -78,7 +81,7 @@ export class VirtualWorkspaceProvider implements Provider {
    * @param opts what every kcp provider accepts
    */
   constructor(
-    kubeconfig: KubeConfig,
+    kubeconfig: KubeConfigLike,
     /** The configuration that makes this machine one provider or another. */
     protected readonly kind: VirtualWorkspaceKind,
     private readonly opts: KcpProviderOptions,
@@ -236,7 +239,8 @@ export class VirtualWorkspaceProvider implements Provider {
         : (client) => new ClusterEventRecorder({ client, controller: this.opts.eventSource ?? 'kcp-multicluster-provider', log: log.with({ cluster: client.cluster }) }),
     });
     if (this.cachesRestricted) endpoint.restrict();
-    const informer = endpoint.informerAt<KubernetesObject>(this.kind.watchPath, { transform: stripManagedFields });
+    // Every replica keeps this view of every workspace (sharded or not): equal strings shared.
+    const informer = endpoint.informerAt<KubernetesObject>(this.kind.watchPath, { transform: (o) => this.interner.internAll(stripManagedFields(o)) });
     if (this.kind.watchType) endpoint.provide(this.kind.watchType, informer);
     const ep: WatchedEndpoint = { url, endpoint, informer };
     this.endpoints.set(url, ep);

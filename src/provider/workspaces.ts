@@ -10,7 +10,7 @@
  * their APIs, Go #17; the terminating VW answers no per-cluster discovery, so its mapping is a
  * static table that `resources` extends).
  */
-import type { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfigLike } from '../client/kubeconfig.js';
 import type { StaticResource } from '../client/index.js';
 import type { Cached } from '../informer/index.js';
 import { LOGICAL_CLUSTER, initializerForType, terminatorForType, type WorkspaceType } from './hooks.js';
@@ -61,7 +61,7 @@ function workspaceKind(opts: WorkspaceTypeProviderOptions, type: 'initializing' 
 
 /** Engages each workspace that waits for the WorkspaceType's initializer, on every shard. */
 export class InitializingWorkspacesProvider extends VirtualWorkspaceProvider {
-  constructor(kubeconfig: KubeConfig, opts: WorkspaceTypeProviderOptions) {
+  constructor(kubeconfig: KubeConfigLike, opts: WorkspaceTypeProviderOptions) {
     super(kubeconfig, workspaceKind(opts, 'initializing', { mode: 'own' }), opts);
   }
 
@@ -74,7 +74,7 @@ export class InitializingWorkspacesProvider extends VirtualWorkspaceProvider {
 
 /** Engages each workspace being deleted that waits for the WorkspaceType's terminator, on every shard. */
 export class TerminatingWorkspacesProvider extends VirtualWorkspaceProvider {
-  constructor(kubeconfig: KubeConfig, opts: TerminatingWorkspacesProviderOptions) {
+  constructor(kubeconfig: KubeConfigLike, opts: TerminatingWorkspacesProviderOptions) {
     super(kubeconfig, workspaceKind(opts, 'terminating', { mode: 'own', resources: opts.resources ?? [] }), opts);
   }
 
