@@ -12,6 +12,12 @@ import { resourcePath, type KubeObject } from './types.js';
 export interface InformerRequest<T extends KubeObject = KubeObject> extends InformerOptions<T> {
   /** Absolute base URL (e.g. a VW endpoint URL with `/clusters/*`); default the transport's server. */
   server?: string;
+  /**
+   * Keeps this informer apart from every other request for the same thing (only requests with the
+   * same `own` share it): for a cache whose transform leaves objects incomplete, which must not
+   * serve anyone who expects whole objects.
+   */
+  own?: string;
 }
 
 /** Shares informers among their users. */
@@ -37,13 +43,13 @@ export class InformerFactory {
     const transport = this.transportFor(req.server ?? this.transport.server);
     const path = req.path ?? (req.resource ? resourcePath(req.resource) : undefined);
     if (!path) throw new Error('an informer needs a path or a resource');
-    const key = informerKey(transport.server, path, req.labelSelector, req.fieldSelector);
+    const key = informerKey(transport.server, path, req.labelSelector, req.fieldSelector) + (req.own ? `#${req.own}` : '');
     const existing = this.informers.get(key) as SharedInformer<T> | undefined;
     if (existing) {
       if (req.indexers) existing.addIndexers(req.indexers);
       return existing;
     }
-    const { server: _ignored, ...opts } = req;
+    const { server: _ignored, own: _own, ...opts } = req;
     const inf: SharedInformer<T> = new SharedInformer<T>(transport, { ...this.defaults, ...opts, path } as InformerOptions<T>, {
       // A stopped informer may still be held and restarted by someone; it takes its slot back.
       onStart: () => {

@@ -81,9 +81,9 @@ export class Endpoint {
   }
 
   /** The wildcard informer of an API path (no discovery), shared with controllers that watch the same resource. */
-  informerAt<T extends KubernetesObject>(path: string, opts: { transform?: (obj: T) => T } = {}): SharedInformer<T> {
+  informerAt<T extends KubernetesObject>(path: string, opts: { transform?: (obj: T) => T; own?: string } = {}): SharedInformer<T> {
     if (this.closed) throw new Error(`endpoint ${this.url} is closed`);
-    const inf = this.factory.informer<T>({ path, transform: opts.transform });
+    const inf = this.factory.informer<T>({ path, transform: opts.transform, own: opts.own });
     this.complete.add(inf as unknown as SharedInformer<KubernetesObject>);
     return inf;
   }

@@ -64,6 +64,13 @@ export interface VirtualWorkspaceKind {
   apis: ClusterAPIs;
   /** The engage rule when the user gives no filter. */
   defaultFilter(obj: Cached<KubernetesObject>): boolean;
+  /**
+   * What the default filter and the machine read of a watched object (key fields, `kcp.io/`
+   * annotations, what the filter tests). When set, and no user filter or hooks see the objects and
+   * controllers do not share the informer, the provider keeps only this of each: every replica
+   * keeps one watched object per workspace, sharded or not.
+   */
+  slim?(obj: KubernetesObject): KubernetesObject;
   /** Whether `get()` also takes workspace paths (`kcp.io/path` of the watched objects). */
   byPath?: boolean;
   /** The likely reason why a source lists no URLs, for the log line that says so. */

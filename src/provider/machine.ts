@@ -63,6 +63,8 @@ export class VirtualWorkspaceProvider implements Provider {
   private readonly paths = new Map<string, string>();
   private readonly endpoints = new Map<string, WatchedEndpoint>();
   private readonly filter: (obj: Cached<KubernetesObject>) => boolean;
+  /** The kind's slim view of watched objects, when nothing but the machine and the default filter reads them. */
+  private readonly slim: ((obj: KubernetesObject) => KubernetesObject) | undefined;
   private readonly views = new Map<string, AggregateInformer<KubernetesObject>>();
   /** Shares equal strings among the watched objects (one per workspace: their values repeat). */
   private readonly interner = new StringInterner();
@@ -92,6 +94,7 @@ export class VirtualWorkspaceProvider implements Provider {
     this.transport = Transport.fromKubeConfig(kubeconfig);
     this.log = (opts.log ?? new Logger()).with({ component: kind.component, [kind.sourceField]: kind.sourceName });
     this.filter = opts.filter ?? ((o) => kind.defaultFilter(o));
+    this.slim = kind.slim && !opts.filter && !opts.hooks && !kind.watchType ? kind.slim : undefined;
     this.report = new SourceReport(
       {
         sourceKind: kind.sourceKind,
@@ -239,8 +242,12 @@ export class VirtualWorkspaceProvider implements Provider {
         : (client) => new ClusterEventRecorder({ client, controller: this.opts.eventSource ?? 'kcp-multicluster-provider', log: log.with({ cluster: client.cluster }) }),
     });
     if (this.cachesRestricted) endpoint.restrict();
-    // Every replica keeps this view of every workspace (sharded or not): equal strings shared.
-    const informer = endpoint.informerAt<KubernetesObject>(this.kind.watchPath, { transform: (o) => this.interner.internAll(stripManagedFields(o)) });
+    // Every replica keeps this view of every workspace (sharded or not): equal strings shared, and
+    // only what the default filter reads when nobody else sees the objects (an informer of its own).
+    const slim = this.slim;
+    const informer = slim
+      ? endpoint.informerAt<KubernetesObject>(this.kind.watchPath, { transform: (o) => this.interner.internAll(slim(o)), own: 'provider-view' })
+      : endpoint.informerAt<KubernetesObject>(this.kind.watchPath, { transform: (o) => this.interner.internAll(stripManagedFields(o)) });
     if (this.kind.watchType) endpoint.provide(this.kind.watchType, informer);
     const ep: WatchedEndpoint = { url, endpoint, informer };
     this.endpoints.set(url, ep);

@@ -103,6 +103,31 @@ export default function setup(manager) {
     expect(p.logs().map((l) => l['msg'])).to.include.members(['shutting down', 'stopped']);
   });
 
+  it('a controller process never loads client-node: the kubeconfig is read without it and the module imports the package index', async () => {
+    // The module as a user writes it (the package by name); a resolve hook fails any import of
+    // client-node in the process, so the run only reconciles if nothing imports it.
+    const project = path.join(dir, 'lean');
+    fs.mkdirSync(path.join(project, 'node_modules'), { recursive: true });
+    fs.symlinkSync(REPO, path.join(project, 'node_modules', 'kcp-multicluster-provider'), 'dir');
+    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'lean', type: 'module', private: true }));
+    fs.writeFileSync(
+      path.join(project, 'lean.js'),
+      `import { Manager } from 'kcp-multicluster-provider';
+export default (m) => {
+  if (!(m instanceof Manager)) throw new Error('not the library Manager');
+  m.controller('lean').for({ apiVersion: 'v1', kind: 'ConfigMap' }).reconcile(async (req, ctx) => ctx.log.info('reconciled', { heapMiB: Math.round(process.memoryUsage().heapUsed / 2 ** 20) }));
+};
+`,
+    );
+    const hooks = `export async function resolve(s, c, n) { if (s === '@kubernetes/client-node' || s.startsWith('@kubernetes/client-node/')) throw new Error('client-node imported by ' + c.parentURL); return n(s, c); }`;
+    const register = `import { register } from 'node:module'; register(${JSON.stringify(`data:text/javascript,${encodeURIComponent(hooks)}`)});`;
+    const p = run(['./lean.js', '--kubeconfig', kubeconfig, '--endpointslice', 'cms', ...HTTP_FLAGS], { NODE_OPTIONS: `--import=data:text/javascript,${encodeURIComponent(register)}` }, project);
+    for (const ws of ['tenant-a', 'tenant-b']) await p.waitLog((l) => l['msg'] === 'reconciled' && l['cluster'] === clusters[ws], `reconcile in ${ws}`);
+    expect(p.err).to.not.include('client-node imported');
+    const { code } = await p.stop('SIGTERM');
+    expect(code, p.err).to.equal(0);
+  });
+
   it('the README\'s script for process managers (exec node_modules/.bin/kcp-mc run): SIGTERM to its pid stops the controller gracefully, exit 0', async () => {
     const readme = fs.readFileSync(path.join(REPO, 'README.md'), 'utf8');
     const script = /```sh\n(#!\/bin\/sh\n[^`]*exec node_modules\/\.bin\/kcp-mc run [^`]*)```/.exec(readme)?.[1];

@@ -183,7 +183,7 @@ describe('runtime: controllers across APIExport-bound workspaces', function () {
     await bind(srv, 'root:two-bindings', 'root:provider', 'things', { name: 'second' });
     const BINDING = { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding' };
     const rt = await runManager(kc, 'things', (m) => {
-      // Watching bindings shares the provider's own informer of them: its cache is what the provider saw.
+      // Watching bindings takes an informer of its own (the provider keeps a slim view of them).
       m.controller('noop').for(CM).watches(BINDING, () => []).reconcile(() => undefined);
     });
     try {
@@ -197,6 +197,47 @@ describe('runtime: controllers across APIExport-bound workspaces', function () {
       await eventually(() => !rt.provider.clusterNames().includes(ws), 'disengaged after the last binding');
     } finally {
       await rt.stop();
+    }
+  });
+
+  it('keeps a slim view of the bindings when nothing but the default filter reads them; a controller watching bindings, a filter and hooks see whole ones', async () => {
+    const BINDING = { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding' };
+    type Binding = Obj & { metadata: { annotations?: Record<string, string>; labels?: Record<string, string>; managedFields?: unknown }; spec?: unknown; status?: { phase?: string; conditions?: { type: string; status: string; lastTransitionTime?: string }[] } };
+    /** The bindings of tenant-a in the provider's own view (its watch informer). */
+    const viewOf = (p: unknown): Binding[] => {
+      const endpoints = (p as { endpoints: Map<string, { informer: { store: { listCluster(c: string): Binding[] } } }> }).endpoints;
+      return [...endpoints.values()].flatMap((ep) => ep.informer.store.listCluster(clusters['tenant-a']!));
+    };
+    const rt = await runManager(kc, 'things', (m) => {
+      m.controller('bindings').for(CM).watches(BINDING, () => []).reconcile(() => undefined);
+    });
+    try {
+      await eventually(() => rt.manager.clusters().some((c) => c.name === clusters['tenant-a'] && c.state === 'engaged'), 'engaged');
+      const [slim] = viewOf(rt.provider);
+      expect(slim?.metadata).to.have.all.keys('name', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'annotations');
+      expect(slim?.metadata.annotations).to.deep.equal({ 'kcp.io/cluster': clusters['tenant-a'], 'kcp.io/path': 'root:tenant-a' });
+      expect(slim?.spec).to.equal(undefined);
+      expect(slim?.status).to.deep.equal({ conditions: [{ type: 'Ready', status: 'True' }] });
+      // The controller's cache of bindings is a separate informer with whole objects.
+      await eventually(() => rt.provider.get(clusters['tenant-a']!).cache.list<Binding>(BINDING).length === 1, 'the controller\'s binding cache synced');
+      const [full] = rt.provider.get(clusters['tenant-a']!).cache.list<Binding>(BINDING);
+      expect(full?.spec).to.not.equal(undefined);
+      expect(full?.status?.phase).to.equal('Bound');
+      expect(full?.status?.conditions?.length).to.be.greaterThan(1);
+    } finally {
+      await rt.stop();
+    }
+    // With hooks (or a filter) the provider keeps whole bindings: they are handed to user code.
+    const seen: Binding[] = [];
+    const hooked = await runManager(kc, 'things', (m) => m.controller('noop').for(CM).reconcile(() => undefined), {}, { hooks: { onAdd: (b) => void seen.push(b as Binding) } });
+    try {
+      await eventually(() => seen.length >= 2, 'the hooks saw both bindings');
+      expect(seen[0]?.spec).to.not.equal(undefined);
+      expect(seen[0]?.status?.phase).to.equal('Bound');
+      expect(seen[0]?.metadata.managedFields).to.equal(undefined);
+      expect(viewOf(hooked.provider)[0]?.spec).to.not.equal(undefined);
+    } finally {
+      await hooked.stop();
     }
   });
 
