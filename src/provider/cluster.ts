@@ -30,13 +30,17 @@ export type ClusterAPIs =
       resources?: readonly StaticResource[];
     };
 
-type Lookup = <T extends KubernetesObject>(type: ObjectType<T>) => SharedInformer<T> | undefined;
+/** Where a cache view finds the running informer of a type (an endpoint, or a cluster's own APIs). */
+export interface InformerLookup {
+  watched<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> | undefined;
+}
 
 /** One cluster's read-only view of the caches that hold its objects. */
 export class ScopedCache implements ClusterCache {
   /** `name` is the cluster name the informers' deltas carry (a function when it is learnt later). */
   constructor(
-    private readonly lookup: Lookup,
+    // An object, not a closure: one view per engaged cluster, and a closure with its context would be ~0.1 KB more each.
+    private readonly lookup: InformerLookup,
     private readonly clusterName: string | (() => string),
   ) {}
 
@@ -63,11 +67,11 @@ export class ScopedCache implements ClusterCache {
   }
 
   has(type: ObjectType<KubernetesObject>): boolean {
-    return this.lookup(type)?.clusterSynced(this.name) ?? false;
+    return this.lookup.watched(type)?.clusterSynced(this.name) ?? false;
   }
 
   private informerOf<T extends KubernetesObject>(type: ObjectType<T>): SharedInformer<T> {
-    const inf = this.lookup(type);
+    const inf = this.lookup.watched(type);
     if (!inf) throw new NotWatchedError(type, this.name);
     return inf;
   }
@@ -189,9 +193,9 @@ export class EndpointCluster implements Cluster {
     this.pathValue = path || undefined;
     this.own = apis.mode === 'own' ? OwnAPIs.behind(endpoint, name, apis.resources, indexes) : undefined;
     const own = this.own;
-    const lookup: Lookup = own
-      ? <T extends KubernetesObject>(type: ObjectType<T>) => (endpoint.providedInformer(type) ? endpoint.watched(type) : own.watched(type))
-      : <T extends KubernetesObject>(type: ObjectType<T>) => endpoint.watched(type);
+    const lookup: InformerLookup = own
+      ? { watched: <T extends KubernetesObject>(type: ObjectType<T>) => (endpoint.providedInformer(type) ? endpoint.watched(type) : own.watched(type)) }
+      : endpoint;
     this.cache = new ScopedCache(lookup, name);
   }
 

@@ -182,7 +182,7 @@ class LocalCluster implements Cluster {
     this.informerCluster = path ?? name;
     this.client = new ClusterClient(apis.transport, { discovery: apis.discovery });
     // Read under the name the workspace's objects carry, learnt when the provider starts.
-    this.cache = new ScopedCache(<T extends KubernetesObject>(type: ObjectType<T>) => apis.watched(type), () => this.informerCluster);
+    this.cache = new ScopedCache(apis, () => this.informerCluster);
   }
 
   get events(): EventRecorder {

@@ -54,6 +54,8 @@ export class PeerMembership {
   private nextRenew = 0;
   private readonly warnedWeights = new Set<string>();
   private readonly readyCtrl = new AbortController();
+  /** Successful reads of the group's Leases so far. */
+  private reads = 0;
 
   constructor(opts: PeerMembershipOptions) {
     this.o = opts;
@@ -74,7 +76,13 @@ export class PeerMembership {
     return this.view;
   }
 
-  /** Resolves once the group's Leases were read once; rejects if `signal` aborts first. */
+  /**
+   * Resolves once two reads of the group's Leases in a row gave the same peers (one refresh
+   * interval after the first at the least); rejects if `signal` aborts first. Replicas started
+   * together each write their Lease a moment apart: deciding ownership on the first read, one of
+   * them would see itself alone, take fences for every cluster and hand half of them over a
+   * moment later.
+   */
   ready(signal?: AbortSignal): Promise<void> {
     const done = this.readyCtrl.signal;
     if (done.aborted) return Promise.resolve();
@@ -165,7 +173,7 @@ export class PeerMembership {
     live.set(this.self.id, this.self.weight);
     const peers = [...live].map(([id, weight]) => ({ id, weight })).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
     const sig = signature(peers);
-    this.readyCtrl.abort();
+    if (this.reads++ > 0 && sig === this.viewSig) this.readyCtrl.abort();
     if (sig === this.viewSig) return;
     this.o.log?.info('shard peers changed', { peers: peers.map((p) => (p.weight === 1 ? p.id : `${p.id}=${p.weight}`)) });
     this.view = peers;

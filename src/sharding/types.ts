@@ -35,7 +35,7 @@ export interface Coordinator {
    * the group (so the others take over at once). Resolves after leaving.
    */
   start(signal: AbortSignal): Promise<void>;
-  /** Resolves once the first view of the peers is known (before it, `owner` counts only itself). */
+  /** Resolves once a view of the peers is known and stable (before it, `owner` counts only itself). */
   ready(signal?: AbortSignal): Promise<void>;
   /** The live peers now, this replica always among them. */
   peers(): readonly ShardPeer[];

@@ -80,6 +80,22 @@ describe('sharding: Lease coordinator', function () {
   const lease = (name: string): Promise<Lease> => admin.get(LEASE, { namespace: 'default', name });
 
   describe('membership', () => {
+    it('is ready on a stable view only: a replica started just after another\'s first read is in its view by then', async () => {
+      const g = group();
+      const a = replica(g, 'a');
+      let aReady = false;
+      void a.coord.ready().then(() => (aReady = true));
+      await eventually(() => a.client.lists >= 1, 'a read the group once');
+      expect(aReady, 'ready after a single read').to.equal(false);
+      expect(ids(a)).to.equal('a');
+      const b = replica(g, 'b');
+      await a.coord.ready(AbortSignal.timeout(5000));
+      // Started together, neither decides ownership on a view without the other.
+      expect(ids(a)).to.equal('a,b');
+      await b.coord.ready(AbortSignal.timeout(5000));
+      expect(ids(b)).to.equal('a,b');
+    });
+
     it('three replicas see each other, with weights, and agree on the owner of every cluster', async () => {
       const g = group();
       const [a, b, c] = [replica(g, 'a'), replica(g, 'b', { weight: 2 }), replica(g, 'c')];

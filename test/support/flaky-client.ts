@@ -10,6 +10,8 @@ export class FlakyClient extends ClusterClient {
   allFail = false;
   /** Calls refused so far. */
   refused = 0;
+  /** Lists answered so far. */
+  lists = 0;
   /** Each update sent (refused ones included): the object's name and when (performance.now()). */
   readonly updates: Array<{ name: string; at: number }> = [];
 
@@ -27,7 +29,9 @@ export class FlakyClient extends ClusterClient {
 
   override async list<T extends KubernetesObject = KubernetesObject>(type: ObjectType<T>, opts?: ListOptions): Promise<ObjectList<T>> {
     this.check(false);
-    return super.list(type, opts);
+    const out = await super.list(type, opts);
+    this.lists++;
+    return out;
   }
 
   override async create<T extends KubernetesObject>(obj: T, opts?: WriteOptions): Promise<T> {
