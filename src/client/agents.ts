@@ -7,7 +7,7 @@
 import { createHash } from 'node:crypto';
 import type * as https from 'node:https';
 import type { Socket } from 'node:net';
-import { buildConnector } from 'undici';
+import { buildConnector } from './undici-core.js';
 import { Connections } from './connections.js';
 
 /** TLS settings that decide which pool (and so which sockets) a request may use. */

@@ -6,7 +6,7 @@
  * Here the next request is queued on the connection that just finished, and undici sends it as soon
  * as the connection is ready again.
  */
-import { Client } from 'undici';
+import { Client } from './undici-core.js';
 
 /** Idle connections kept per origin beyond which the longest idle is closed. */
 export const MAX_IDLE = 32;
