@@ -63,10 +63,10 @@ export class IpcChild<Req extends { op: string }> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) this.proc.kill(signal);
   }
 
-  /** Asks the child to stop with `stopReq` (20 s at most), then disconnects and kills it if still there. */
-  async stop(stopReq: Req): Promise<void> {
+  /** Asks the child to stop with `stopReq` (`timeoutMs` at most, default 20 s), then disconnects and kills it if still there. */
+  async stop(stopReq: Req, timeoutMs = 20_000): Promise<void> {
     try {
-      await this.call(stopReq, 20_000);
+      await this.call(stopReq, timeoutMs);
     } catch {
       // killed below either way
     }

@@ -268,8 +268,8 @@ export class ReplicaProcess {
     this.child.kill(sig);
   }
 
-  /** Stops gracefully, or kills after 20 s. */
-  stop(): Promise<void> {
-    return this.child.stop({ op: 'stop' });
+  /** Stops gracefully (its clusters handed off, its fences released), or kills after `timeoutMs` (default 20 s). */
+  stop(timeoutMs?: number): Promise<void> {
+    return this.child.stop({ op: 'stop' }, timeoutMs);
   }
 }

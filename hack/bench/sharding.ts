@@ -153,8 +153,18 @@ async function handOff(victim: ReplicaProcess, survivor: ReplicaProcess, sig: 'S
   return { p50: quantile(lat, 0.5), p99: quantile(lat, 0.99), clusters: lost.length };
 }
 
-async function stopAll(reps: ReplicaProcess[]): Promise<void> {
-  await Promise.all(reps.map((r) => r.stop()));
+/**
+ * How long a group may take to stop gracefully. A replica releases its fences in turns (16 writes
+ * in flight), which takes tens of seconds at 10,000 clusters; a group stopped sooner would leave
+ * fences held until they expire, and the next group's start would measure that wait.
+ */
+const STOP_MS = 300_000;
+
+/** Stops the replicas gracefully, each within STOP_MS; the ms that took. */
+async function stopAll(reps: ReplicaProcess[]): Promise<number> {
+  const t0 = Date.now();
+  await Promise.all(reps.map((r) => r.stop(STOP_MS)));
+  return Date.now() - t0;
 }
 
 /** One counted run: the four groups of the header, each stopped before the next starts. */
@@ -170,7 +180,9 @@ async function oneRun(ctx: BenchContext, srv: ServerProcess, clusters: string[],
       res.problems.push(`${what}: ${(e as Error).message}`);
       ctx.log(`  run ${run + 1}: ${what} PROBLEM: ${(e as Error).message}`);
     } finally {
-      await stopAll(all.splice(0));
+      const stopping = all.splice(0);
+      const ms = await stopAll(stopping);
+      if (stopping.length) ctx.log(`  run ${run + 1}: ${what}: stopped gracefully in ${Math.round(ms)} ms`);
     }
   };
   const settled = async (reps: ReplicaProcess[]) => {
