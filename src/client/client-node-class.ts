@@ -9,17 +9,15 @@
 import { createRequire } from 'node:module';
 import type * as ClientNode from '@kubernetes/client-node';
 
-type KubeConfigClass = typeof ClientNode.KubeConfig;
+let real: typeof ClientNode.KubeConfig | undefined;
 
-let real: KubeConfigClass | undefined;
-
-function load(): KubeConfigClass {
+function load(): typeof ClientNode.KubeConfig {
   // require() of an ES module (Node ≥ 20.19) shares the module cache with import().
   return (real ??= (createRequire(import.meta.url)('@kubernetes/client-node') as typeof ClientNode).KubeConfig);
 }
 
 /** Stands in for the class until it is used: construction and property reads go to the real one. */
-export const KubeConfig: KubeConfigClass = new Proxy(function KubeConfig() {} as unknown as KubeConfigClass, {
+export const KubeConfig: typeof ClientNode.KubeConfig = new Proxy(function KubeConfig() {} as unknown as typeof ClientNode.KubeConfig, {
   construct: (_target, args, newTarget) => Reflect.construct(load(), args, newTarget === KubeConfig ? load() : newTarget),
   apply: (_target, thisArg, args) => Reflect.apply(load() as unknown as (...a: unknown[]) => unknown, thisArg, args),
   get: (_target, prop) => Reflect.get(load(), prop),

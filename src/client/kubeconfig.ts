@@ -27,20 +27,31 @@ export interface KubeConfigLike {
 
 /** A kubeconfig's entries, in the shapes client-node's `KubeConfig.loadFromOptions` takes. */
 export interface KubeConfigContents {
+  /** Named clusters: server URL and TLS settings. */
   clusters: Cluster[];
+  /** Named users: credentials. */
   users: User[];
+  /** Named contexts: a cluster, a user and a namespace. */
   contexts: Context[];
+  /** The context in use; empty when none is set. */
   currentContext: string;
 }
 
 /** What commands read of a loaded kubeconfig to say what is wrong with it; both kinds offer it. */
 export interface KubeConfigView extends KubeConfigLike {
+  /** Every cluster entry. */
   getClusters(): Cluster[];
+  /** Every context entry. */
   getContexts(): Context[];
+  /** Every user entry. */
   getUsers(): User[];
+  /** The current context's name; empty when none is set. */
   getCurrentContext(): string;
+  /** The context named `name`; null when there is none. */
   getContextObject(name: string): Context | null;
+  /** The cluster named `name`; null when there is none. */
   getCluster(name: string): Cluster | null;
+  /** The current context's user; null when it names none. */
   getCurrentUser(): User | null;
 }
 
@@ -276,48 +287,59 @@ export class PlainKubeConfig implements KubeConfigView {
     return { clusters: [...this.contents.clusters], users: [...this.contents.users], contexts: [...this.contents.contexts], currentContext: this.contents.currentContext };
   }
 
+  /** Every cluster entry. */
   getClusters(): Cluster[] {
     return this.contents.clusters;
   }
 
+  /** Every user entry. */
   getUsers(): User[] {
     return this.contents.users;
   }
 
+  /** Every context entry. */
   getContexts(): Context[] {
     return this.contents.contexts;
   }
 
+  /** The current context's name; empty when none is set. */
   getCurrentContext(): string {
     return this.contents.currentContext;
   }
 
+  /** Makes `name` the current context (as `kubectl config use-context`, in memory). */
   setCurrentContext(name: string): void {
     this.contents.currentContext = name;
   }
 
+  /** The context named `name`; null when there is none. */
   getContextObject(name: string): Context | null {
     return this.contents.contexts.find((c) => c.name === name) ?? null;
   }
 
+  /** The cluster named `name`; null when there is none. */
   getCluster(name: string): Cluster | null {
     return this.contents.clusters.find((c) => c.name === name) ?? null;
   }
 
+  /** The user named `name`; null when there is none. */
   getUser(name: string): User | null {
     return this.contents.users.find((u) => u.name === name) ?? null;
   }
 
+  /** The current context's cluster; null when there is none. */
   getCurrentCluster(): Cluster | null {
     const ctx = this.getContextObject(this.contents.currentContext);
     return ctx ? this.getCluster(ctx.cluster) : null;
   }
 
+  /** The current context's user; null when it names none. */
   getCurrentUser(): User | null {
     const ctx = this.getContextObject(this.contents.currentContext);
     return ctx?.user ? this.getUser(ctx.user) : null;
   }
 
+  /** Adds the current user's credentials and the cluster's TLS material to `opts`; throws for a user only client-node serves. */
   async applyToHTTPSOptions(opts: https.RequestOptions): Promise<void> {
     const cluster = this.getCurrentCluster();
     const user = this.getCurrentUser();
@@ -353,6 +375,7 @@ export type LoadedKubeConfig = PlainKubeConfig | KubeConfig;
 
 /** `loadKubeConfig` was asked for a context the kubeconfig does not define. */
 export class UnknownContextError extends Error {
+  /** @param context the context asked for */
   constructor(readonly context: string) {
     super(`kubeconfig has no context ${JSON.stringify(context)}`);
     this.name = 'UnknownContextError';
