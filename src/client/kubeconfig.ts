@@ -71,6 +71,11 @@ const REREAD_MS = 60_000;
 /** client-node's answer when it finds no kubeconfig; `kubeConfigProblem` recognises it. */
 const NOWHERE: Cluster = { name: 'cluster', server: 'http://localhost:8080', skipTLSVerify: false };
 
+/** A copy of the entry lists, so that adding to one copy never changes the other. */
+function copyContents(c: KubeConfigContents): KubeConfigContents {
+  return { clusters: [...c.clusters], users: [...c.users], contexts: [...c.contexts], currentContext: c.currentContext };
+}
+
 /** client-node's shape for a user whose bearer token is read from a file (and read again as it rotates). */
 function tokenFileProvider(file: string): { name: string; config: { tokenFile: string } } {
   return { name: 'tokenFile', config: { tokenFile: file } };
@@ -114,6 +119,13 @@ function section(e: Raw, key: string, what: string): Raw | undefined {
   return v as Raw;
 }
 
+/** An entry's `name`, required. */
+function entryName(e: Raw, what: string): string {
+  const name = str(e['name'], `${what}.name`);
+  if (!name) throw new Error(`${what}.name is missing`);
+  return name;
+}
+
 function absolute(dir: string | undefined, file: string | undefined): string | undefined {
   return file && dir && !path.isAbsolute(file) ? path.join(dir, file) : file;
 }
@@ -129,8 +141,7 @@ export function parseKubeConfig(text: string, dir?: string): KubeConfigContents 
   const d = doc as Raw;
   const clusters = rawList(d, 'clusters').map((e, i): Cluster => {
     const what = `clusters[${i}]`;
-    const name = str(e['name'], `${what}.name`);
-    if (!name) throw new Error(`${what}.name is missing`);
+    const name = entryName(e, what);
     const c = section(e, 'cluster', what);
     const server = str(c?.['server'], `${what}.cluster.server`);
     if (!c || !server) throw new Error(`${what}.cluster.server is missing`);
@@ -146,8 +157,7 @@ export function parseKubeConfig(text: string, dir?: string): KubeConfigContents 
   });
   const users = rawList(d, 'users').map((e, i): User => {
     const what = `users[${i}]`;
-    const name = str(e['name'], `${what}.name`);
-    if (!name) throw new Error(`${what}.name is missing`);
+    const name = entryName(e, what);
     const u = section(e, 'user', what) ?? {};
     const w = `${what}.user`;
     // client-go spells it tokenFile; client-node reads token-file.
@@ -170,8 +180,7 @@ export function parseKubeConfig(text: string, dir?: string): KubeConfigContents 
   });
   const contexts = rawList(d, 'contexts').map((e, i): Context => {
     const what = `contexts[${i}]`;
-    const name = str(e['name'], `${what}.name`);
-    if (!name) throw new Error(`${what}.name is missing`);
+    const name = entryName(e, what);
     const c = section(e, 'context', what);
     const cluster = str(c?.['cluster'], `${what}.context.cluster`);
     if (!c || !cluster) throw new Error(`${what}.context.cluster is missing`);
@@ -250,10 +259,11 @@ class FileCache {
     const now = Date.now();
     const hit = this.files.get(file);
     if (hit && now - hit.at < REREAD_MS) return hit.data;
-    const data = fs.readFileSync(file);
+    const read = fs.readFileSync(file);
     // Unchanged contents keep the same Buffer, so connection pools keyed by TLS material stay put.
-    this.files.set(file, { at: now, data: hit && hit.data.equals(data) ? hit.data : data });
-    return this.files.get(file)!.data;
+    const data = hit && hit.data.equals(read) ? hit.data : read;
+    this.files.set(file, { at: now, data });
+    return data;
   }
 }
 
@@ -266,10 +276,12 @@ class FileCache {
  */
 export class PlainKubeConfig implements KubeConfigView {
   private readonly files = new FileCache();
+  /** Inline (base64) material, decoded once: the same Buffer on every request. */
+  private readonly decoded = new Map<string, Buffer>();
   private readonly contents: KubeConfigContents;
 
   constructor(contents: KubeConfigContents) {
-    this.contents = { clusters: [...contents.clusters], users: [...contents.users], contexts: [...contents.contexts], currentContext: contents.currentContext };
+    this.contents = copyContents(contents);
   }
 
   /** One cluster, one user with a bearer token, one context: how tests and tools describe a server. */
@@ -284,7 +296,7 @@ export class PlainKubeConfig implements KubeConfigView {
 
   /** The entries, for client-node's `KubeConfig.loadFromOptions`. */
   options(): KubeConfigContents {
-    return { clusters: [...this.contents.clusters], users: [...this.contents.users], contexts: [...this.contents.contexts], currentContext: this.contents.currentContext };
+    return copyContents(this.contents);
   }
 
   /** Every cluster entry. */
@@ -366,7 +378,10 @@ export class PlainKubeConfig implements KubeConfigView {
 
   private material(file: string | undefined, data: string | undefined): Buffer | undefined {
     if (file) return this.files.read(file);
-    return data ? Buffer.from(data, 'base64') : undefined;
+    if (!data) return undefined;
+    let b = this.decoded.get(data);
+    if (!b) this.decoded.set(data, (b = Buffer.from(data, 'base64')));
+    return b;
   }
 }
 

@@ -244,10 +244,11 @@ export class VirtualWorkspaceProvider implements Provider {
     if (this.cachesRestricted) endpoint.restrict();
     // Every replica keeps this view of every workspace (sharded or not): equal strings shared, and
     // only what the default filter reads when nobody else sees the objects (an informer of its own).
-    const slim = this.slim;
-    const informer = slim
-      ? endpoint.informerAt<KubernetesObject>(this.kind.watchPath, { transform: (o) => this.interner.internAll(slim(o)), own: 'provider-view' })
-      : endpoint.informerAt<KubernetesObject>(this.kind.watchPath, { transform: (o) => this.interner.internAll(stripManagedFields(o)) });
+    const keep = this.slim ?? stripManagedFields;
+    const informer = endpoint.informerAt<KubernetesObject>(this.kind.watchPath, {
+      transform: (o) => this.interner.internAll(keep(o)),
+      own: this.slim ? 'provider-view' : undefined,
+    });
     if (this.kind.watchType) endpoint.provide(this.kind.watchType, informer);
     const ep: WatchedEndpoint = { url, endpoint, informer };
     this.endpoints.set(url, ep);
