@@ -39,9 +39,13 @@ export function memoryAfterGC(): number {
   return m.heapUsed + m.arrayBuffers;
 }
 
-/** A logger that prints errors only (to stderr), so that a failing run says why. */
+/**
+ * A logger that prints errors only (to stderr), so that a failing run says why;
+ * `KCP_BENCH_LOG_LEVEL` (e.g. `info`) shows more when a run is being looked into.
+ */
 export function quietLogger(): Logger {
-  return new Logger({ level: 'error' });
+  const level = process.env['KCP_BENCH_LOG_LEVEL'];
+  return new Logger({ level: level === 'debug' || level === 'info' || level === 'warn' ? level : 'error' });
 }
 
 /** The provider workspace's kubeconfig without client-node, as `kcp-mc run` loads a kubeconfig file. */
