@@ -8,8 +8,13 @@
  */
 import { Client } from './undici-core.js';
 
-/** Idle connections kept per origin beyond which the longest idle is closed. */
-export const MAX_IDLE = 32;
+/**
+ * Idle connections kept per origin beyond which the longest idle is closed: node:http's agent
+ * default. A lower bound churns sockets (a TLS handshake each) whenever the requests in flight
+ * go up and down above it, as a replica renewing thousands of Leases does; idle sockets close on
+ * their own after undici's keep-alive timeout anyway.
+ */
+export const MAX_IDLE = 256;
 
 /** Gives a borrowed connection back; later calls do nothing. */
 export type Release = () => void;

@@ -4,6 +4,7 @@ import * as fs from 'node:fs';
 import * as http from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import * as os from 'node:os';
+import { createRequire } from 'node:module';
 import * as path from 'node:path';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
@@ -288,6 +289,40 @@ describe('client: Transport (reference server, HTTPS)', () => {
       expect(warnings.map((w) => `${w.name}: ${w.message}`)).to.deep.equal([]);
     } finally {
       process.off('warning', onWarning);
+      t.close();
+    }
+  });
+
+  it('bursts of 100 concurrent requests reuse the sockets of the first burst', async () => {
+    // A replica renewing thousands of Leases goes up and down like this; closing every socket
+    // idle beyond a small bound made it open (and handshake) dozens of sockets per burst.
+    const t = Transport.fromKubeConfig(kubeConfigFor(srv, 'root'));
+    try {
+      const burst = () => Promise.all(Array.from({ length: 100 }, () => t.requestJSON({ url: '/api/v1/namespaces' })));
+      await burst();
+      const first = t.socketStats()[0]!.created;
+      for (let round = 0; round < 5; round++) await burst();
+      expect(t.socketStats()[0]!.created).to.equal(first);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('the TLS sockets of a pool share one secure context (the CA is parsed once, not per socket)', async () => {
+    const tlsModule = createRequire(import.meta.url)('node:tls') as typeof import('node:tls');
+    const original = tlsModule.createSecureContext;
+    let contexts = 0;
+    tlsModule.createSecureContext = (options) => {
+      contexts++;
+      return original(options);
+    };
+    const t = Transport.fromKubeConfig(kubeConfigFor(srv, 'root'));
+    try {
+      await Promise.all(Array.from({ length: 20 }, () => t.requestJSON({ url: '/api/v1/namespaces' })));
+      expect(t.socketStats()[0]!.created).to.be.greaterThan(1);
+      expect(contexts).to.be.at.most(1);
+    } finally {
+      tlsModule.createSecureContext = original;
       t.close();
     }
   });
