@@ -15,6 +15,14 @@
  * can see that write), and aborts `lost` a margin of max(2 s, duration/4) (at most half the
  * duration) before that runs out, so its work stops before anyone else may take over. Seeing
  * another holder (at a renewal, at most a third of the duration after it wrote) aborts `lost` at once.
+ *
+ * Every Lease write of the fences (renewals, acquisitions, releases) takes a slot among a bounded
+ * number, renewals first: a replica holding 10,000 fences renews about a thousand a second, and
+ * left unbounded, a slow moment of the server put hundreds of renewals in flight at once (a socket
+ * each, torn down when one timed out) and let new acquisitions compete with them, until the
+ * renewals missed their window and thousands of fences were lost together, and taken again, over
+ * and over. Bounded and ordered, a server too slow for every renewal sees no new acquisitions
+ * until the renewals catch up.
  */
 import PQueue from 'p-queue';
 import { isAlreadyExists, isConflict, isNotFound, sleep, type ClusterClient } from '../client/index.js';
@@ -46,7 +54,13 @@ export interface FencesOptions {
   onWait?: (seconds: number) => void;
   /** Acquisitions and releases in flight at once; default 16 (see `ShardingOptions.maxConcurrentAcquires`). */
   maxConcurrentAcquires?: number;
+  /** Lease writes of every kind in flight at once (renewals go first); default 32, at least `maxConcurrentAcquires`. */
+  maxConcurrentWrites?: number;
 }
+
+/** Priorities among the fence writes: a renewal keeps what is held, an acquisition or release can wait. */
+const RENEWAL = 1;
+const OTHER = 0;
 
 /** What this replica saw of a fence another replica holds. */
 interface Sighting {
@@ -73,11 +87,26 @@ export class Fences {
   private readonly held = new Map<string, LeaseFence>();
   private lastSweep = performance.now();
   private closed = false;
+  /** Acquisitions and releases (bounded by `maxConcurrentAcquires`). */
   private readonly turns: PQueue;
+  /** Every Lease write, renewals first (bounded by `maxConcurrentWrites`). */
+  private readonly writes: PQueue;
 
   constructor(opts: FencesOptions) {
     this.o = opts;
-    this.turns = new PQueue({ concurrency: Math.max(1, opts.maxConcurrentAcquires ?? 16) });
+    const acquires = Math.max(1, opts.maxConcurrentAcquires ?? 16);
+    this.turns = new PQueue({ concurrency: acquires });
+    this.writes = new PQueue({ concurrency: Math.max(acquires, opts.maxConcurrentWrites ?? 32) });
+  }
+
+  /** Runs an acquisition's or a release's requests in their turn, behind any waiting renewal. */
+  private inTurn<T>(work: () => Promise<T>): Promise<T> {
+    return this.turns.add(() => this.writes.add(work, { priority: OTHER }));
+  }
+
+  /** Runs a renewal's request as soon as a write slot is free, ahead of acquisitions and releases. */
+  private renewal<T>(work: () => Promise<T>): Promise<T> {
+    return this.writes.add(work, { priority: RENEWAL });
   }
 
   /** The Lease name of `cluster`'s fence. */
@@ -106,7 +135,7 @@ export class Fences {
     const sighting = s;
     // The signal is checked when the turn comes, not handed to the queue: that would add one
     // abort listener per waiting acquisition to the (shared) signal.
-    return this.turns.add(() => {
+    return this.inTurn(() => {
       signal.throwIfAborted();
       return this.take(cluster, sighting, signal);
     });
@@ -179,7 +208,7 @@ export class Fences {
     this.o.onWait?.((performance.now() - s.wantedMono) / 1000);
     const fence = new LeaseFence(this.o, cluster, written, start, () => {
       if (this.held.get(cluster) === fence) this.held.delete(cluster);
-    }, (write) => this.turns.add(write));
+    }, { inTurn: (write) => this.inTurn(write), renewal: (write) => this.renewal(write) });
     this.held.set(cluster, fence);
     return fence;
   }
@@ -219,6 +248,14 @@ export class Fences {
   }
 }
 
+/** How a held fence's writes wait for a slot. */
+interface FenceSlots {
+  /** A release: in turn with the acquisitions. */
+  inTurn(write: () => Promise<void>): Promise<void>;
+  /** A renewal: first. */
+  renewal<T>(write: () => Promise<T>): Promise<T>;
+}
+
 /** A held fence: renewed until released or lost. */
 class LeaseFence implements Fence {
   readonly lost: AbortSignal;
@@ -236,8 +273,8 @@ class LeaseFence implements Fence {
     /** Monotonic start of the last successful write. */
     private renewedAt: number,
     private readonly onEnd: () => void,
-    /** Runs a release's writes in their turn among the acquisitions (a stopping replica releases thousands at once). */
-    private readonly inTurn: (write: () => Promise<void>) => Promise<void>,
+    /** How its writes wait for a slot (the rule in this file's comment). */
+    private readonly slots: FenceSlots,
   ) {
     this.lost = this.lostCtrl.signal;
     this.key = { namespace: o.namespace, name: lease.metadata!.name! };
@@ -245,7 +282,8 @@ class LeaseFence implements Fence {
   }
 
   release(): Promise<void> {
-    this.releasing ??= this.inTurn(() => this.clear()).finally(() => this.onEnd());
+    // In its turn among the acquisitions: a stopping replica releases thousands at once.
+    this.releasing ??= this.slots.inTurn(() => this.clear()).finally(() => this.onEnd());
     return this.releasing;
   }
 
@@ -298,7 +336,10 @@ class LeaseFence implements Fence {
         const signal = AbortSignal.any([stop, AbortSignal.timeout(Math.max(1, Math.ceil(deadline - start)))]);
         const next: LeaseSpec = { ...this.lease.spec, holderIdentity: this.o.id, leaseDurationSeconds: wireSeconds(d), renewTime: stamp(this.o.clock) };
         try {
-          this.lease = await this.o.client.update({ ...this.lease, spec: next }, { signal });
+          this.lease = await this.slots.renewal(() => {
+            signal.throwIfAborted();
+            return this.o.client.update({ ...this.lease, spec: next }, { signal });
+          });
           this.renewedAt = start;
           break;
         } catch (e) {

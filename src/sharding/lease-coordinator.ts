@@ -29,6 +29,8 @@ export interface LeaseCoordinatorOptions extends ShardingOptions {
   clock?: WallClock;
   /** Interval between reads of the peer Leases; default a third of the peer duration, at most 2 s. */
   peerRefreshMs?: number;
+  /** Fence Lease writes in flight at once, renewals first; default 32 (at least `maxConcurrentAcquires`). */
+  maxConcurrentWrites?: number;
 }
 
 /** The default shard id: this host's name cleaned to a DNS label. */
@@ -99,6 +101,7 @@ export class LeaseCoordinator implements Coordinator {
       log: this.log,
       onWait: (s) => this.metrics?.fenceWait(s),
       maxConcurrentAcquires: opts.maxConcurrentAcquires,
+      maxConcurrentWrites: opts.maxConcurrentWrites,
     });
     this.metrics?.peers(1);
   }

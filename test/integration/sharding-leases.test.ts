@@ -229,6 +229,52 @@ describe('sharding: Lease coordinator', function () {
       for (const c of clusters.slice(0, 3)) expect((await lease(r.coord.fenceLeaseName(c))).spec?.holderIdentity).to.equal('');
     });
 
+    it('bounds the Lease writes in flight, and renewals go ahead of waiting acquisitions, so a slow server loses no fence', async () => {
+      const fenceMs = 12_000;
+      const r = replica(group(), 'a', { fenceLeaseDuration: fenceMs, maxConcurrentAcquires: 4, maxConcurrentWrites: 8 }, false);
+      const held = Array.from({ length: 20 }, (_, i) => `held-${i}`);
+      const fences = await Promise.all(held.map((c) => r.coord.acquire(c, AbortSignal.timeout(20_000))));
+      const takenAt = performance.now();
+      expect(fences.every((f) => f !== undefined)).to.equal(true);
+      // From now on the server answers nothing until the gate opens; every request is recorded.
+      let open!: () => void;
+      const gate = new Promise<void>((resolve) => (open = resolve));
+      let inFlight = 0;
+      let most = 0;
+      type Sent = 'renew' | 'read' | 'create';
+      const sent: Sent[] = [];
+      const gated = (kind: (obj: unknown) => Sent, fn: (...a: never[]) => Promise<unknown>) => async (...a: never[]): Promise<unknown> => {
+        sent.push(kind(a[0]));
+        most = Math.max(most, ++inFlight);
+        try {
+          await gate;
+          return await fn(...a);
+        } finally {
+          inFlight--;
+        }
+      };
+      const heldNames = new Set(held.map((c) => r.coord.fenceLeaseName(c)));
+      const renewOrCreate = (obj: unknown): Sent => (heldNames.has((obj as Lease).metadata?.name ?? '') ? 'renew' : 'create');
+      r.client.get = gated(() => 'read', r.client.get.bind(r.client) as (...a: never[]) => Promise<unknown>) as typeof r.client.get;
+      r.client.create = gated(() => 'create', r.client.create.bind(r.client) as (...a: never[]) => Promise<unknown>) as typeof r.client.create;
+      r.client.update = gated(renewOrCreate, r.client.update.bind(r.client) as (...a: never[]) => Promise<unknown>) as typeof r.client.update;
+      const wanted = Array.from({ length: 40 }, (_, i) => `wanted-${i}`);
+      const acquired = Promise.all(wanted.map((c) => r.coord.acquire(c, AbortSignal.timeout(60_000))));
+      // Every held fence's renewal is due by a third of the duration plus the 10 % jitter.
+      await eventually(() => performance.now() > takenAt + (fenceMs / 3) * 1.1 + 200, 'every renewal due', fenceMs);
+      const atOpen = sent.length;
+      open();
+      const more = await acquired;
+      expect(more.every((f) => f !== undefined && !f.lost.aborted)).to.equal(true);
+      await eventually(() => sent.filter((k) => k === 'renew').length >= held.length, 'every held fence renewed');
+      expect(most, 'Lease writes in flight at once').to.be.at.most(8);
+      // Acquisitions that started (read their Lease) after the gate opened waited for every renewal.
+      const lastRenewal = sent.lastIndexOf('renew');
+      const firstLaterAcquisition = sent.indexOf('read', atOpen);
+      expect(lastRenewal, 'every renewal sent before acquisitions started anew').to.be.lessThan(firstLaterAcquisition);
+      expect(fences.every((f) => !f!.lost.aborted), 'no held fence lost').to.equal(true);
+    });
+
     it('leave() takes the replica out of the others\' view at once while its fences stay held until released', async () => {
       const g = group();
       const [a, b] = [replica(g, 'a'), replica(g, 'b')];
