@@ -40,19 +40,85 @@ export interface ShardRouterOptions {
   hooks?: ShardHooks;
 }
 
-interface Entry {
-  readonly name: string;
-  readonly cluster: Cluster;
-  /** The provider's signal or engagement for this report (what a repeated report is compared by). */
-  readonly source: AbortSignal | Engagement;
-  fence?: Fence;
+/** What a router keeps of a cluster while it acquires, owns or hands it off. */
+class Owning {
+  fence: Fence | undefined = undefined;
+  engagement: Engagement | undefined = undefined;
+  acquiring = false;
+  admitted = false;
+  leaving: Promise<void> | undefined = undefined;
+}
+
+/**
+ * One reported cluster. Every replica keeps one per workspace, most of them owned elsewhere: the
+ * ownership state lives in an `Owning` made only when needed, and the entry is its own engagement
+ * listener (with the router's one `left` function) rather than holding a closure.
+ */
+class Entry {
+  private state: Owning | undefined = undefined;
+
+  constructor(
+    readonly name: string,
+    readonly cluster: Cluster,
+    /** The provider's signal or engagement for this report (what a repeated report is compared by). */
+    readonly source: AbortSignal | Engagement,
+    private readonly left: (e: Entry) => void,
+  ) {}
+
+  private get owning(): Owning {
+    return (this.state ??= new Owning());
+  }
+
+  /** The fence while held. */
+  get fence(): Fence | undefined {
+    return this.state?.fence;
+  }
+  set fence(v: Fence | undefined) {
+    if (v || this.state) this.owning.fence = v;
+  }
+
   /** The lifecycle engagement while the cluster is engaged here; ended on hand-off. */
-  engagement?: Engagement;
-  acquiring: boolean;
+  get engagement(): Engagement | undefined {
+    return this.state?.engagement;
+  }
+  set engagement(v: Engagement | undefined) {
+    if (v || this.state) this.owning.engagement = v;
+  }
+
+  /** A fence acquisition is under way. */
+  get acquiring(): boolean {
+    return this.state?.acquiring ?? false;
+  }
+  set acquiring(v: boolean) {
+    if (v || this.state) this.owning.acquiring = v;
+  }
+
   /** The cluster's objects are in the shared caches (admitted) until the hand-off evicts them. */
-  admitted?: boolean;
+  get admitted(): boolean {
+    return this.state?.admitted ?? false;
+  }
+  set admitted(v: boolean) {
+    if (v || this.state) this.owning.admitted = v;
+  }
+
   /** Set from the moment a hand-off begins until the fence is released. */
-  leaving?: Promise<void>;
+  get leaving(): Promise<void> | undefined {
+    return this.state?.leaving;
+  }
+  set leaving(v: Promise<void> | undefined) {
+    if (v || this.state) this.owning.leaving = v;
+  }
+
+  /** Drops the ownership state once nothing is held or under way (after a hand-off). */
+  idle(): void {
+    const st = this.state;
+    if (st && !st.fence && !st.engagement && !st.acquiring && !st.admitted && !st.leaving) this.state = undefined;
+  }
+
+  /** The provider ended the report: the cluster left. */
+  engagementEnded(): void {
+    this.left(this);
+  }
 }
 
 /** Passes the clusters this replica owns on to `inner`, fenced, and hands them off when ownership moves. */
@@ -64,6 +130,8 @@ export class ShardRouter implements Aware {
   private readonly unsubscribe: () => void;
   /** Clusters engaged here now (the kcp_mc_shard_owned_clusters gauge). */
   private owned = 0;
+  /** What every entry calls when its cluster leaves (one function for all). */
+  private readonly left = (e: Entry): void => this.forget(e, 'the cluster left');
 
   constructor(
     private readonly coordinator: Coordinator,
@@ -79,7 +147,7 @@ export class ShardRouter implements Aware {
   engage(name: string, cluster: Cluster, signal: AbortSignal): void {
     const e = this.record(name, cluster, signal, signal.aborted);
     if (!e) return;
-    signal.addEventListener('abort', () => this.forget(e, 'the cluster left'), { once: true });
+    signal.addEventListener('abort', () => this.left(e), { once: true });
     this.evaluate(e);
   }
 
@@ -90,7 +158,7 @@ export class ShardRouter implements Aware {
   engageWith(name: string, cluster: Cluster, engagement: Engagement): void {
     const e = this.record(name, cluster, engagement, engagement.ended);
     if (!e) return;
-    engagement.onEnd(() => this.forget(e, 'the cluster left'));
+    engagement.onEnd(e);
     this.evaluate(e);
   }
 
@@ -100,7 +168,7 @@ export class ShardRouter implements Aware {
     if (prev && prev.cluster === cluster && prev.source === source) return undefined;
     if (prev) this.forget(prev, 'the provider reported it anew');
     if (ended || this.stopCtl.signal.aborted) return undefined;
-    const e: Entry = { name, cluster, source, acquiring: false };
+    const e = new Entry(name, cluster, source, this.left);
     this.entries.set(name, e);
     return e;
   }
@@ -135,6 +203,7 @@ export class ShardRouter implements Aware {
     if (owner !== this.coordinator.id) {
       this.retry.delete(e);
       if (e.engagement || e.fence) void this.handOff(e, `replica ${owner} owns it now`);
+      else e.idle();
       return;
     }
     if (e.engagement || e.acquiring) return;
@@ -213,6 +282,7 @@ export class ShardRouter implements Aware {
       e.fence = undefined;
       e.engagement = undefined;
       e.leaving = undefined;
+      e.idle();
       this.evaluate(e);
     });
   }
