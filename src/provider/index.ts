@@ -13,7 +13,7 @@ export {
   type EventInput,
   type FieldIndexer,
 } from './types.js';
-export { Engagement, reportEngagement } from './engagement.js';
+export { Engagement, reportEngagement, type EngagementListener } from './engagement.js';
 export { Endpoint, EndpointCluster, type EndpointOptions, type ClusterAPIs } from './endpoint.js';
 export { FieldIndexes, typeKey, fieldIndexName, stripManagedFields } from './indexes.js';
 export type { ClusterEndpoint } from './cluster.js';
