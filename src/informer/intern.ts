@@ -27,15 +27,19 @@ export class StringInterner {
     return shared;
   }
 
-  /** Replaces every string value in `value` (objects and arrays, in place) by its shared copy; returns `value`. */
+  /**
+   * Replaces every string value in `value` (objects and arrays, in place) by its shared copy;
+   * returns `value`. Frozen objects and arrays (shared read-only parts) are left as they are.
+   */
   internAll<T>(value: T): T {
+    if (value === null || typeof value !== 'object' || Object.isFrozen(value)) return value;
     if (Array.isArray(value)) {
       for (let i = 0; i < value.length; i++) {
         const v: unknown = value[i];
         if (typeof v === 'string') value[i] = this.intern(v);
         else if (v !== null && typeof v === 'object') this.internAll(v);
       }
-    } else if (value !== null && typeof value === 'object') {
+    } else {
       const o = value as Record<string, unknown>;
       for (const k in o) {
         const v = o[k];

@@ -203,10 +203,10 @@ describe('runtime: controllers across APIExport-bound workspaces', function () {
   it('keeps a slim view of the bindings when nothing but the default filter reads them; a controller watching bindings, a filter and hooks see whole ones', async () => {
     const BINDING = { apiVersion: 'apis.kcp.io/v1alpha1', kind: 'APIBinding' };
     type Binding = Obj & { metadata: { annotations?: Record<string, string>; labels?: Record<string, string>; managedFields?: unknown }; spec?: unknown; status?: { phase?: string; conditions?: { type: string; status: string; lastTransitionTime?: string }[] } };
-    /** The bindings of tenant-a in the provider's own view (its watch informer). */
-    const viewOf = (p: unknown): Binding[] => {
+    /** The bindings of a tenant (default tenant-a) in the provider's own view (its watch informer). */
+    const viewOf = (p: unknown, cluster = clusters['tenant-a']!): Binding[] => {
       const endpoints = (p as { endpoints: Map<string, { informer: { store: { listCluster(c: string): Binding[] } } }> }).endpoints;
-      return [...endpoints.values()].flatMap((ep) => ep.informer.store.listCluster(clusters['tenant-a']!));
+      return [...endpoints.values()].flatMap((ep) => ep.informer.store.listCluster(cluster));
     };
     const rt = await runManager(kc, 'things', (m) => {
       m.controller('bindings').for(CM).watches(BINDING, () => []).reconcile(() => undefined);
@@ -214,10 +214,13 @@ describe('runtime: controllers across APIExport-bound workspaces', function () {
     try {
       await eventually(() => rt.manager.clusters().some((c) => c.name === clusters['tenant-a'] && c.state === 'engaged'), 'engaged');
       const [slim] = viewOf(rt.provider);
-      expect(slim?.metadata).to.have.all.keys('name', 'uid', 'resourceVersion', 'generation', 'creationTimestamp', 'annotations');
+      expect(slim?.metadata).to.have.all.keys('name', 'resourceVersion', 'annotations');
       expect(slim?.metadata.annotations).to.deep.equal({ 'kcp.io/cluster': clusters['tenant-a'], 'kcp.io/path': 'root:tenant-a' });
       expect(slim?.spec).to.equal(undefined);
       expect(slim?.status).to.deep.equal({ conditions: [{ type: 'Ready', status: 'True' }] });
+      // Every ready binding shares one read-only status.
+      expect(viewOf(rt.provider, clusters['tenant-b']!)[0]?.status).to.equal(slim?.status);
+      expect(Object.isFrozen(slim?.status?.conditions?.[0])).to.equal(true);
       // The controller's cache of bindings is a separate informer with whole objects.
       await eventually(() => rt.provider.get(clusters['tenant-a']!).cache.list<Binding>(BINDING).length === 1, 'the controller\'s binding cache synced');
       const [full] = rt.provider.get(clusters['tenant-a']!).cache.list<Binding>(BINDING);

@@ -231,6 +231,14 @@ describe('StringInterner', () => {
     const tables = interner as unknown as { young: Map<string, string>; old: Map<string, string> };
     expect(tables.young.size + tables.old.size).to.be.at.most(8);
   });
+
+  it('leaves frozen parts alone (a shared read-only status inside a fresh object)', () => {
+    const interner = new StringInterner(4);
+    const shared = Object.freeze({ conditions: Object.freeze([Object.freeze({ type: 'Ready', status: 'True' })]) });
+    const o = interner.internAll({ metadata: { name: [...'b'].join('') }, status: shared });
+    expect(o.status).to.equal(shared);
+    expect(o.metadata.name).to.equal('b');
+  });
 });
 
 describe('stripManagedFields', () => {
