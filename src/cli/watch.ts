@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
-import { Subscription } from 'rxjs';
+import { Subscription } from '../informer/rx.js';
 import { Discovery, loadKubeConfig, Transport, UnknownResourceError, untilAborted, type LoadedKubeConfig, type ResourceInfo } from '../client/index.js';
 import { Backoff, InformerFactory, type Cached, type EntryKey, type KubeObject, type Log } from '../informer/index.js';
 import { defaultKubeconfigSource, kubeConfigProblem } from './kubeconfig-check.js';

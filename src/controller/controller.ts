@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import PQueue from 'p-queue';
-import type { Subscription } from 'rxjs';
+import type { Subscription } from '../informer/rx.js';
 import { isForbidden, isNotFound, type KubernetesObject, type ObjectType } from '../client/index.js';
 import type { Delta, SharedInformer } from '../informer/index.js';
 import type { Logger } from '../log/index.js';

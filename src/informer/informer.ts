@@ -4,7 +4,7 @@
  * closes it and empties the cache. A subscriber that arrives late first receives ADDED for every
  * cached object, then live changes, so that it sees the same state as the early ones.
  */
-import { BehaviorSubject, Observable, Subject, defer, filter, finalize, from, interval, merge, share, switchMap, takeUntil, type Subscription } from 'rxjs';
+import { BehaviorSubject, Observable, Subject, defer, filter, finalize, from, interval, merge, share, switchMap, takeUntil, type Subscription } from './rx.js';
 import { onAbort, type Transport } from '../client/index.js';
 import { addedDelta, modifiedDelta } from './entry.js';
 import { listWatch, type ListWatchOptions } from './listwatch.js';

@@ -5,7 +5,7 @@
  * difference, and retries everything else with capped, jittered backoff. Unsubscribing aborts the
  * request in flight.
  */
-import { Observable, type Subscriber } from 'rxjs';
+import { Observable, type Subscriber } from './rx.js';
 import {
   apiErrorFromResponse,
   apiErrorFromStatus,

@@ -23,7 +23,7 @@
  * gains hundreds of clusters at once would otherwise send hundreds of LISTs together, each slowed
  * by all the others, and a relist in the middle would send every one of them again.
  */
-import { Subject } from 'rxjs';
+import { Subject } from './rx.js';
 import type { Transport } from '../client/index.js';
 import { Backoff, type BackoffOptions } from './backoff.js';
 import type { Entry, TypeMeta } from './entry.js';

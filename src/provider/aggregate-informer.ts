@@ -5,7 +5,7 @@
  * leaves produces a delete for every object it had delivered. The Go provider forgets a departed
  * shard's objects silently, which leaves a consumer's derived state (counts, caches, owners) stale.
  */
-import { Subject, type Observable, type Subscription } from 'rxjs';
+import { Subject, type Observable, type Subscription } from '../informer/rx.js';
 import type { KubernetesObject, ObjectType } from '../client/index.js';
 import type { Cached, SharedInformer } from '../informer/index.js';
 import type { Logger } from '../log/index.js';

@@ -6,7 +6,7 @@
  * time, a refused list) is reported next to the other shards' items instead of hiding them.
  * `AggregateInformer` (aggregate-informer.ts) is the event side of the same view.
  */
-import type { Subscription } from 'rxjs';
+import type { Subscription } from '../informer/rx.js';
 import type { KubernetesObject, ObjectType } from '../client/index.js';
 import { matchesLabels, parseLabelSelector, type Cached, type LabelSelector, type SharedInformer, type StoreReader } from '../informer/index.js';
 import type { Logger } from '../log/index.js';

@@ -4,7 +4,7 @@
  * are built on, so that a shard that joins is included and one that leaves is dropped without a
  * restart.
  */
-import { Subject, type Observable } from 'rxjs';
+import { Subject, type Observable } from '../informer/rx.js';
 import type { Endpoint } from './endpoint.js';
 
 /** One endpoint joining or leaving the set. */

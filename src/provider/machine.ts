@@ -16,7 +16,7 @@
  * provider that does nothing (see `source-report.ts`).
  */
 import type { KubeConfigLike } from '../client/kubeconfig.js';
-import { Subscription } from 'rxjs';
+import { Subscription } from '../informer/rx.js';
 import { Transport, type KubernetesObject, type ObjectType } from '../client/index.js';
 import { ClusterEventRecorder } from './recorder.js';
 import { InformerFactory, type Cached, type SharedInformer } from '../informer/index.js';
