@@ -172,8 +172,7 @@ export interface ClusterEndpoint {
 
 /** A cluster behind an endpoint. */
 export class EndpointCluster implements Cluster {
-  /** The cache view. */
-  readonly cache: ClusterCache;
+  private cacheValue: ClusterCache | undefined = undefined;
   private pathValue: string | undefined;
   private clientValue: ClusterClient | undefined;
   private recorderValue: EventRecorder | undefined;
@@ -192,11 +191,19 @@ export class EndpointCluster implements Cluster {
   ) {
     this.pathValue = path || undefined;
     this.own = apis.mode === 'own' ? OwnAPIs.behind(endpoint, name, apis.resources, indexes) : undefined;
-    const own = this.own;
-    const lookup: InformerLookup = own
-      ? { watched: <T extends KubernetesObject>(type: ObjectType<T>) => (endpoint.providedInformer(type) ? endpoint.watched(type) : own.watched(type)) }
-      : endpoint;
-    this.cache = new ScopedCache(lookup, name);
+  }
+
+  /** The cache view (made on first use: a sharded replica never reads the clusters it does not own). */
+  get cache(): ClusterCache {
+    if (!this.cacheValue) {
+      const own = this.own;
+      const endpoint = this.endpoint;
+      const lookup: InformerLookup = own
+        ? { watched: <T extends KubernetesObject>(type: ObjectType<T>) => (endpoint.providedInformer(type) ? endpoint.watched(type) : own.watched(type)) }
+        : endpoint;
+      this.cacheValue = new ScopedCache(lookup, this.name);
+    }
+    return this.cacheValue;
   }
 
   /** The workspace path, when known (it may appear or change while engaged). */

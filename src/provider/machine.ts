@@ -344,9 +344,12 @@ export class VirtualWorkspaceProvider implements Provider {
     const path = obj.metadata?.annotations?.[PATH_ANNOTATION];
     if (!path || path === handle.path) return;
     const before = handle.path;
-    if (before && this.paths.get(before) === cluster) this.paths.delete(before);
     handle.setPath(path);
-    this.paths.set(path, cluster);
+    // Only a provider that looks clusters up by path keeps the table (a Map entry per workspace).
+    if (this.kind.byPath) {
+      if (before && this.paths.get(before) === cluster) this.paths.delete(before);
+      this.paths.set(path, cluster);
+    }
     if (before) this.log.info('workspace path changed', { cluster, path, before });
   }
 
