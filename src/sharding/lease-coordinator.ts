@@ -38,7 +38,7 @@ export function defaultShardId(): string {
   return shardIdFromHostname(hostname());
 }
 
-/** Clusters whose owner is remembered until the peers change (owner() runs at every dequeue). */
+/** This replica's clusters, remembered as such until the peers change (owner() runs at every dequeue). */
 const OWNER_CACHE_MAX = 100_000;
 
 /** A `Coordinator` on `coordination.k8s.io/v1` Leases. */
@@ -50,7 +50,8 @@ export class LeaseCoordinator implements Coordinator {
   private readonly membership: PeerMembership;
   private readonly fences: Fences;
   private readonly listeners = new Set<() => void>();
-  private readonly owners = new Map<string, string>();
+  /** Clusters this replica owns under the current peers (owner() is asked at every dequeue). */
+  private readonly mine = new Set<string>();
   private readonly log: Logger | undefined;
   private readonly metrics: CoordinatorMetrics | undefined;
   private started = false;
@@ -136,11 +137,13 @@ export class LeaseCoordinator implements Coordinator {
   }
 
   owner(cluster: string): string {
-    let o = this.owners.get(cluster);
-    if (o === undefined) {
-      o = rendezvousOwner(cluster, this.membership.peers());
-      if (this.owners.size >= OWNER_CACHE_MAX) this.owners.clear();
-      this.owners.set(cluster, o);
+    if (this.mine.has(cluster)) return this.id;
+    const o = rendezvousOwner(cluster, this.membership.peers());
+    // Only this replica's clusters are asked about at every dequeue; the others (most of them,
+    // with many replicas) are asked when reported or when the peers change, and not kept.
+    if (o === this.id) {
+      if (this.mine.size >= OWNER_CACHE_MAX) this.mine.clear();
+      this.mine.add(cluster);
     }
     return o;
   }
@@ -166,7 +169,7 @@ export class LeaseCoordinator implements Coordinator {
   }
 
   private peersChanged(peers: readonly ShardPeer[]): void {
-    this.owners.clear();
+    this.mine.clear();
     this.metrics?.peers(peers.length);
     for (const fn of [...this.listeners]) {
       try {

@@ -116,6 +116,10 @@ describe('sharding: Lease coordinator', function () {
         counts.set(o, (counts.get(o) ?? 0) + 1);
       }
       expect(counts.get('b')).to.be.greaterThan(counts.get('a')!).and.greaterThan(counts.get('c')!);
+      // Each remembers its own clusters only (asked at every dequeue), not the others' (most of them).
+      for (const r of [a, b, c]) expect((r.coord as unknown as { mine: Set<string> }).mine.size, r.coord.id).to.equal(counts.get(r.coord.id));
+      // Asked again, the answers hold (from the cache for its own, computed for the others').
+      for (let i = 0; i < 400; i++) expect(a.coord.owner(`cluster-${i}`)).to.equal(b.coord.owner(`cluster-${i}`));
 
       const l = await lease(b.coord.peerLeaseName);
       expect(l.spec?.holderIdentity).to.equal('b');
