@@ -36,10 +36,14 @@ export { cleanURLs, type KcpProviderOptions, type ProviderHooks, type VirtualWor
 /** The annotation kcp puts on objects with their workspace path. */
 export const PATH_ANNOTATION = 'kcp.io/path';
 
-interface Engaged {
-  readonly handle: EndpointCluster;
-  readonly engagement: Engagement;
-  readonly endpoint: WatchedEndpoint;
+/** An engaged cluster: its engagement, with its handle and endpoint (one object per workspace, not two). */
+class Engaged extends Engagement {
+  constructor(
+    readonly handle: EndpointCluster,
+    readonly endpoint: WatchedEndpoint,
+  ) {
+    super();
+  }
 }
 
 /** One endpoint URL under watch: its caches and its informer of watched objects. */
@@ -333,10 +337,10 @@ export class VirtualWorkspaceProvider implements Provider {
   private engage(ep: WatchedEndpoint, cluster: string, obj: Cached<KubernetesObject>): void {
     if (this.clusters.has(cluster)) return;
     const handle = ep.endpoint.cluster(cluster, undefined, this.kind.apis);
-    const engagement = new Engagement();
-    this.clusters.set(cluster, { handle, engagement, endpoint: ep });
+    const engaged = new Engaged(handle, ep);
+    this.clusters.set(cluster, engaged);
     this.notePath(cluster, handle, obj);
-    if (this.aware) reportEngagement(this.aware, cluster, handle, engagement);
+    if (this.aware) reportEngagement(this.aware, cluster, handle, engaged);
   }
 
   /** Keeps the handle's path and the path table in step with the objects' `kcp.io/path` (Go #103). */
@@ -359,7 +363,7 @@ export class VirtualWorkspaceProvider implements Provider {
     this.clusters.delete(cluster);
     const path = e.handle.path;
     if (path && this.paths.get(path) === cluster) this.paths.delete(path);
-    e.engagement.end();
+    e.end();
     e.handle.stop();
     this.hook(() => this.opts.hooks?.onDelete?.(obj, cluster));
   }
