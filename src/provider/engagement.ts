@@ -11,7 +11,12 @@ import type { Aware, Cluster } from './types.js';
  * Told when an engagement ends: a function, or an object whose `engagementEnded` runs. An object
  * the caller keeps per cluster anyway costs nothing more, where a closure costs about 0.1 KB.
  */
-export type EngagementListener = (() => void) | { engagementEnded(): void };
+export type EngagementListener =
+  | (() => void)
+  | {
+      /** Runs once, when the engagement ends. */
+      engagementEnded(): void;
+    };
 
 /** One cluster's engagement: ends once, when the provider lets the cluster go. */
 export class Engagement {
