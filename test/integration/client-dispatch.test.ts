@@ -7,6 +7,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { KubeConfig } from '@kubernetes/client-node';
 import { expect } from 'chai';
+import { MAX_IDLE } from '../../src/client/connections.js';
 import { isNetworkError, NetworkError, Transport } from '../../src/client/index.js';
 import { createWebhookCertificates, type PemPair } from '../../src/webhook/index.js';
 import { eventually } from '../support/server.js';
@@ -90,13 +91,13 @@ describe('client: Transport dispatch (loopback HTTP)', () => {
     }
   });
 
-  it('after a burst, keeps at most 32 idle connections open', async () => {
+  it(`after a burst, keeps at most ${MAX_IDLE} idle connections open`, async () => {
     const t = transport();
     try {
-      await Promise.all(Array.from({ length: 48 }, () => t.requestJSON({ url: '/ok' })));
-      expect(t.socketStats()[0]!.created).to.be.greaterThan(32);
+      await Promise.all(Array.from({ length: MAX_IDLE + 16 }, () => t.requestJSON({ url: '/ok' })));
+      expect(t.socketStats()[0]!.created).to.be.greaterThan(MAX_IDLE);
       // Well before the idle sockets' own keep-alive timeout (4 s) would close them.
-      await eventually(() => t.socketStats()[0]!.open <= 32, 'idle connections beyond 32 closed', 2_000);
+      await eventually(() => t.socketStats()[0]!.open <= MAX_IDLE, `idle connections beyond ${MAX_IDLE} closed`, 2_000);
       expect(await t.requestJSON({ url: '/ok' })).to.deep.equal({ ok: true });
     } finally {
       t.close();
