@@ -54,7 +54,7 @@ export interface FencesOptions {
   onWait?: (seconds: number) => void;
   /** Acquisitions and releases in flight at once; default 16 (see `ShardingOptions.maxConcurrentAcquires`). */
   maxConcurrentAcquires?: number;
-  /** Lease writes of every kind in flight at once (renewals go first); default 32, at least `maxConcurrentAcquires`. */
+  /** Lease writes of every kind in flight at once (renewals go first); default 32, at least `maxConcurrentAcquires` + 1. */
   maxConcurrentWrites?: number;
 }
 
@@ -96,7 +96,9 @@ export class Fences {
     this.o = opts;
     const acquires = Math.max(1, opts.maxConcurrentAcquires ?? 16);
     this.turns = new PQueue({ concurrency: acquires });
-    this.writes = new PQueue({ concurrency: Math.max(acquires, opts.maxConcurrentWrites ?? 32) });
+    // More write slots than turns: a release holds its slot while its fence's last renewal (queued
+    // for a slot of its own) settles, so turns alone must never be able to fill every slot.
+    this.writes = new PQueue({ concurrency: Math.max(acquires + 1, opts.maxConcurrentWrites ?? 32) });
   }
 
   /** Runs an acquisition's or a release's requests in their turn, behind any waiting renewal. */

@@ -29,7 +29,7 @@ export interface LeaseCoordinatorOptions extends ShardingOptions {
   clock?: WallClock;
   /** Interval between reads of the peer Leases; default a third of the peer duration, at most 2 s. */
   peerRefreshMs?: number;
-  /** Fence Lease writes in flight at once, renewals first; default 32 (at least `maxConcurrentAcquires`). */
+  /** Fence Lease writes in flight at once, renewals first; default 32 (at least `maxConcurrentAcquires` + 1). */
   maxConcurrentWrites?: number;
 }
 
