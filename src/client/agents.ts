@@ -29,7 +29,9 @@ interface Entry {
   readonly users: Set<object>;
 }
 
-const MATERIAL_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase', 'rejectUnauthorized', 'servername'] as const;
+/** The material a secure context is built from (one per pool). */
+const CONTEXT_FIELDS = ['ca', 'cert', 'key', 'pfx', 'passphrase'] as const;
+const MATERIAL_FIELDS = [...CONTEXT_FIELDS, 'rejectUnauthorized', 'servername'] as const;
 
 // KeyObject and PFX objects have no cheap canonical bytes; identity is good enough for them.
 const objectIds = new WeakMap<object, number>();
@@ -79,7 +81,7 @@ function connectOptions(material: TLSMaterial): buildConnector.BuildOptions {
   if (material.rejectUnauthorized !== undefined) o['rejectUnauthorized'] = material.rejectUnauthorized;
   if (material.servername !== undefined) o['servername'] = material.servername;
   const context: tls.SecureContextOptions = {};
-  for (const k of ['ca', 'cert', 'key', 'pfx', 'passphrase'] as const) if (material[k] !== undefined) (context as Record<string, unknown>)[k] = material[k];
+  for (const k of CONTEXT_FIELDS) if (material[k] !== undefined) (context as Record<string, unknown>)[k] = material[k];
   o['secureContext'] = tls.createSecureContext(context);
   return o as buildConnector.BuildOptions;
 }

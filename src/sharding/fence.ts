@@ -96,14 +96,24 @@ export class Fences {
     this.o = opts;
     const acquires = Math.max(1, opts.maxConcurrentAcquires ?? 16);
     this.turns = new PQueue({ concurrency: acquires });
-    // More write slots than turns: a release holds its slot while its fence's last renewal (queued
-    // for a slot of its own) settles, so turns alone must never be able to fill every slot.
+    // More write slots than turns: however many acquisitions and releases run, a renewal finds a slot.
     this.writes = new PQueue({ concurrency: Math.max(acquires + 1, opts.maxConcurrentWrites ?? 32) });
   }
 
-  /** Runs an acquisition's or a release's requests in their turn, behind any waiting renewal. */
+  /** Runs an acquisition's requests in their turn, behind any waiting renewal. */
   private inTurn<T>(work: () => Promise<T>): Promise<T> {
     return this.turns.add(() => this.writes.add(work, { priority: OTHER }));
+  }
+
+  /**
+   * A release in its turn: `stop` (the fence's renewals end, its last one settled) before its
+   * writes take a slot, so that a release never holds a slot its own renewal waits for.
+   */
+  private releaseTurn(stop: () => Promise<void>, write: () => Promise<void>): Promise<void> {
+    return this.turns.add(async () => {
+      await stop();
+      await this.writes.add(write, { priority: OTHER });
+    });
   }
 
   /** Runs a renewal's request as soon as a write slot is free, ahead of acquisitions and releases. */
@@ -210,7 +220,7 @@ export class Fences {
     this.o.onWait?.((performance.now() - s.wantedMono) / 1000);
     const fence = new LeaseFence(this.o, cluster, written, start, () => {
       if (this.held.get(cluster) === fence) this.held.delete(cluster);
-    }, { inTurn: (write) => this.inTurn(write), renewal: (write) => this.renewal(write) });
+    }, { release: (stop, write) => this.releaseTurn(stop, write), renewal: (write) => this.renewal(write) });
     this.held.set(cluster, fence);
     return fence;
   }
@@ -252,8 +262,8 @@ export class Fences {
 
 /** How a held fence's writes wait for a slot. */
 interface FenceSlots {
-  /** A release: in turn with the acquisitions. */
-  inTurn(write: () => Promise<void>): Promise<void>;
+  /** A release: in turn with the acquisitions, `stop` first, then `write` in a slot. */
+  release(stop: () => Promise<void>, write: () => Promise<void>): Promise<void>;
   /** A renewal: first. */
   renewal<T>(write: () => Promise<T>): Promise<T>;
 }
@@ -285,13 +295,17 @@ class LeaseFence implements Fence {
 
   release(): Promise<void> {
     // In its turn among the acquisitions: a stopping replica releases thousands at once.
-    this.releasing ??= this.slots.inTurn(() => this.clear()).finally(() => this.onEnd());
+    this.releasing ??= this.slots.release(() => this.stopRenewing(), () => this.clear()).finally(() => this.onEnd());
     return this.releasing;
   }
 
-  private async clear(): Promise<void> {
+  /** Ends the renewals; settles once the last one did (the fence is still held, unless lost). */
+  private async stopRenewing(): Promise<void> {
     this.stopCtrl.abort();
     await this.renewing;
+  }
+
+  private async clear(): Promise<void> {
     if (this.lost.aborted) return;
     const signal = AbortSignal.timeout(Math.ceil(this.o.durationMs));
     const cleared = (l: Lease): Lease => ({ ...l, spec: { ...l.spec, holderIdentity: '', renewTime: stamp(this.o.clock) } });
