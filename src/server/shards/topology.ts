@@ -23,6 +23,8 @@ export interface ShardEvent {
 /** All shards and the cross-shard indexes. */
 export class Topology {
   private readonly paths = new Map<string, string>();
+  /** The path each cluster was indexed under: the reverse of `paths`, so an update is not a scan of every path. */
+  private readonly indexedPath = new Map<string, string>();
   private readonly byCluster = new Map<string, Shard>();
   private readonly listeners = new Set<(e: ShardEvent) => void>();
   /** Virtual workspaces served under `/services/<name>/` on every shard port. */
@@ -39,14 +41,21 @@ export class Topology {
   }
 
   private index(shard: Shard, cluster: string, obj: KubeObject | undefined): void {
-    for (const [p, c] of this.paths) if (c === cluster) this.paths.delete(p);
+    const old = this.indexedPath.get(cluster);
+    if (old !== undefined) {
+      if (this.paths.get(old) === cluster) this.paths.delete(old);
+      this.indexedPath.delete(cluster);
+    }
     if (!obj) {
       this.byCluster.delete(cluster);
       return;
     }
     this.byCluster.set(cluster, shard);
     const p = obj.metadata.annotations?.['kcp.io/path'];
-    if (p) this.paths.set(p, cluster);
+    if (p) {
+      this.paths.set(p, cluster);
+      this.indexedPath.set(cluster, p);
+    }
   }
 
   /** The root shard. */
