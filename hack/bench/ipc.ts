@@ -16,9 +16,10 @@ export class IpcChild<Req extends { op: string }> {
     file: string,
     private readonly label: string,
     env?: NodeJS.ProcessEnv,
+    nodeFlags: readonly string[] = [],
   ) {
     // KCP_BENCH_CHILD_ARGV (e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof") profiles the children of a run being looked into.
-    const execArgv = (process.env['KCP_BENCH_CHILD_ARGV'] ?? '').split(' ').filter(Boolean);
+    const execArgv = [...nodeFlags, ...(process.env['KCP_BENCH_CHILD_ARGV'] ?? '').split(' ').filter(Boolean)];
     this.proc = fork(file, [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], execArgv, ...(env ? { env } : {}) });
     this.exited = new Promise((resolve) => this.proc.once('exit', (code, signal) => resolve(code ?? signal ?? 'unknown')));
     this.proc.on('message', (m: { id: number; ok: boolean; result?: unknown; error?: string }) => {

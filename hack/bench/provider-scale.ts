@@ -35,7 +35,9 @@ async function heapLoops(ctx: BenchContext, srv: ServerProcess, vw: string, clus
 export async function providerScaleRows(ctx: BenchContext, section: string, n = ctx.quick ? 1_000 : 100_000): Promise<BenchRow[]> {
   const maxMs = ctx.quick ? 30_000 : 180_000;
   const fmtN = n.toLocaleString('en-US');
-  const srv = new ServerProcess();
+  // The server holds every workspace's objects (~25 KiB each) and its watch history: past the
+  // default heap limit at 100,000, where it then spent its time collecting and stopped answering.
+  const srv = new ServerProcess({ heapMiB: n > 20_000 ? 12_288 : undefined });
   try {
     await srv.start(ctx.tls);
     const made = await srv.workspaces(n, { prefix: 'scale', concurrency: 64, maxMs: 1_800_000 });

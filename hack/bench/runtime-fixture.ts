@@ -23,11 +23,19 @@ export function absNow(): number {
 
 /** The reference server in a child process. */
 export class ServerProcess {
-  private readonly child = new IpcChild<Request>(CHILD, 'server process');
+  private readonly child: IpcChild<Request>;
   /** Set by `start`. */
   info!: Started;
   /** child clock − this clock, ms (see `calibrate`). */
   offsetMs = 0;
+
+  /**
+   * `heapMiB`: the child's V8 heap limit, for servers holding more than the default (~4 GiB) allows
+   * (100,000 bound workspaces take ~25 KiB of server heap each, beyond its watch history).
+   */
+  constructor(opts: { heapMiB?: number } = {}) {
+    this.child = new IpcChild<Request>(CHILD, 'server process', undefined, opts.heapMiB ? [`--max-old-space-size=${opts.heapMiB}`] : []);
+  }
 
   /** One request, bounded by `maxMs`. */
   call<T>(req: Request, maxMs = 60_000): Promise<T> {
