@@ -47,6 +47,24 @@ export function setOwn<V>(o: Record<string, V>, k: string, v: V): void {
   else o[k] = v;
 }
 
+/**
+ * A deep copy of a JSON value (objects, arrays, primitives; `undefined` members kept): several
+ * times faster than `structuredClone`, which serves any value and pays for it on every binding a
+ * list converts. Shared subtrees are copied once per reference.
+ */
+export function jsonCopy<T>(v: T): T {
+  if (v === null || typeof v !== 'object') return v;
+  if (Array.isArray(v)) {
+    const out = new Array<unknown>(v.length);
+    for (let i = 0; i < v.length; i++) out[i] = jsonCopy(v[i] as unknown);
+    return out as T;
+  }
+  const src = v as Record<string, unknown>;
+  const out: Record<string, unknown> = {};
+  for (const k in src) if (Object.hasOwn(src, k)) setOwn(out, k, jsonCopy(src[k]));
+  return out as T;
+}
+
 /** Whether a JSON value is a non-array object. */
 export function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);

@@ -97,6 +97,42 @@ describe('Store.page', () => {
     expect(seen).to.deep.equal(names(s.list('r', { cluster: '*', namespace: '' })));
   });
 
+  it('pages a wildcard scope over many clusters with an exact remaining count while objects come and go, visiting only the clusters of each page', () => {
+    const t = new Store();
+    const n = 2_000;
+    for (let i = 0; i < n; i++) t.put('r', `c${String(i).padStart(5, '0')}`, obj('x', `c${String(i).padStart(5, '0')}`));
+    const buckets = (t as unknown as { buckets: Map<string, Map<string, unknown>> }).buckets.get('r')!;
+    const get = buckets.get.bind(buckets);
+    let gets = 0;
+    buckets.get = (k: string) => {
+      gets++;
+      return get(k);
+    };
+    const scope = { cluster: '*', namespace: '' };
+    let start = '';
+    let pages = 0;
+    let maxGets = 0;
+    for (;;) {
+      gets = 0;
+      const p = t.page('r', scope, undefined, start, 100, all);
+      // Counted on pages after one that changed nothing (a change has the next page count afresh).
+      if (pages % 2 === 0 && pages > 0) maxGets = Math.max(maxGets, gets);
+      pages++;
+      const after = t.list('r', scope).filter((o) => `${o.metadata.annotations!['kcp.io/cluster']}\u0000default\u0000${o.metadata.name}` > p.lastKey).length;
+      expect(p.remaining).to.equal(p.more ? after : 0);
+      if (!p.more) break;
+      start = p.lastKey;
+      if (pages % 2 === 0) continue;
+      // Between pages: an object more in a later cluster, a cluster gone, a new cluster at the end.
+      t.put('r', 'c01999', obj(`y${pages}`, 'c01999'));
+      t.delete('r', `c${String(pages * 100 + 150).padStart(5, '0')}`, 'default', 'x');
+      t.put('r', `c9${pages}`, obj('x', `c9${pages}`));
+    }
+    expect(pages).to.be.within(20, 40);
+    // The page's own clusters and one more, not every later cluster (2,000 before the suffix counts).
+    expect(maxGets).to.be.at.most(110);
+  });
+
   it('counts what remains of a namespace across clusters exactly', () => {
     const p = s.page('r', { cluster: '*', namespace: 'a' }, undefined, '', 3, all);
     expect(names(p.items)).to.deep.equal(['c1/a/n0', 'c1/a/n1', 'c1/a/n2']);

@@ -107,6 +107,8 @@ export class Store {
   private readonly snapshots = new Map<string, Snapshot>();
   /** The cluster names of each bucket, sorted; dropped when a cluster bucket comes or goes. */
   private readonly clusterOrder = new Map<string, string[]>();
+  /** Per bucket, objects in its clusters from each position of `clusterOrder` on (see `objectsFrom`). */
+  private readonly clusterSuffix = new Map<string, number[]>();
   journal: Journal | undefined;
   /** Told of every read refused because its resourceVersion was compacted (fault statistics). */
   onExpired: (() => void) | undefined;
@@ -235,7 +237,9 @@ export class Store {
     const nsPrefix = scope.namespace ? `${scope.namespace}\u0000` : '';
     let more = false;
     let remaining = 0;
-    for (const c of clusters) {
+    // Seek to the continue point's cluster: a wildcard list pages through every cluster in order.
+    for (let ci = startAfter && scope.cluster === '*' ? lowerBound(clusters, startCluster!) : 0; ci < clusters.length; ci++) {
+      const c = clusters[ci]!;
       if (startAfter && c < startCluster!) continue;
       const cb = b.get(c);
       if (!cb) continue;
@@ -270,7 +274,8 @@ export class Store {
       if (more && limit && items.length >= limit && scope.cluster !== '*') break;
       if (more) {
         // Later clusters only add to the count of remaining objects.
-        for (const rest of clusters.slice(clusters.indexOf(c) + 1)) remaining += this.countIn(b.get(rest), nsPrefix);
+        if (nsPrefix) for (let j = ci + 1; j < clusters.length; j++) remaining += this.countIn(b.get(clusters[j]!), nsPrefix);
+        else remaining += this.objectsFrom(storage, b, ci + 1);
         break;
       }
     }
@@ -295,6 +300,23 @@ export class Store {
     let sorted = this.clusterOrder.get(storage);
     if (!sorted) this.clusterOrder.set(storage, (sorted = [...b.keys()].sort()));
     return sorted;
+  }
+
+  /**
+   * Objects in the clusters from position `from` of the bucket's list order on; from a suffix sum
+   * kept until an object comes or goes, so that each page of a wildcard list counts what is left in
+   * O(1) instead of visiting every later cluster.
+   */
+  private objectsFrom(storage: string, b: Map<string, ClusterBucket>, from: number): number {
+    let suffix = this.clusterSuffix.get(storage);
+    if (!suffix) {
+      const clusters = this.sortedClusters(storage, b);
+      suffix = new Array<number>(clusters.length + 1);
+      suffix[clusters.length] = 0;
+      for (let i = clusters.length - 1; i >= 0; i--) suffix[i] = suffix[i + 1]! + (b.get(clusters[i]!)?.objects.size ?? 0);
+      this.clusterSuffix.set(storage, suffix);
+    }
+    return suffix[Math.min(from, suffix.length - 1)]!;
   }
 
   /** Whether any object of `scope` in `storage` changed after `atRV`; throws `Compacted` when `atRV` left the window. */
@@ -369,6 +391,7 @@ export class Store {
 
   /** Loads a snapshot object without history (start-up only). */
   load(storage: string, cluster: string, object: KubeObject): void {
+    this.clusterSuffix.delete(storage);
     this.bucket(storage, cluster).objects.set(innerKey(object.metadata.namespace ?? '', object.metadata.name ?? ''), object);
   }
 
@@ -392,6 +415,7 @@ export class Store {
     if (!cb) {
       b.set(cluster, (cb = { objects: new Map() }));
       this.clusterOrder.delete(storage);
+      this.clusterSuffix.delete(storage);
     }
     return cb;
   }
@@ -411,13 +435,17 @@ export class Store {
     const prev = cb.objects.get(k);
     let event: StoreEvent;
     if (op === 'put') {
-      if (!prev) cb.sorted = undefined;
+      if (!prev) {
+        cb.sorted = undefined;
+        this.clusterSuffix.delete(storage);
+      }
       cb.objects.set(k, object!);
       event = { rv, type: prev ? 'MODIFIED' : 'ADDED', storage, cluster, namespace, name, object: object!, prev };
     } else {
       if (!prev) return undefined;
       cb.objects.delete(k);
       cb.sorted = undefined;
+      this.clusterSuffix.delete(storage);
       if (cb.objects.size === 0 && this.buckets.get(storage)?.delete(cluster)) this.clusterOrder.delete(storage);
       const base = object ?? prev;
       const last = withResourceVersion(base, rv);

@@ -4,7 +4,7 @@
  * and small readers over stored JSON shared by the controllers of this directory.
  */
 import { createHash } from 'node:crypto';
-import { isObject } from '../../json.js';
+import { isObject, jsonCopy } from '../../json.js';
 import type { Json, JsonObject, KubeObject } from '../../types.js';
 import { bigText, sha224 } from '../hash.js';
 
@@ -145,5 +145,5 @@ export function clusterOf(o: KubeObject): string {
 
 /** A deep copy of JSON. */
 export function clone<T extends Json | KubeObject>(v: T): T {
-  return structuredClone(v);
+  return jsonCopy(v);
 }
