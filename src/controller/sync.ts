@@ -21,11 +21,13 @@ export class CacheSync {
 
   /** Resolves once each informer synced and holds `cluster`'s part; rejects when `signal` aborts first. */
   async wait(informers: readonly SharedInformer<KubernetesObject>[], cluster: string, signal: AbortSignal): Promise<void> {
-    const both = AbortSignal.any([signal, this.stopping]);
+    // Made only for a cluster whose part is still filling once its informer synced: at a cold start
+    // of many clusters each waits on the shared sync alone, without a signal of its own.
+    let both: AbortSignal | undefined;
     const all = Promise.all(
       informers.map(async (inf) => {
         if (!inf.synced) await this.synced(inf);
-        if (!inf.clusterSynced(cluster)) await inf.whenClusterSynced(cluster, both);
+        if (!inf.clusterSynced(cluster)) await inf.whenClusterSynced(cluster, (both ??= AbortSignal.any([signal, this.stopping])));
       }),
     );
     await new Promise<void>((resolve, reject) => {
