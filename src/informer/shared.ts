@@ -15,6 +15,8 @@ export class SharedFields {
   private readonly byText = new Map<string, unknown>();
   /** The latest value shared per managedFields entry identity (manager, operation, apiVersion, subresource). */
   private readonly byManager = new Map<string, unknown>();
+  /** The manager entry shared last, and its value (what `byManager` holds under `key`). */
+  private last: { manager: unknown; operation: unknown; apiVersion: unknown; subresource: unknown; key: string; value: unknown } | undefined;
 
   constructor(private readonly maxTexts = DEFAULT_MAX_TEXTS) {}
 
@@ -45,13 +47,20 @@ export class SharedFields {
       if (m === null || typeof m !== 'object' || Object.isFrozen(m)) continue;
       const v = m.fieldsV1;
       if (v === null || typeof v !== 'object') continue;
-      const key = `${String(m.manager)}\n${String(m.operation)}\n${String(m.apiVersion)}\n${String(m.subresource ?? '')}`;
-      const shared = this.byManager.get(key);
+      // Objects mostly come from one manager at a time: its entry is compared without building a key.
+      const last = this.last;
+      const sub = m.subresource ?? '';
+      const hit = last !== undefined && last.manager === m.manager && last.operation === m.operation && last.apiVersion === m.apiVersion && last.subresource === sub;
+      const key = hit ? last.key : `${String(m.manager)}\n${String(m.operation)}\n${String(m.apiVersion)}\n${String(sub)}`;
+      const shared = hit ? last.value : this.byManager.get(key);
       if (shared !== undefined && sameJSON(shared, v)) {
         m.fieldsV1 = shared;
+        if (!hit) this.last = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, subresource: sub, key, value: shared };
       } else {
         if (this.byManager.size >= this.maxTexts) this.byManager.clear();
-        this.byManager.set(key, deepFreeze(v));
+        const value = deepFreeze(v);
+        this.byManager.set(key, value);
+        this.last = { manager: m.manager, operation: m.operation, apiVersion: m.apiVersion, subresource: sub, key, value };
       }
     }
   }
