@@ -6,7 +6,7 @@
 import { evaluateRules } from '../cel/index.js';
 import { ApiError, badRequest, cause, invalid } from '../http/errors.js';
 import type { StatusCause } from '../http/errors.js';
-import { jsonShapeExcess, MAX_JSON_DEPTH } from '../json.js';
+import { jsonCopy as clone, jsonShapeExcess, MAX_JSON_DEPTH } from '../json.js';
 import { setOwn } from './patch.js';
 import type { Json, JsonObject, KubeObject, ResourceDef, Schema } from '../types.js';
 
@@ -71,17 +71,6 @@ function jsonTypeName(v: Json): string {
 /** A value the way kube's field.Error prints it after "Invalid value: ". */
 function showValue(v: Json): string {
   return JSON.stringify(v);
-}
-
-function clone(v: Json): Json {
-  if (Array.isArray(v)) return v.map(clone);
-  if (isObject(v)) {
-    const out: JsonObject = {};
-    // setOwn: `out["__proto__"] = x` would replace the prototype and lose the key.
-    for (const [k, x] of Object.entries(v)) setOwn(out, k, clone(x));
-    return out;
-  }
-  return v;
 }
 
 const patternCache = new Map<string, RegExp | null>();
