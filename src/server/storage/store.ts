@@ -273,8 +273,9 @@ export class Store {
       }
       if (more && limit && items.length >= limit && scope.cluster !== '*') break;
       if (more) {
-        // Later clusters only add to the count of remaining objects.
-        if (nsPrefix) for (let j = ci + 1; j < clusters.length; j++) remaining += this.countIn(b.get(clusters[j]!), nsPrefix);
+        // Later clusters only add to the count of remaining objects (a wildcard scope's: `clusters`
+        // is then the bucket's list order, which `objectsFrom` counts by position).
+        if (nsPrefix || scope.cluster !== '*') for (let j = ci + 1; j < clusters.length; j++) remaining += this.countIn(b.get(clusters[j]!), nsPrefix);
         else remaining += this.objectsFrom(storage, b, ci + 1);
         break;
       }
