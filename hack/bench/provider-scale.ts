@@ -9,6 +9,7 @@
  *    with clusters reported as the kcp providers report them (an `Engagement` each), and again
  *    with an AbortSignal each (what an Aware without `engageWith` gets).
  */
+import * as os from 'node:os';
 import { coldStart, churnLoop, churnRig, type ChurnRun, type ColdRun } from './runtime-scale.js';
 import { problemOf, row, ServerProcess } from './runtime-fixture.js';
 import { median, round } from './stats.js';
@@ -37,7 +38,9 @@ export async function providerScaleRows(ctx: BenchContext, section: string, n = 
   const fmtN = n.toLocaleString('en-US');
   // The server holds every workspace's objects (~25 KiB each) and its watch history: past the
   // default heap limit at 100,000, where it then spent its time collecting and stopped answering.
-  const srv = new ServerProcess({ heapMiB: n > 20_000 ? 12_288 : undefined });
+  // 12 GiB, or three quarters of the machine's memory when it has less.
+  const heapMiB = Math.min(12_288, Math.floor((os.totalmem() / 2 ** 20) * 0.75));
+  const srv = new ServerProcess({ heapMiB: n > 20_000 ? heapMiB : undefined });
   try {
     await srv.start(ctx.tls);
     const made = await srv.workspaces(n, { prefix: 'scale', concurrency: 64, maxMs: 1_800_000 });
