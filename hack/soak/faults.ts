@@ -224,7 +224,19 @@ export class FaultDriver {
     if (!t) return;
     t.deleted = true;
     for (const k of [...this.acked.keys()]) if (k.startsWith(`${t.cluster}/`)) this.acked.delete(k);
-    await this.kcp.deleteWorkspace(t.path.split(':')[1]!);
+    // The one deletion of a short run must not be lost to an injected 500/429 or the restart: it is
+    // sent again (a DELETE of a gone workspace is a no-op), up to five times a second apart.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.kcp.deleteWorkspace(t.path.split(':')[1]!);
+        break;
+      } catch (e) {
+        if (attempt >= 5) throw e;
+        this.log(`  workspace delete failed (attempt ${attempt}): ${(e as Error).message}; again`);
+        await sleep(1000);
+        await this.restarting;
+      }
+    }
     this.count('workspace deleted');
   }
 

@@ -32,13 +32,15 @@ describe('npm run soak, 60 seconds (e2e)', function () {
       throw new Error(`${e.message}\n${e.stdout ?? ''}\n${(e.stderr ?? '').slice(-5000)}`);
     });
     const t = rows(stdout);
-    expect(t.get('violations'), `${stdout}\n${stderr.slice(-5000)}`).to.equal('0');
-    expect(Number(t.get('faults: replica SIGKILL'))).to.equal(2);
-    expect(Number(t.get('faults: server SIGKILL + restart'))).to.equal(1);
-    expect(Number(t.get('faults: server: watchCut'))).to.be.greaterThan(0);
-    expect(Number(t.get('faults: binding deleted + recreated'))).to.be.greaterThan(0);
-    expect(Number(t.get('faults: workspace deleted'))).to.equal(1);
-    expect(Number(t.get('reconciles')?.replace(/,/g, ''))).to.be.greaterThan(100);
-    expect(t.get('faults off → every Item converged')).to.match(/^\d+\.\d s$/);
+    // Every check names the run's table and log: a soak failure is looked into from them.
+    const why = `${stdout}\n${stderr.slice(-5000)}`;
+    expect(t.get('violations'), why).to.equal('0');
+    expect(Number(t.get('faults: replica SIGKILL')), why).to.equal(2);
+    expect(Number(t.get('faults: server SIGKILL + restart')), why).to.equal(1);
+    expect(Number(t.get('faults: server: watchCut')), why).to.be.greaterThan(0);
+    expect(Number(t.get('faults: binding deleted + recreated')), why).to.be.greaterThan(0);
+    expect(Number(t.get('faults: workspace deleted')), why).to.equal(1);
+    expect(Number(t.get('reconciles')?.replace(/,/g, '')), why).to.be.greaterThan(100);
+    expect(t.get('faults off → every Item converged'), why).to.match(/^\d+\.\d s$/);
   });
 });
