@@ -7,7 +7,7 @@
 import type { ClusterAuthorizer } from '../auth/auth.js';
 import type { AuthorizeFn } from '../cel/index.js';
 import { ApiError, forbidden, type StatusCause } from '../http/errors.js';
-import { deepEqual, isObject } from '../json.js';
+import { deepEqual, isObject, jsonCopy } from '../json.js';
 import type { RequestContext, UserInfo } from '../api/objects.js';
 import { jsonPatch } from '../api/patch.js';
 import type { Json, JsonObject, KubeObject, ResourceDef } from '../types.js';
@@ -57,10 +57,6 @@ function byConfiguration(configs: readonly KubeObject[], mutating: boolean): Web
     if (!hooks) parsed.set(c, (hooks = webhooksOf(c, mutating)));
     return hooks;
   });
-}
-
-function clone<T>(v: T): T {
-  return structuredClone(v);
 }
 
 /** kube's ToStatusErr: the webhook's own status, prefixed with who denied it (W8). */
@@ -207,7 +203,7 @@ export class WebhookDispatcher {
       }
       let next: Json;
       try {
-        next = jsonPatch(clone(cur) as unknown as Json, answer.patch);
+        next = jsonPatch(jsonCopy(cur) as unknown as Json, answer.patch);
       } catch (e) {
         return this.failed(m, `received undecodable patch in webhook response: ${(e as Error).message}`);
       }

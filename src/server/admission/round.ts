@@ -7,6 +7,7 @@
  * The commit thus stays synchronous with the store: no write is lost between admission and storage.
  */
 import { conflict } from '../http/errors.js';
+import { jsonCopy } from '../json.js';
 import { warn, type DeferredAdmission, type ObjectService, type RequestContext, type WebhookAdmission } from '../api/objects.js';
 import type { KubeObject, ResourceDef } from '../types.js';
 import { normalizeObject, validateRules } from '../api/validation.js';
@@ -82,7 +83,7 @@ class Round implements DeferredAdmission {
     const key = fingerprint(op, obj, old, generatedName);
     const done = this.admitted.get(key);
     // The admitted object keeps the uid, timestamp and generated name its validating webhooks saw.
-    if (done) return { ...structuredClone(done), metadata: { ...structuredClone(done.metadata), managedFields: obj.metadata.managedFields } };
+    if (done) return { ...jsonCopy(done), metadata: { ...jsonCopy(done.metadata), managedFields: obj.metadata.managedFields } };
     throw new PendingAdmission(key, a, obj, generatedName);
   }
 
@@ -95,7 +96,7 @@ class Round implements DeferredAdmission {
   async resolve(p: PendingAdmission): Promise<void> {
     const a = p.admission;
     const def = a.def;
-    let object = a.object ? structuredClone(a.object) : undefined;
+    let object = a.object ? jsonCopy(a.object) : undefined;
     if (object && a.operation === 'CREATE') {
       // kcp names the consumer cluster on the reviewed object of a CREATE.
       object.metadata.annotations = { ...object.metadata.annotations, [CLUSTER_ANNOTATION]: this.ctx.cluster };
